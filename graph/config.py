@@ -1,0 +1,107 @@
+"""Every setting in one place: name, default, type and help text.
+
+Settings come from the defaults below, then an optional TOML file, then environment
+variables named ``ALLIANCEGRAPH_<NAME>`` (upper case). Nothing is read at import time:
+call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alliancegraph import CANONICAL_BASE
+from alliancegraph.errors import ConfigError
+
+ENV_PREFIX = "ALLIANCEGRAPH_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: type
+    help: str
+
+
+def _default_data_dir() -> str:
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(xdg) / "alliancegraph")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", None, str,
+            "Directory of the embedded Oxigraph store. Default: $XDG_DATA_HOME/alliancegraph "
+            "(~/.local/share/alliancegraph)."),
+    Setting("base_iri", CANONICAL_BASE, str,
+            "Base of every IRI the graph mints; the service maps its own paths onto it."),
+    Setting("query_timeout", 30.0, float,
+            "Seconds a SPARQL query may run before it is stopped (answered 503)."),
+    Setting("max_rows", 100_000, int,
+            "Most result rows (or triples) one query may return; more is refused with 413."),
+    Setting("max_body_bytes", 10 * 1024 * 1024, int,
+            "Largest request body accepted, in bytes; more is answered 413."),
+    Setting("write_token", None, str,
+            "Bearer token that allows writes (SPARQL Update, Graph Store). Unset: read-only."),
+    Setting("read_only", False, bool,
+            "Refuse every write even when a write token is configured."),
+    Setting("log_level", "INFO", str, "Logging level of the service and the CLI."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    if value is None or isinstance(value, setting.type):
+        return value
+    try:
+        if setting.type is bool and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        return setting.type(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{origin}: setting {setting.name!r} expects {setting.type.__name__}, got {value!r}"
+        ) from exc
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Defaults, then the TOML file, then ``ALLIANCEGRAPH_*`` variables, then overrides."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
+        for key, value in data.items():
+            if key not in _BY_NAME:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(_BY_NAME[key], value, str(path))
+    for setting in SETTINGS:
+        env_name = ENV_PREFIX + setting.name.upper()
+        if env_name in environ:
+            values[setting.name] = _coerce(setting, environ[env_name], env_name)
+    for key, value in (overrides or {}).items():
+        if key not in _BY_NAME:
+            raise ConfigError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = _coerce(_BY_NAME[key], value, "override")
+    if not values["data_dir"]:
+        values["data_dir"] = _default_data_dir()
+    return values

@@ -1,0 +1,64 @@
+"""Where the bundled RDF sources are, and which named graph each goes to.
+
+The folder decides the graph: ``ontology/src`` → ``graph/ontology``,
+``graph/sources/<name>`` → ``graph/<name>``. Sources are minted under
+:data:`alliancegraph.CANONICAL_BASE`; :func:`load_sources` can rebase them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from alliancegraph import CANONICAL_BASE
+from alliancegraph.errors import ParseError
+from alliancegraph.ontology import source_files as ontology_files
+
+SOURCE_ROOT = Path(__file__).parent / "sources"
+SOURCE_GRAPHS = ("background", "paper-a", "paper-b", "links")
+
+
+def graph_iri(name: str, base: str = CANONICAL_BASE) -> str:
+    """The IRI of one of the store's named graphs (``ontology``, ``paper-a``, …)."""
+    return f"{base}graph/{name}"
+
+
+def iter_sources() -> Iterator[tuple[str, Path]]:
+    """(graph name, file) for every bundled source, ontology first, in a stable order."""
+    for path in ontology_files():
+        yield "ontology", path
+    for name in SOURCE_GRAPHS:
+        for path in sorted((SOURCE_ROOT / name).glob("*.ttl")):
+            yield name, path
+
+
+def parse_source(path: Path, graph: str, base: str = CANONICAL_BASE) -> list[ox.Quad]:
+    """Parse one Turtle source into quads of its named graph; ParseError names file:line:col."""
+    text = path.read_text(encoding="utf-8")
+    if base != CANONICAL_BASE:
+        text = text.replace(CANONICAL_BASE, base)
+    target = ox.NamedNode(graph_iri(graph, base))
+    try:
+        triples = list(ox.parse(text, ox.RdfFormat.TURTLE, base_iri=base))
+    except SyntaxError as exc:
+        line, column = _position(exc)
+        raise ParseError(str(exc.msg if hasattr(exc, "msg") else exc),
+                         source=str(path), line=line, column=column) from exc
+    return [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
+
+
+def _position(exc: SyntaxError) -> tuple[int | None, int | None]:
+    # pyoxigraph reports 1-based line and column in SyntaxError.lineno/offset
+    return getattr(exc, "lineno", None), getattr(exc, "offset", None)
+
+
+def load_sources(store: ox.Store, base: str = CANONICAL_BASE) -> dict[str, int]:
+    """Load every bundled source into ``store``; returns quads loaded per graph."""
+    counts: dict[str, int] = {}
+    for graph, path in iter_sources():
+        quads = parse_source(path, graph, base)
+        store.extend(quads)
+        counts[graph] = counts.get(graph, 0) + len(quads)
+    return counts

@@ -1,0 +1,1 @@
+"""The Flask tier: SPARQL protocol, graph store, linked-data pages, validation."""

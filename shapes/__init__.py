@@ -1,0 +1,1 @@
+"""SHACL shapes of the Alliance Graph and the validation built on them."""
