@@ -110,3 +110,19 @@ class Store(Protocol):
     def dump(self, *, media_type: str) -> Iterator[bytes]:
         """The whole dataset (a quad format) or the union (a triple format)."""
         ...
+
+
+class WriteGuard(Protocol):
+    """Checks a write before it is applied (validation on write). Each method gets the open,
+    read-write pyoxigraph store inside the store's exclusive lock, raises
+    :class:`alliancegraph.errors.ValidationFailed` to refuse the write, and otherwise returns
+    a report (warnings) or ``None``. Graph ``None`` is the default graph."""
+
+    def check_update(self, store: object, sparql: str, *, dataset: Dataset | None,
+                     base_iri: str | None) -> object | None: ...
+
+    def check_put(self, store: object, graph: str | None, quads: list) -> object | None: ...
+
+    def check_post(self, store: object, graph: str | None, quads: list) -> object | None: ...
+
+    def check_delete(self, store: object, graph: str | None) -> object | None: ...
