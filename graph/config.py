@@ -50,6 +50,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("read_only", False, bool,
             "Refuse every write even when a write token is configured."),
     Setting("log_level", "INFO", str, "Logging level of the service and the CLI."),
+    # service (alliancegraph.service)
+    Setting("host", "127.0.0.1", str, "Address `alliancegraph serve` listens on."),
+    Setting("port", 8000, int, "Port `alliancegraph serve` listens on."),
+    Setting("workers", 2, int,
+            "gunicorn worker processes of `alliancegraph serve` (sync workers; each query "
+            "runs in a forked child)."),
+    Setting("cors_origins", "*", str,
+            "Origins allowed to read cross-site (CORS on read routes), comma-separated; "
+            "'*' for any, empty to send no CORS headers."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

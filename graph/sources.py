@@ -7,8 +7,10 @@ The folder decides the graph: ``ontology/src`` → ``graph/ontology``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -46,7 +48,25 @@ def parse_source(path: Path, graph: str, base: str = CANONICAL_BASE) -> list[ox.
         line, column = _position(exc)
         raise ParseError(str(exc.msg if hasattr(exc, "msg") else exc),
                          source=str(path), line=line, column=column) from exc
-    return [ox.Quad(t.subject, t.predicate, t.object, target) for t in triples]
+    relabel = _stable_blank_nodes(f"{graph}_{path.stem}")
+    return [ox.Quad(relabel(t.subject), t.predicate, relabel(t.object), target)
+            for t in triples]
+
+
+def _stable_blank_nodes(prefix: str) -> Callable[[Any], Any]:
+    """Label blank nodes by file and order of appearance instead of pyoxigraph's random
+    labels, so two builds of the same sources give byte-identical stores and dumps."""
+    prefix = re.sub(r"[^A-Za-z0-9]", "_", prefix)
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def relabel(term: Any) -> Any:
+        if not isinstance(term, ox.BlankNode):
+            return term
+        if term not in labels:
+            labels[term] = ox.BlankNode(f"{prefix}_{len(labels) + 1}")
+        return labels[term]
+
+    return relabel
 
 
 def _position(exc: SyntaxError) -> tuple[int | None, int | None]:

@@ -1,0 +1,118 @@
+"""OWL 2 RL entailments the queries need, materialised by SPARQL rules run to a fixpoint.
+
+The rules run on a scratch in-memory Oxigraph store holding the union of the asserted
+graphs (as one default graph), so each rule is a plain ``INSERT … WHERE`` and joins
+across the ontology and the data graphs need no GRAPH clauses. What the rules add and
+was not asserted is the inferred graph.
+
+Covered (names from the OWL 2 RL rule tables, OWL 2 Profiles §4.3):
+scm-sco, scm-spo (subclass/subproperty closure), cax-sco, prp-spo1 (types and property
+values), scm-eqc1, scm-eqp1 (equivalence as two subsumptions), prp-inv1/2 (inverses),
+prp-symp, prp-trp (symmetric and transitive properties), prp-spo2 (property chains of any
+length, with ``[ owl:inverseOf p ]`` steps). Not covered: owl:sameAs (eq-*), domains and
+ranges (prp-dom/rng), restrictions and anything that needs new nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+"""
+
+#: (OWL 2 RL rule name, SPARQL update) applied to the scratch store's default graph.
+RULES: tuple[tuple[str, str], ...] = (
+    ("scm-eqc1", "INSERT { ?c rdfs:subClassOf ?d . ?d rdfs:subClassOf ?c } "
+                 "WHERE { ?c owl:equivalentClass ?d }"),
+    ("scm-eqp1", "INSERT { ?p rdfs:subPropertyOf ?q . ?q rdfs:subPropertyOf ?p } "
+                 "WHERE { ?p owl:equivalentProperty ?q }"),
+    ("scm-sco", "INSERT { ?c rdfs:subClassOf ?e } "
+                "WHERE { ?c rdfs:subClassOf ?d . ?d rdfs:subClassOf ?e FILTER(?c != ?e) }"),
+    ("scm-spo", "INSERT { ?p rdfs:subPropertyOf ?r } "
+                "WHERE { ?p rdfs:subPropertyOf ?q . ?q rdfs:subPropertyOf ?r FILTER(?p != ?r) }"),
+    ("cax-sco", "INSERT { ?x a ?d } "
+                "WHERE { ?c rdfs:subClassOf ?d . ?x a ?c FILTER(isIRI(?d)) }"),
+    ("prp-spo1", "INSERT { ?x ?q ?y } "
+                 "WHERE { ?p rdfs:subPropertyOf ?q . ?x ?p ?y FILTER(isIRI(?q)) }"),
+    ("prp-inv1", "INSERT { ?y ?q ?x } WHERE { ?p owl:inverseOf ?q . ?x ?p ?y "
+                 "FILTER(isIRI(?p) && isIRI(?q) && !isLiteral(?y)) }"),
+    ("prp-inv2", "INSERT { ?y ?p ?x } WHERE { ?p owl:inverseOf ?q . ?x ?q ?y "
+                 "FILTER(isIRI(?p) && isIRI(?q) && !isLiteral(?y)) }"),
+    ("prp-symp", "INSERT { ?y ?p ?x } WHERE { ?p a owl:SymmetricProperty . ?x ?p ?y "
+                 "FILTER(!isLiteral(?y)) }"),
+    ("prp-trp", "INSERT { ?x ?p ?z } WHERE { ?p a owl:TransitiveProperty . ?x ?p ?y . "
+                "?y ?p ?z }"),
+)
+
+#: A fixpoint is reached long before this on any real ontology; more means a bug.
+MAX_ROUNDS = 100
+
+
+class InferenceError(RuntimeError):
+    """The rules did not reach a fixpoint (or a chain axiom is malformed)."""
+
+
+def chain_rules(store: ox.Store) -> list[tuple[str, str]]:
+    """One prp-spo2 rule per ``owl:propertyChainAxiom``, as a SPARQL sequence path."""
+    rules = []
+    axioms = store.query(PREFIXES + "SELECT ?p ?list WHERE { ?p owl:propertyChainAxiom ?list "
+                         "FILTER(isIRI(?p)) }")
+    for solution in axioms:
+        steps = [_path_step(store, step) for step in _rdf_list(store, solution["list"])]
+        if len(steps) < 2:
+            raise InferenceError(f"property chain of {solution['p']} has fewer than 2 steps")
+        path = "/".join(steps)
+        rules.append((f"prp-spo2 {solution['p']}",
+                      f"INSERT {{ ?x {solution['p']} ?y }} WHERE {{ ?x {path} ?y }}"))
+    return rules
+
+
+def entailments(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The triples the rules entail from ``triples`` that are not among them, sorted."""
+    asserted = set(triples)
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in asserted)
+    rules = [(name, PREFIXES + body) for name, body in RULES]
+    rules += [(name, PREFIXES + body) for name, body in chain_rules(scratch)]
+    size = len(scratch)
+    for _ in range(MAX_ROUNDS):
+        for _name, rule in rules:
+            scratch.update(rule)
+        if len(scratch) == size:
+            break
+        size = len(scratch)
+    else:
+        raise InferenceError(f"no fixpoint after {MAX_ROUNDS} rounds")
+    inferred = (q.triple for q in scratch if q.triple not in asserted)
+    return sorted(inferred, key=str)
+
+
+def _rdf_list(store: ox.Store, head: object) -> list[object]:
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    first, rest, nil = (ox.NamedNode(rdf + n) for n in ("first", "rest", "nil"))
+    items, node, seen = [], head, set()
+    while node != nil:
+        if node in seen:
+            raise InferenceError(f"cyclic RDF list at {node}")
+        seen.add(node)
+        firsts = [q.object for q in store.quads_for_pattern(node, first, None)]
+        rests = [q.object for q in store.quads_for_pattern(node, rest, None)]
+        if len(firsts) != 1 or len(rests) != 1:
+            raise InferenceError(f"malformed RDF list at {node}")
+        items.append(firsts[0])
+        node = rests[0]
+    return items
+
+
+def _path_step(store: ox.Store, step: object) -> str:
+    if isinstance(step, ox.NamedNode):
+        return str(step)
+    inverse = ox.NamedNode("http://www.w3.org/2002/07/owl#inverseOf")
+    targets = [q.object for q in store.quads_for_pattern(step, inverse, None)]
+    if len(targets) == 1 and isinstance(targets[0], ox.NamedNode):
+        return f"^{targets[0]}"
+    raise InferenceError(f"unsupported property chain step {step}")

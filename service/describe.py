@@ -1,0 +1,216 @@
+"""Descriptions of the service and its data: the SPARQL 1.1 Service Description (served
+by ``/sparql`` when it is asked for RDF without a query) and the VoID description at
+``/.well-known/void``. Both state only what the service really does and holds: counts
+come from the store at request time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from alliancegraph.service import negotiation
+from alliancegraph.service.negotiation import Format
+from alliancegraph.service.resources import get_store
+from flask import Blueprint, Response, current_app, request
+
+bp = Blueprint("describe", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+PREFIXES = {"sd": SD, "void": VOID, "dcterms": DCTERMS, "foaf": FOAF,
+            "owl": "http://www.w3.org/2002/07/owl#",
+            "skos": "http://www.w3.org/2004/02/skos/core#"}
+
+#: Dump files (served by the dumps blueprint) — the same names in VoID and on disk.
+DUMPS = ("alliancegraph.ttl", "alliancegraph.trig", "alliancegraph.nq", "alliancegraph.nq.gz")
+
+#: Properties that link an entity to the same thing in another dataset.
+LINK_PREDICATES = ("http://www.w3.org/2002/07/owl#sameAs",
+                   "http://www.w3.org/2004/02/skos/core#exactMatch",
+                   "http://www.w3.org/2004/02/skos/core#closeMatch")
+
+#: External datasets the graph links to, by the namespace of their IRIs.
+EXTERNAL_DATASETS = {
+    "http://www.wikidata.org/entity/": ("wikidata", "Wikidata", "https://www.wikidata.org/"),
+    "http://dbpedia.org/resource/": ("dbpedia", "DBpedia", "https://www.dbpedia.org/"),
+    "https://portal.issn.org/resource/ISSN/": ("issn", "ISSN Portal", "https://portal.issn.org/"),
+}
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _int(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))
+
+
+def _serialize(triples: Iterable[ox.Triple], fmt: Format) -> bytes:
+    return ox.serialize(list(triples), format=fmt.oxigraph, prefixes=PREFIXES)
+
+
+def _select(sparql: str) -> list[dict[str, str]]:
+    """Rows of a SELECT as ``{variable: value}`` (values as plain strings)."""
+    outcome = get_store().query(sparql, media_type=negotiation.JSON_RESULTS.media_type)
+    rows = json.loads(outcome.body)["results"]["bindings"]
+    return [{name: cell["value"] for name, cell in row.items()} for row in rows]
+
+
+def _writable() -> bool:
+    return bool(current_app.config.get("WRITE_TOKEN")) and not current_app.config.get("READ_ONLY")
+
+
+# --- SPARQL 1.1 Service Description ------------------------------------------------------
+
+def service_description(endpoint_url: str, fmt: Format) -> bytes:
+    """The service description of the endpoint at ``endpoint_url`` (the exact URL asked)."""
+    store = get_store()
+    service, dataset, default_graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    sd = lambda term: _n(SD + term)  # noqa: E731
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), _n(endpoint_url)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        # the default graph is the union of the named graphs (Oxigraph's union default graph)
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
+        ox.Triple(default_graph, _n(VOID + "triples"), _int(_default_graph_triples())),
+    ]
+    if _writable():
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+        triples += [ox.Triple(service, sd("inputFormat"), _n(f.oxigraph.iri))
+                    for f in negotiation.READABLE_RDF]
+    written = {f for offers in negotiation.OFFERS.values() for f in offers}
+    triples += [ox.Triple(service, sd("resultFormat"), _n(f.oxigraph.iri))
+                for f in sorted(written, key=lambda f: f.name)]
+    for name in sorted(store.graph_names()):
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, RDF_TYPE, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), _n(name)),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, RDF_TYPE, sd("Graph")),
+            ox.Triple(graph, _n(VOID + "triples"), _int(store.count(name))),
+        ]
+    return _serialize(triples, fmt)
+
+
+def _default_graph_triples() -> int:
+    return int(_select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"])
+
+
+# --- VoID -------------------------------------------------------------------------------
+
+@bp.get("/.well-known/void")
+def void_description() -> Response:
+    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS["graph"],
+                                format_param=request.args.get("format"),
+                                what="the VoID description")
+    body = _serialize(void_triples(current_app.config["BASE_IRI"]), fmt)
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def void_triples(base: str) -> list[ox.Triple]:
+    """The VoID description of the whole dataset, its named graphs and its linksets."""
+    store = get_store()
+    doc = base + ".well-known/void"
+    ds = _n(doc + "#alliancegraph")
+    v = lambda term: _n(VOID + term)  # noqa: E731
+    dc = lambda term: _n(DCTERMS + term)  # noqa: E731
+    entity_space = base + "id/"
+    triples = [
+        ox.Triple(ds, RDF_TYPE, v("Dataset")),
+        ox.Triple(ds, dc("title"), ox.Literal("Alliance Graph", language="en")),
+        ox.Triple(ds, dc("description"), ox.Literal(
+            "A knowledge graph of security relations in East Asia, from two scholarly papers "
+            "on Japan-ROK security cooperation, with the provenance of every statement.",
+            language="en")),
+        ox.Triple(ds, dc("license"), _n(LICENSE)),
+        ox.Triple(ds, v("sparqlEndpoint"), _n(base + "sparql")),
+        ox.Triple(ds, v("uriSpace"), ox.Literal(entity_space)),
+        ox.Triple(ds, v("triples"), _int(_default_graph_triples())),
+        ox.Triple(ds, v("entities"), _int(int(_select(
+            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o "
+            f"FILTER(STRSTARTS(STR(?s), {_str(entity_space)})) }}")[0]["n"]))),
+    ]
+    triples += [ox.Triple(ds, v("dataDump"), _n(f"{base}dumps/{name}")) for name in DUMPS]
+    classes = _select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) }"
+                      " GROUP BY ?c ORDER BY ?c")
+    properties = _select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    triples += [ox.Triple(ds, v("classes"), _int(len(classes))),
+                ox.Triple(ds, v("properties"), _int(len(properties)))]
+    for row in classes:
+        part = ox.BlankNode()
+        triples += [ox.Triple(ds, v("classPartition"), part),
+                    ox.Triple(part, v("class"), _n(row["c"])),
+                    ox.Triple(part, v("entities"), _int(int(row["n"])))]
+    for row in properties:
+        part = ox.BlankNode()
+        triples += [ox.Triple(ds, v("propertyPartition"), part),
+                    ox.Triple(part, v("property"), _n(row["p"])),
+                    ox.Triple(part, v("triples"), _int(int(row["n"])))]
+    vocabularies = {_namespace(r["c"]) for r in classes} | {_namespace(r["p"]) for r in properties}
+    triples += [ox.Triple(ds, v("vocabulary"), _n(ns)) for ns in sorted(vocabularies)]
+    for name in sorted(store.graph_names()):
+        subset = _n(name)
+        triples += [ox.Triple(ds, v("subset"), subset),
+                    ox.Triple(subset, RDF_TYPE, v("Dataset")),
+                    ox.Triple(subset, v("triples"), _int(store.count(name)))]
+    triples += _linksets(ds, doc)
+    return triples
+
+
+def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
+    """One void:Linkset per external dataset and link property, with its link count."""
+    predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
+    rows = _select(f"SELECT ?p ?o WHERE {{ VALUES ?p {{ {predicates} }} ?s ?p ?o "
+                   "FILTER(isIRI(?o)) }")
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        namespace = next((ns for ns in EXTERNAL_DATASETS if row["o"].startswith(ns)), None)
+        if namespace is not None:
+            counts[(namespace, row["p"])] = counts.get((namespace, row["p"]), 0) + 1
+    v = lambda term: _n(VOID + term)  # noqa: E731
+    triples: list[ox.Triple] = []
+    for namespace in sorted({ns for ns, _ in counts}):
+        slug, title, homepage = EXTERNAL_DATASETS[namespace]
+        target = _n(f"{doc}#{slug}")
+        triples += [ox.Triple(target, RDF_TYPE, v("Dataset")),
+                    ox.Triple(target, _n(DCTERMS + "title"), ox.Literal(title)),
+                    ox.Triple(target, _n(FOAF + "homepage"), _n(homepage)),
+                    ox.Triple(target, v("uriSpace"), ox.Literal(namespace))]
+    for (namespace, predicate), count in sorted(counts.items()):
+        slug = EXTERNAL_DATASETS[namespace][0]
+        linkset = _n(f"{doc}#links-{slug}-{_local_name(predicate)}")
+        triples += [ox.Triple(linkset, RDF_TYPE, v("Linkset")),
+                    ox.Triple(ds, v("subset"), linkset),
+                    ox.Triple(linkset, v("subjectsTarget"), ds),
+                    ox.Triple(linkset, v("objectsTarget"), _n(f"{doc}#{slug}")),
+                    ox.Triple(linkset, v("linkPredicate"), _n(predicate)),
+                    ox.Triple(linkset, v("triples"), _int(count))]
+    return triples
+
+
+def _namespace(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def _local_name(iri: str) -> str:
+    return iri[len(_namespace(iri)):]
+
+
+def _str(value: str) -> str:
+    return json.dumps(value)  # a valid SPARQL string literal for plain IRIs

@@ -1,0 +1,116 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store`` (indirect graph
+identification: ``?default`` or ``?graph=<IRI>``).
+
+GET/HEAD read a graph in any RDF syntax the client accepts; PUT replaces, POST merges
+(a ``multipart/form-data`` POST merges every part), DELETE drops. A POST to the store
+itself creates a new graph and answers 201 with its IRI in ``Location``. Writes need
+the write token and are atomic (one store operation each).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pyoxigraph as ox
+from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from alliancegraph.service import negotiation
+from alliancegraph.service.resources import get_store
+from alliancegraph.service.security import no_content, refuse_doctype, require_write_token
+from flask import Blueprint, Response, current_app, request
+
+bp = Blueprint("graphstore", __name__)
+
+GSP_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
+_NEW = object()  # "no graph named": a POST creates one
+
+
+@bp.route("/rdf-graph-store", methods=["GET", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    target = _target_graph()
+    if request.method == "GET":
+        return _get(target)
+    require_write_token()
+    if target is _NEW:
+        return _create()
+    if request.method == "DELETE":
+        get_store().delete_graph(target)
+        return no_content()
+    data, fmt = _body()
+    write = get_store().put_graph if request.method == "PUT" else get_store().post_graph
+    created = write(target, data, media_type=fmt.media_type, base_iri=target or request.base_url)
+    return Response(status=201 if created else 204)
+
+
+def _target_graph() -> str | object | None:
+    """``None`` for the default graph, the graph IRI, or ``_NEW`` (POST to the store)."""
+    graphs = request.args.getlist("graph")
+    has_default = "default" in request.args
+    if has_default and graphs:
+        raise BadRequest("use either ?default or ?graph=, not both", spec=GSP_SPEC)
+    if len(graphs) > 1:
+        raise BadRequest("exactly one ?graph= parameter is allowed", spec=GSP_SPEC)
+    if has_default:
+        return None
+    if not graphs:
+        if request.method == "POST":
+            return _NEW
+        raise BadRequest("name the graph with ?graph=<IRI>, or ?default for the default graph",
+                         spec=GSP_SPEC)
+    try:
+        return ox.NamedNode(graphs[0]).value
+    except ValueError as exc:
+        raise BadRequest(f"?graph= is not an absolute IRI: {graphs[0]!r} ({exc})",
+                         spec=GSP_SPEC) from exc
+
+
+def _get(target: str | object | None) -> Response:
+    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS["graph"],
+                                format_param=request.args.get("format"), what="a graph")
+    body = get_store().get_graph(target, media_type=fmt.media_type)
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _create() -> Response:
+    """POST to the store itself: a new graph under the base IRI (POSTGraphCreation)."""
+    name = f"{current_app.config['BASE_IRI']}graph/upload/{uuid.uuid4()}"
+    data, fmt = _body()
+    get_store().put_graph(name, data, media_type=fmt.media_type, base_iri=name)
+    response = Response(status=201)
+    response.headers["Location"] = name
+    return response
+
+
+def _body() -> tuple[bytes, negotiation.Format]:
+    """The RDF in the request, checked: a known syntax, no XML DOCTYPE. A multipart body
+    is merged into one N-Triples document so the write stays one atomic operation."""
+    if request.mimetype == "multipart/form-data":
+        return _merge_parts(), negotiation.N_TRIPLES
+    fmt = negotiation.rdf_input_format(request.content_type)
+    data = request.get_data()
+    if fmt is negotiation.RDF_XML:
+        refuse_doctype(data)
+    return data, fmt
+
+
+def _merge_parts() -> bytes:
+    if request.form:
+        raise UnsupportedMediaType(
+            "every part of a multipart/form-data body must be a file with its own "
+            f"Content-Type; got plain fields: {', '.join(request.form)}", spec=GSP_SPEC)
+    if not request.files:
+        raise BadRequest("the multipart/form-data body has no parts", spec=GSP_SPEC)
+    triples: list[ox.Triple] = []
+    for field, part in request.files.items(multi=True):
+        fmt = negotiation.rdf_input_format(part.content_type)
+        data = part.read()
+        if fmt is negotiation.RDF_XML:
+            refuse_doctype(data, what=f"part {field!r}")
+        try:
+            quads = ox.parse(data, format=fmt.oxigraph, base_iri=request.base_url,
+                             without_named_graphs=True, rename_blank_nodes=True)
+            triples += [quad.triple for quad in quads]
+        except SyntaxError as exc:
+            raise ParseError(str(exc), source=f"part {field!r}") from exc
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)

@@ -1,0 +1,250 @@
+"""The OpenAPI 3 description of the HTTP API, served at ``/openapi.json``.
+
+Hand-written (a plain dict), so it says what each route is for; a test checks it against
+the app's real routes (``app.url_map``): every route documented, every documented path
+and method served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from alliancegraph import __version__
+
+bp = Blueprint("openapi", __name__)
+
+RDF_TYPES = ("text/turtle", "application/ld+json", "application/n-triples",
+             "application/rdf+xml")
+DATASET_TYPES = ("application/trig", "application/n-quads")
+RESULT_TYPES = ("application/sparql-results+json", "application/sparql-results+xml",
+                "text/csv", "text/tab-separated-values")
+DOCUMENT_SUFFIXES = ["html", "ttl", "jsonld", "nt", "rdf"]
+
+
+def _content(*media_types: str, schema: dict | None = None) -> dict[str, Any]:
+    return {m: {"schema": schema or {"type": "string"}} for m in media_types}
+
+
+def _response(description: str, *media_types: str, **extra: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if media_types:
+        answer["content"] = _content(*media_types)
+    answer.update(extra)
+    return answer
+
+
+def _param(name: str, where: str, description: str, *, required: bool = False,
+           schema: dict | None = None) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required or where == "path",
+            "description": description, "schema": schema or {"type": "string"}}
+
+
+ERROR = {"$ref": "#/components/responses/Error"}
+NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
+NOT_ACCEPTABLE = {"$ref": "#/components/responses/NotAcceptable"}
+WRITE_ERRORS = {
+    "400": ERROR, "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": ERROR, "413": ERROR, "415": ERROR, "422": ERROR,
+}
+SEE_OTHER = _response(
+    "See Other: the IRI names a thing, not a document; `Location` is the document about it "
+    "in the negotiated format (`{path}.html`, `.ttl`, `.jsonld`, `.nt`, `.rdf`). `Link` "
+    "headers list every format.",
+    headers={"Location": {"schema": {"type": "string"}},
+             "Link": {"schema": {"type": "string"}}})
+ACCEPT = _param("Accept", "header", "Media types the client wants, with q-values.")
+FORMAT = _param("format", "query", "A format name or media type that overrides Accept.")
+
+SPARQL_PARAMS = [
+    _param("query", "query", "A SPARQL 1.1 query. Without it, browsers get the query UI "
+           "and RDF clients the SPARQL service description."),
+    _param("default-graph-uri", "query", "A graph of the default graph (repeatable).",
+           schema={"type": "array", "items": {"type": "string"}}),
+    _param("named-graph-uri", "query", "A named graph of the dataset (repeatable).",
+           schema={"type": "array", "items": {"type": "string"}}),
+    FORMAT, ACCEPT,
+]
+GSP_PARAMS = [
+    _param("graph", "query", "The IRI of the graph (indirect identification)."),
+    _param("default", "query", "Present (empty) to address the default graph.",
+           schema={"type": "string", "allowEmptyValue": True}),
+]
+
+
+def _linked_data(path: str, what: str) -> dict[str, Any]:
+    rest = _param("rest", "path", f"The rest of the IRI after `{path}` (may contain `/`); "
+                  "a suffix `.html`, `.ttl`, `.jsonld`, `.nt` or `.rdf` asks for that "
+                  "document directly.")
+    return {"get": {
+        "tags": ["linked data"],
+        "summary": f"Resolve {what}",
+        "description": (f"`{{base_iri}}{path.lstrip('/')}…` resolves here. Without a suffix: "
+                        "303 to the document in the negotiated format. With a suffix: the "
+                        "document (200)."),
+        "parameters": [rest, ACCEPT, FORMAT],
+        "responses": {
+            "200": _response("The document about the resource.", "text/html", *RDF_TYPES),
+            "303": SEE_OTHER, "404": NOT_FOUND, "406": NOT_ACCEPTABLE,
+        },
+    }}
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/": {"get": {
+        "tags": ["pages"], "summary": "The index page: the dataset, counts, entry points",
+        "parameters": [ACCEPT, _param("format", "query", "`html` or `json`.")],
+        "responses": {"200": _response("The index.", "text/html", "application/json"),
+                      "406": NOT_ACCEPTABLE},
+    }},
+    "/sparql": {
+        "get": {
+            "tags": ["sparql"], "summary": "SPARQL 1.1 query (protocol), query UI, or "
+            "service description",
+            "parameters": SPARQL_PARAMS,
+            "responses": {
+                "200": _response("Query results (SELECT/ASK), a graph (CONSTRUCT/DESCRIBE), "
+                                 "the query UI (HTML) or the service description.",
+                                 *RESULT_TYPES, *RDF_TYPES, *DATASET_TYPES, "text/html"),
+                "400": ERROR, "406": NOT_ACCEPTABLE, "413": ERROR, "503": ERROR,
+            },
+        },
+        "post": {
+            "tags": ["sparql"], "summary": "SPARQL 1.1 query or update (protocol)",
+            "description": "A query by form or `application/sparql-query`; an update by form "
+                           "or `application/sparql-update`, with `Authorization: Bearer`.",
+            "parameters": [ACCEPT, FORMAT],
+            "requestBody": {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                    "query": {"type": "string"}, "update": {"type": "string"},
+                    "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                    "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                    "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+                    "using-named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                }}},
+                "application/sparql-query": {"schema": {"type": "string"}},
+                "application/sparql-update": {"schema": {"type": "string"}},
+            }},
+            "responses": {
+                "200": _response("Query results.", *RESULT_TYPES, *RDF_TYPES, *DATASET_TYPES),
+                "204": _response("The update was applied."),
+                "406": NOT_ACCEPTABLE, "503": ERROR, **WRITE_ERRORS,
+            },
+        },
+    },
+    "/rdf-graph-store": {
+        method: {
+            "tags": ["graph store"],
+            "summary": {
+                "get": "Read a graph (Graph Store HTTP Protocol)",
+                "put": "Replace a graph", "post": "Merge into a graph, or create a new one",
+                "delete": "Drop a graph",
+            }[method],
+            "parameters": GSP_PARAMS + ([ACCEPT] if method == "get" else []),
+            **({"requestBody": {"required": True,
+                                "content": _content(*RDF_TYPES, *DATASET_TYPES)}}
+               if method in ("put", "post") else {}),
+            "responses": (
+                {"200": _response("The graph.", *RDF_TYPES, *DATASET_TYPES),
+                 "400": ERROR, "404": NOT_FOUND, "406": NOT_ACCEPTABLE}
+                if method == "get" else
+                {"201": _response("Created."), "204": _response("Done."),
+                 "404": NOT_FOUND, **WRITE_ERRORS}),
+        }
+        for method in ("get", "put", "post", "delete")
+    },
+    "/.well-known/void": {"get": {
+        "tags": ["sparql"], "summary": "The VoID description of the dataset",
+        "parameters": [ACCEPT, FORMAT],
+        "responses": {"200": _response("VoID.", *RDF_TYPES, *DATASET_TYPES),
+                      "406": NOT_ACCEPTABLE},
+    }},
+    "/healthz": {"get": {
+        "tags": ["operations"], "summary": "Liveness: the process answers",
+        "responses": {"200": _response("Alive.", "application/json")},
+    }},
+    "/readyz": {"get": {
+        "tags": ["operations"], "summary": "Readiness: the store opens and holds the graph",
+        "responses": {"200": _response("Ready.", "application/json"), "503": ERROR},
+    }},
+    "/id/{rest}": _linked_data("/id/", "an entity IRI (`{base_iri}id/…`)"),
+    "/scheme/{rest}": _linked_data("/scheme/", "a SKOS concept or scheme IRI"),
+    "/graph/{rest}": _linked_data("/graph/", "a named graph IRI (its triples)"),
+    "/ontology": {"get": {
+        "tags": ["linked data"], "summary": "The ontology IRI",
+        "parameters": [ACCEPT, FORMAT],
+        "responses": {"303": SEE_OTHER, "404": NOT_FOUND, "406": NOT_ACCEPTABLE},
+    }},
+    "/ontology.{suffix}": {"get": {
+        "tags": ["linked data"],
+        "summary": "The ontology documentation (`.html`) or the ontology in RDF",
+        "parameters": [_param("suffix", "path", "The document format.",
+                              schema={"type": "string", "enum": DOCUMENT_SUFFIXES})],
+        "responses": {"200": _response("The document.", "text/html", *RDF_TYPES),
+                      "404": NOT_FOUND},
+    }},
+    "/dumps/{name}": {"get": {
+        "tags": ["linked data"], "summary": "A full dump of the store, streamed",
+        "parameters": [_param("name", "path", "The dump file.", schema={
+            "type": "string", "enum": ["alliancegraph.ttl", "alliancegraph.trig",
+                                       "alliancegraph.nq", "alliancegraph.nq.gz"]})],
+        "responses": {"200": _response("The dump (Turtle is the union of all graphs).",
+                                       "text/turtle", *DATASET_TYPES, "application/gzip"),
+                      "404": NOT_FOUND},
+    }},
+    "/openapi.json": {"get": {
+        "tags": ["operations"], "summary": "This description",
+        "responses": {"200": _response("OpenAPI 3.", "application/json")},
+    }},
+    "/static/{filename}": {"get": {
+        "tags": ["pages"], "summary": "Static files: the stylesheet and the vendored YASGUI",
+        "parameters": [_param("filename", "path", "The file under `static/`.")],
+        "responses": {"200": _response("The file."), "404": NOT_FOUND},
+    }},
+}
+
+#: Routes other parts of the service add; each documents itself here when it exists
+#: (see :func:`document`).
+EXTRA_PATHS: dict[str, dict[str, Any]] = {}
+
+
+def document(path: str, operations: dict[str, Any]) -> None:
+    """Let another blueprint add its routes to the description (at import time)."""
+    EXTRA_PATHS[path] = operations
+
+
+def spec() -> dict[str, Any]:
+    """The OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Alliance Graph",
+            "version": __version__,
+            "description": "SPARQL 1.1 endpoint, graph store and linked data for the Alliance "
+                           "Graph knowledge graph. Every IRI under "
+                           f"`{current_app.config['BASE_IRI']}` resolves on this service.",
+            "license": {"name": "CC-BY-4.0 (data), MIT (code)"},
+        },
+        "paths": {**PATHS, **EXTRA_PATHS},
+        "components": {
+            "responses": {
+                "Error": _response("A problem with the request, as JSON (HTML for browsers): "
+                                   "`status`, `error`, `message`.", "application/json",
+                                   "text/html"),
+                "NotFound": _response("Nothing here (HTML, JSON or an empty RDF document, "
+                                      "by Accept).", "text/html", "application/json",
+                                      *RDF_TYPES),
+                "NotAcceptable": _response("No acceptable format can be produced.",
+                                           "application/json", "text/html"),
+                "Unauthorized": _response("No or a wrong bearer token for a write.",
+                                          "application/json"),
+            },
+            "securitySchemes": {"writeToken": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(spec())

@@ -1,0 +1,278 @@
+"""The index page, the ontology IRI and the full dumps.
+
+* ``/`` — what this dataset is, counts, entry points, example queries (HTML, or JSON by
+  ``Accept``/``?format=json``).
+* ``{base}ontology`` — 303 to ``/ontology.html`` (the generated documentation) or to the
+  ontology graph in an RDF syntax (``/ontology.ttl`` …), as for every other IRI here.
+* ``/dumps/alliancegraph.{ttl,trig,nq,nq.gz}`` — the whole store, streamed from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from alliancegraph.errors import NotAcceptable, NotFound
+from alliancegraph.queries import load_examples, prefix_declarations
+from alliancegraph.service import negotiation
+from alliancegraph.service.linkeddata import (
+    HTML,
+    LABEL_PROPERTIES,
+    add_alternates,
+    base_iri,
+    href,
+    not_found,
+    preferred_labels,
+    rdf_document,
+    see_other,
+    select,
+    split_suffix,
+)
+from alliancegraph.service.negotiation import Format
+from alliancegraph.service.resources import get_store
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+JSON = Format("json", "application/json", (), None)  # type: ignore[arg-type]
+
+
+# --- dumps ----------------------------------------------------------------------------
+
+#: file name -> (media type the store writes, gzip it?)
+DUMPS: dict[str, tuple[Format, bool]] = {
+    "alliancegraph.ttl": (negotiation.TURTLE, False),
+    "alliancegraph.trig": (negotiation.TRIG, False),
+    "alliancegraph.nq": (negotiation.N_QUADS, False),
+    "alliancegraph.nq.gz": (negotiation.N_QUADS, True),
+}
+DUMP_NOTES = {
+    "alliancegraph.ttl": "Turtle: the union of all graphs (named graphs merged)",
+    "alliancegraph.trig": "TriG: every named graph",
+    "alliancegraph.nq": "N-Quads: every named graph",
+    "alliancegraph.nq.gz": "N-Quads, gzip-compressed",
+}
+
+
+def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Compress a byte stream into one gzip member as it goes."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip header and trailer
+    for chunk in chunks:
+        data = compressor.compress(chunk)
+        if data:
+            yield data
+    yield compressor.flush()
+
+
+@bp.get("/dumps/<name>")
+def dump(name: str) -> Response:
+    """A full dump at a stable URL, streamed from the store."""
+    if name not in DUMPS:
+        raise NotFound(f"no dump named {name!r}; available: {', '.join(DUMPS)}")
+    fmt, gzipped = DUMPS[name]
+    chunks = get_store().dump(media_type=fmt.media_type)
+    if gzipped:
+        response = Response(gzip_stream(chunks), mimetype="application/gzip")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = Response(chunks, content_type=fmt.content_type)
+    return response
+
+
+# --- the ontology ---------------------------------------------------------------------
+
+def ontology_graph() -> str:
+    return f"{base_iri()}graph/ontology"
+
+
+def docs_dir() -> Path:
+    """Where the build puts the ontology documentation: ``<data_dir>/release/ontology``."""
+    return Path(current_app.config["DATA_DIR"]) / "release" / "ontology"
+
+
+def docs_page() -> Path:
+    """The documentation's HTML page, generated into the data dir on first need."""
+    folder = docs_dir()
+    page = _main_page(folder)
+    if page is None:
+        _generate_docs(folder)
+        page = _main_page(folder)
+    if page is None:
+        raise NotFound(f"the ontology documentation in {folder} has no HTML page")
+    return page
+
+
+def _main_page(folder: Path) -> Path | None:
+    for name in ("index.html", "ontology.html"):
+        if (folder / name).is_file():
+            return folder / name
+    pages = sorted(folder.glob("*.html")) if folder.is_dir() else []
+    return pages[0] if pages else None
+
+
+def _generate_docs(folder: Path) -> None:
+    """Build the docs into a temporary folder beside the target and move it in place,
+    so concurrent workers never see half a folder (the loser of a race drops its copy)."""
+    from alliancegraph.ontology.docs import build_docs
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".ontology-docs-", dir=folder.parent))
+    try:
+        log.info("generating the ontology documentation into %s", folder)
+        build_docs(temporary)
+        try:
+            temporary.rename(folder)
+        except OSError:
+            if _main_page(folder) is None:
+                raise
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary)
+
+
+def _ontology_exists(_iri: str) -> bool:
+    return get_store().graph_exists(ontology_graph())
+
+
+@bp.get("/ontology")
+def ontology() -> Response:
+    """The ontology IRI: 303 to its documentation (HTML) or to the ontology in RDF."""
+    iri = f"{base_iri()}ontology"
+    if not _ontology_exists(iri):
+        return not_found(iri, None, message="The store holds no ontology graph.")
+    return see_other("ontology", iri)
+
+
+@bp.get("/ontology.<suffix>")
+def ontology_document(suffix: str) -> Response:
+    """The ontology documentation (``.html``) or the ontology graph (``.ttl`` …)."""
+    stem, fmt = split_suffix(f"ontology.{suffix}")
+    iri = f"{base_iri()}ontology"
+    if fmt is None or stem != "ontology":
+        return not_found(f"{iri}.{suffix}", None)
+    if fmt is HTML:
+        response = send_file(docs_page(), mimetype="text/html", max_age=300)
+        response.headers["Content-Type"] = HTML.content_type
+        add_alternates(response, "ontology", current=HTML)
+        return response
+    if not _ontology_exists(iri):
+        return not_found(iri, fmt, message="The store holds no ontology graph.")
+    body = get_store().get_graph(ontology_graph(), media_type=fmt.media_type)
+    return rdf_document(body, fmt, "ontology")
+
+
+# --- the index page -------------------------------------------------------------------
+
+#: Entry points on the index page: name -> SPARQL pattern binding ?e.
+ENTRY_POINTS = {
+    "papers": "?e ag:hasSection ?section .",
+    "states": "?e a ag:State .",
+    "threats": "?e a/rdfs:subClassOf* ag:Threat .",
+    "agreements": "?e a/rdfs:subClassOf* ag:Agreement .",
+}
+LABELS = " ".join(f"<{iri}>" for iri in LABEL_PROPERTIES)
+
+
+def entry_points_query() -> str:
+    branches = "\n  UNION ".join(f'{{ {pattern} BIND("{kind}" AS ?kind) }}'
+                                 for kind, pattern in ENTRY_POINTS.items())
+    return (f"{prefix_declarations(base_iri())}"
+            f"SELECT DISTINCT ?kind ?e ?p ?l WHERE {{\n  {branches}\n  FILTER(isIRI(?e))\n"
+            f"  OPTIONAL {{ VALUES ?p {{ {LABELS} }} ?e ?p ?l }}\n}}")
+
+
+def graph_counts_query() -> str:
+    return "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+
+
+def stats_query() -> str:
+    return (f"{prefix_declarations(base_iri())}"
+            f"SELECT ?what (COUNT(DISTINCT ?x) AS ?n) WHERE {{\n"
+            f'  {{ ?x ?p ?o . FILTER(isIRI(?x) && STRSTARTS(STR(?x), "{base_iri()}id/")) '
+            f'BIND("entities" AS ?what) }}\n'
+            f'  UNION {{ ?x ag:evidence ?e . BIND("statements with evidence" AS ?what) }}\n'
+            f'  UNION {{ ?x a ag:Evidence . BIND("evidence nodes" AS ?what) }}\n'
+            f"}} GROUP BY ?what")
+
+
+def index_data() -> dict:
+    store = get_store()
+    graphs = {row["g"].value: int(row["n"].value) for row in select(store, graph_counts_query())}
+    stats = {row["what"].value: int(row["n"].value) for row in select(store, stats_query())}
+    rows = select(store, entry_points_query())
+    labels = preferred_labels({"r": row["e"], "p": row["p"], "l": row["l"]}
+                              for row in rows if "l" in row)
+    entries: dict[str, dict[str, str]] = {kind: {} for kind in ENTRY_POINTS}
+    for row in rows:
+        iri = row["e"].value
+        entries[row["kind"].value][iri] = labels.get(iri, iri)
+    root = request.script_root
+    return {
+        "title": "Alliance Graph",
+        "description": (
+            "A linked-data knowledge graph of security relations in East Asia, built from "
+            "two scholarly papers on Japan-ROK security cooperation: Leo Hinata-Yamaguchi, "
+            "“New age in Japan-ROK relations: Analyzing the potential for a Japan-ROK "
+            "security partnership”, and Hyon-Sik Yon, “The Changing Security Environment on "
+            "the Korean Peninsula and Korea-Japan Security Relations”. Every statement taken "
+            "from a paper carries its evidence: the paper, the section, an exact quote and "
+            "the supporting footnotes."),
+        "base_iri": base_iri(),
+        "quads": store.count(),
+        "graphs": graphs,
+        "counts": stats,
+        "entry_points": {
+            kind: [{"iri": iri, "label": label, "href": href(iri)}
+                   for iri, label in sorted(items.items(), key=lambda item: item[1].lower())]
+            for kind, items in entries.items()},
+        "examples": [
+            {"name": e.name, "title": e.title, "description": e.description,
+             "query": e.text, "ui": f"{root}/sparql#query={quote(e.text)}",
+             "run": f"{root}/sparql?query={quote(e.text)}"}
+            for e in load_examples()],
+        "links": {
+            "sparql": f"{root}/sparql",
+            "query_ui": f"{root}/sparql",
+            "void": f"{root}/.well-known/void",
+            "ontology": f"{root}/ontology",
+            "shapes": f"{root}/shapes",
+            "openapi": f"{root}/openapi.json",
+            "graph_store": f"{root}/rdf-graph-store",
+        },
+        "dumps": [{"name": name, "url": f"{root}/dumps/{name}", "media_type":
+                   "application/gzip" if gz else fmt.media_type, "note": DUMP_NOTES[name]}
+                  for name, (fmt, gz) in DUMPS.items()],
+    }
+
+
+def _index_format() -> Format:
+    requested = request.args.get("format")
+    if requested:
+        for fmt in (HTML, JSON):
+            if requested.lower() in (fmt.name, fmt.media_type):
+                return fmt
+        raise NotAcceptable(f"format={requested!r}: the index is available as html or json")
+    return negotiation.negotiate(request.headers.get("Accept"), (HTML, JSON),
+                                 what="the index page")
+
+
+@bp.get("/")
+def index() -> Response:
+    fmt = _index_format()
+    data = index_data()
+    if fmt is JSON:
+        response = jsonify(data)
+    else:
+        response = Response(render_template("index.html", **data),
+                            content_type=HTML.content_type)
+    response.vary.add("Accept")
+    response.headers["Link"] = (f'<{request.script_root}/?format=json>; rel="alternate"; '
+                                f'type="application/json"')
+    return response

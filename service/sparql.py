@@ -1,0 +1,158 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries (GET, POST form, POST
+``application/sparql-query``), updates (POST form, POST ``application/sparql-update``),
+and the service description when the endpoint itself is asked for RDF.
+
+The view only reads the protocol request; the store parses, runs (on Oxigraph, in a
+process it can stop) and serialises; :mod:`.negotiation` picks the format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alliancegraph.errors import BadRequest, UnsupportedMediaType
+from alliancegraph.service import describe, negotiation
+from alliancegraph.service.logs import query_hash
+from alliancegraph.service.resources import get_store
+from alliancegraph.service.security import mark_cors_read, no_content, require_write_token
+from alliancegraph.store import Dataset
+from flask import Blueprint, Response, current_app, g, request
+
+bp = Blueprint("sparql", __name__)
+
+#: A view the query-UI blueprint may register (``app.extensions[SPARQL_UI]``) to answer
+#: browsers that GET ``/sparql`` without a query; without it they get the description.
+SPARQL_UI = "alliancegraph.sparql_ui"
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+PROTOCOL_SPEC = "https://www.w3.org/TR/sparql11-protocol/"
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """What a protocol request asks: a query or an update, and its dataset."""
+
+    operation: str  # "query" or "update"
+    text: str
+    dataset: Dataset | None
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    if request.method == "GET" and not _has_operation():
+        return _describe_or_ui()
+    protocol_request = read_protocol_request()
+    g.query_hash = query_hash(protocol_request.text)
+    if protocol_request.operation == "update":
+        return _update(protocol_request)
+    mark_cors_read()
+    return _query(protocol_request)
+
+
+def _has_operation() -> bool:
+    return "query" in request.args or "update" in request.args
+
+
+def _query(protocol_request: ProtocolRequest) -> Response:
+    store = get_store()
+    form = store.query_form(protocol_request.text)
+    fmt = negotiation.negotiate(
+        request.headers.get("Accept"), negotiation.OFFERS[form],
+        format_param=request.values.get("format"), what=f"the {form} query")
+    outcome = store.query(protocol_request.text, media_type=fmt.media_type,
+                          dataset=protocol_request.dataset, base_iri=request.base_url)
+    response = Response(outcome.body, status=200, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _update(protocol_request: ProtocolRequest) -> Response:
+    require_write_token()
+    get_store().update(protocol_request.text, dataset=protocol_request.dataset,
+                       base_iri=request.base_url)
+    return no_content()
+
+
+def _describe_or_ui() -> Response:
+    ui = current_app.extensions.get(SPARQL_UI)
+    offers = negotiation.OFFERS["graph"]
+    if ui is not None:
+        accept = negotiation.parse_accept(request.headers.get("Accept"))
+        if accept is not None and accept.best_match(
+                ["text/html", *(f.media_type for f in offers)]) == "text/html":
+            return ui()
+    fmt = negotiation.negotiate(request.headers.get("Accept"), offers,
+                                format_param=request.args.get("format"),
+                                what="the service description")
+    body = describe.service_description(request.base_url, fmt)
+    response = Response(body, status=200, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def read_protocol_request() -> ProtocolRequest:
+    """Read a query or update request as the protocol defines it; 400/415 otherwise."""
+    if request.method == "GET":
+        if "update" in request.args:
+            raise BadRequest("updates must be sent by POST, not GET", spec=PROTOCOL_SPEC)
+        return ProtocolRequest("query", _single(request.args, "query"), _query_dataset())
+    media_type = request.mimetype
+    if media_type == FORM:
+        params = request.form
+        if "query" in params and "update" in params:
+            raise BadRequest("send either 'query' or 'update', not both", spec=PROTOCOL_SPEC)
+        if "update" in params:
+            return ProtocolRequest("update", _single(params, "update"), _update_dataset())
+        return ProtocolRequest("query", _single(params, "query"), _query_dataset())
+    if media_type in (QUERY, UPDATE):
+        text = _utf8_body()
+        if media_type == QUERY:
+            return ProtocolRequest("query", text, _query_dataset())
+        return ProtocolRequest("update", text, _update_dataset())
+    if not media_type:
+        raise UnsupportedMediaType(
+            f"a POST to /sparql needs a Content-Type: {FORM}, {QUERY} or {UPDATE}",
+            spec=PROTOCOL_SPEC)
+    raise UnsupportedMediaType(
+        f"cannot read a SPARQL request from {media_type!r}; send {FORM}, {QUERY} or {UPDATE}",
+        spec=PROTOCOL_SPEC)
+
+
+def _single(params, name: str) -> str:
+    values = params.getlist(name)
+    if not values:
+        raise BadRequest(f"missing the '{name}' parameter", spec=PROTOCOL_SPEC)
+    if len(values) > 1:
+        raise BadRequest(f"exactly one '{name}' parameter is allowed, got {len(values)}",
+                         spec=PROTOCOL_SPEC)
+    return values[0]
+
+
+def _utf8_body() -> str:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"the body must be UTF-8, not {charset}", spec=PROTOCOL_SPEC)
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def _dataset(default_name: str, named_name: str) -> Dataset | None:
+    """Dataset parameters from the URL and, for form posts, the body. When any is given,
+    they define the whole dataset (a missing kind is empty), overriding FROM/USING."""
+    default = request.values.getlist(default_name)
+    named = request.values.getlist(named_name)
+    if not default and not named:
+        return None
+    return Dataset(default_graphs=tuple(default), named_graphs=tuple(named))
+
+
+def _query_dataset() -> Dataset | None:
+    return _dataset("default-graph-uri", "named-graph-uri")
+
+
+def _update_dataset() -> Dataset | None:
+    return _dataset("using-graph-uri", "using-named-graph-uri")

@@ -1,0 +1,53 @@
+"""The query UI: YASGUI (vendored under ``static/yasgui``) at ``/sparql`` for browsers.
+
+The SPARQL blueprint owns ``/sparql``; a browser that GETs it without a query (``Accept``
+preferring ``text/html``) is handed to :func:`render_query_ui`, which this blueprint
+registers as ``app.extensions[SPARQL_UI]`` when it is registered itself. A query can be
+pre-filled with a fragment: ``/sparql#query=…`` (YASGUI reads it).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask.blueprints import BlueprintSetupState
+
+from alliancegraph.queries import load_examples, prefix_declarations, prefixes
+from alliancegraph.service.linkeddata import HTML, base_iri
+from alliancegraph.service.sparql import SPARQL_UI
+
+bp = Blueprint("ui", __name__)
+
+DEFAULT_QUERY_BODY = """SELECT ?state ?label WHERE {
+  ?state a ag:State ;
+         skos:prefLabel ?label .
+  FILTER(langMatches(lang(?label), "en"))
+}
+ORDER BY ?label
+"""
+
+
+def default_query() -> str:
+    """The query a fresh editor shows: the project's prefixes and a small SELECT."""
+    return prefix_declarations(base_iri()) + "\n" + DEFAULT_QUERY_BODY
+
+
+def render_query_ui() -> Response:
+    """The YASGUI page, pre-loaded with the shipped example queries and prefixes."""
+    examples = load_examples()
+    html = render_template(
+        "query_ui.html",
+        endpoint=f"{request.script_root}/sparql",
+        examples=examples,
+        examples_json=[{"name": e.name, "title": e.title, "description": e.description,
+                        "query": e.text} for e in examples],
+        prefixes=prefixes(base_iri()),
+        default_query=default_query(),
+    )
+    response = Response(html, status=200, content_type=HTML.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.record_once
+def _register_ui(state: BlueprintSetupState) -> None:
+    state.app.extensions[SPARQL_UI] = render_query_ui

@@ -1,0 +1,423 @@
+"""Validate RDF against the Alliance Graph shapes (or any shapes) with pySHACL.
+
+The public surface is small: :func:`validate` runs pySHACL and returns a :class:`Report`;
+:func:`parse_rdf` turns bytes or files into an in-memory pyoxigraph store (pySHACL reads an
+Oxigraph store natively, which is several times faster than a plain rdflib graph), and
+:func:`bundled_shapes` loads ``shapes/*.ttl``. ``owl:imports`` are never followed.
+
+Conformance here means *no* ``sh:Violation``: warnings and infos are reported but do not make
+a graph non-conforming (pySHACL's ``allow_warnings``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal as TypingLiteral
+
+import pyoxigraph as ox
+import rdflib
+from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from pyshacl import validate as pyshacl_validate
+from rdflib import RDF, BNode, Graph, URIRef
+from rdflib.namespace import SH
+
+__all__ = [
+    "SHAPES_DIR",
+    "SHAPES_IRI",
+    "Report",
+    "Result",
+    "bundled_shapes",
+    "format_for",
+    "parse_rdf",
+    "shape_files",
+    "validate",
+]
+
+SHAPES_DIR = Path(__file__).parent
+SHAPES_IRI = "https://w3id.org/alliancegraph/shapes"
+SHAPES_NS = SHAPES_IRI + "#"
+Inference = TypingLiteral["none", "rdfs", "owlrl"]
+INFERENCE_CHOICES = ("none", "rdfs", "owlrl")
+SEVERITIES = ("Violation", "Warning", "Info")
+
+#: file suffix -> pyoxigraph format
+_SUFFIXES = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".nquads": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".n3": ox.RdfFormat.N3,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+}
+#: short names accepted by ``--format``
+_NAMES = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "n3": ox.RdfFormat.N3,
+    "xml": ox.RdfFormat.RDF_XML,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+# A DOCTYPE lets RDF/XML declare entities; pyoxigraph expands them eagerly (billion laughs).
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def format_for(*, name: str | None = None, path: str | Path | None = None,
+               media_type: str | None = None) -> ox.RdfFormat:
+    """The RDF format named by ``--format``, a file suffix or a media type.
+
+    Raises UnsupportedMediaType (415) when nothing matches."""
+    if name:
+        fmt = _NAMES.get(name.lower()) or ox.RdfFormat.from_extension(name.lower())
+        if fmt is None:
+            raise UnsupportedMediaType(f"unknown RDF format {name!r}; use one of {sorted(_NAMES)}")
+        return fmt
+    if media_type:
+        fmt = ox.RdfFormat.from_media_type(media_type.split(";")[0].strip())
+        if fmt is None:
+            raise UnsupportedMediaType(f"{media_type!r} is not an RDF media type")
+        return fmt
+    if path is not None:
+        fmt = _SUFFIXES.get(Path(path).suffix.lower())
+        if fmt is None:
+            raise UnsupportedMediaType(
+                f"{path}: cannot tell the RDF syntax from the file name; pass --format")
+        return fmt
+    raise UnsupportedMediaType("no RDF format given")
+
+
+def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
+              base_iri: str | None = None, into: ox.Store | None = None) -> ox.Store:
+    """Parse RDF bytes into an (in-memory) pyoxigraph store; triples go to the default graph.
+
+    Raises ParseError naming ``source``, line and column, and BadRequest for a DOCTYPE."""
+    store = into if into is not None else ox.Store()
+    if fmt == ox.RdfFormat.RDF_XML and _DOCTYPE.search(data):
+        raise BadRequest(f"{source}: RDF/XML with a DOCTYPE or entity declaration is refused")
+    try:
+        quads = list(ox.parse(data, fmt, base_iri=base_iri))
+    except SyntaxError as exc:
+        raise ParseError(str(getattr(exc, "msg", exc)), source=source,
+                         line=getattr(exc, "lineno", None),
+                         column=getattr(exc, "offset", None)) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(str(exc), source=source) from exc
+    store.extend(quads)
+    return store
+
+
+def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
+    """The bundled shapes, one Turtle file per topic, in a stable order."""
+    return sorted(directory.glob("*.ttl"))
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_shapes_cached() -> Graph:
+    graph = Graph()
+    for path in shape_files():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def bundled_shapes() -> Graph:
+    """The bundled shapes graph (a fresh copy: callers may change it)."""
+    copy = Graph()
+    for prefix, namespace in _bundled_shapes_cached().namespaces():
+        copy.bind(prefix, namespace)
+    for triple in _bundled_shapes_cached():
+        copy.add(triple)
+    return copy
+
+
+def _shapes_graph(shapes: Graph | str | Path | Sequence[Path] | None) -> Graph:
+    if shapes is None:
+        return _bundled_shapes_cached()
+    if isinstance(shapes, Graph):
+        return shapes
+    paths = [Path(shapes)] if isinstance(shapes, (str, Path)) else [Path(p) for p in shapes]
+    graph = Graph()
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BadRequest(f"{path}: cannot read shapes file: {exc.strerror}") from exc
+        store = parse_rdf(data, format_for(path=path), source=str(path))
+        for quad in store:
+            graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+@functools.lru_cache(maxsize=1)
+def _ontology_quads() -> tuple[ox.Quad, ...]:
+    # The bundled ontology: subclass axioms for sh:targetClass/sh:class, and the SKOS concepts.
+    from alliancegraph.ontology import source_files
+    from alliancegraph.sources import parse_source
+
+    return tuple(q for path in source_files() for q in parse_source(path, "ontology"))
+
+
+# ------------------------------------------------------------------ the report
+
+@dataclass(frozen=True)
+class Result:
+    """One ``sh:ValidationResult``, with its terms as N-Triples-like strings."""
+
+    focus_node: str
+    path: str | None
+    value: str | None
+    source_shape: str
+    component: str
+    severity: str  # Violation, Warning or Info
+    messages: tuple[str, ...]
+
+    def key(self) -> tuple[str, str | None, str, str]:
+        """(focus node, path, source shape, severity): what an example's manifest states."""
+        return (self.focus_node, self.path, self.source_shape, self.severity)
+
+
+@dataclass
+class Report:
+    """A validation report: the pySHACL report graph and its results, easy to read."""
+
+    graph: Graph
+    results: tuple[Result, ...]
+    shapes: Graph | None = field(default=None, repr=False)
+
+    @property
+    def conforms(self) -> bool:
+        """True when no result has severity sh:Violation."""
+        return not self.violations
+
+    @property
+    def violations(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.severity == "Violation")
+
+    @property
+    def warnings(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.severity != "Violation")
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.results if r.severity == s) for s in SEVERITIES}
+
+    def serialize(self, fmt: str = "turtle") -> str:
+        """The sh:ValidationReport in ``turtle``, ``json-ld``, ``xml`` or ``nt``."""
+        return self.graph.serialize(format=fmt)
+
+    def by_shape(self) -> list[dict]:
+        """Results grouped by source shape, the largest group first."""
+        groups: dict[tuple[str, str], list[Result]] = {}
+        for result in self.results:
+            groups.setdefault((result.source_shape, result.severity), []).append(result)
+        rows = []
+        for (shape, severity), results in sorted(
+                groups.items(), key=lambda kv: (SEVERITIES.index(kv[0][1]), -len(kv[1]), kv[0][0])):
+            rows.append({
+                "shape": shape,
+                "label": self._label(shape),
+                "severity": severity,
+                "count": len(results),
+                "message": results[0].messages[0] if results[0].messages else None,
+                "focus_nodes": sorted({r.focus_node for r in results})[:5],
+                "paths": sorted({r.path for r in results if r.path}),
+            })
+        return rows
+
+    def summary(self) -> dict:
+        """A JSON-ready summary: conformance, counts by severity, results grouped by shape."""
+        return {"conforms": self.conforms, "counts": self.counts(), "shapes": self.by_shape(),
+                "results": [r.__dict__ | {"messages": list(r.messages)} for r in self.results]}
+
+    def summary_json(self) -> str:
+        return json.dumps(self.summary(), indent=2, ensure_ascii=False)
+
+    def text(self, *, first: int = 5) -> str:
+        """A human summary grouped by shape with counts and the first offending nodes."""
+        counts = self.counts()
+        head = "Conforms" if self.conforms else "Does not conform"
+        lines = [f"{head}: {counts['Violation']} violation(s), {counts['Warning']} warning(s), "
+                 f"{counts['Info']} info(s)"]
+        for row in self.by_shape():
+            label = f" ({row['label']})" if row["label"] else ""
+            lines.append(f"\n{row['severity']} x {row['count']}: {row['shape']}{label}")
+            if row["message"]:
+                lines.append(f"  {row['message']}")
+            for node in row["focus_nodes"][:first]:
+                lines.append(f"  - {node}")
+            if row["count"] > len(row["focus_nodes"][:first]):
+                lines.append(f"  … {row['count'] - len(row['focus_nodes'][:first])} more")
+        return "\n".join(lines)
+
+    def _label(self, shape: str) -> str | None:
+        if self.shapes is None or not shape.startswith("<"):
+            return None
+        label = self.shapes.value(URIRef(shape[1:-1]), rdflib.RDFS.label)
+        return str(label) if label is not None else None
+
+
+def _n3(term: rdflib.term.Node | None, graph: Graph) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, BNode):
+        return "_:" + str(term)
+    return term.n3()
+
+
+def render_path(path: rdflib.term.Node, graph: Graph) -> str:
+    """A SHACL path as a SPARQL property path (``<p>``, ``^<p>``, ``<p>/<q>``, …)."""
+    if isinstance(path, URIRef):
+        return path.n3()
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + render_path(inverse, graph)
+    for prop, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                         (SH.zeroOrOnePath, "?")):
+        inner = graph.value(path, prop)
+        if inner is not None:
+            return f"({render_path(inner, graph)}){suffix}"
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        items = rdflib.collection.Collection(graph, alternatives)
+        return "(" + "|".join(render_path(i, graph) for i in items) + ")"
+    if graph.value(path, RDF.first) is not None:
+        items = rdflib.collection.Collection(graph, path)
+        return "/".join(render_path(i, graph) for i in items)
+    return "_:" + str(path)
+
+
+def report_from_graph(graph: Graph, shapes: Graph | None = None) -> Report:
+    """Read the results of a pySHACL report graph (``sh:details`` are left out)."""
+    results = []
+    for report in graph.subjects(RDF.type, SH.ValidationReport):
+        for node in graph.objects(report, SH.result):
+            path = graph.value(node, SH.resultPath)
+            severity = graph.value(node, SH.resultSeverity)
+            results.append(Result(
+                focus_node=_n3(graph.value(node, SH.focusNode), graph) or "",
+                path=render_path(path, graph) if path is not None else None,
+                value=_n3(graph.value(node, SH.value), graph),
+                source_shape=_n3(graph.value(node, SH.sourceShape), graph) or "",
+                component=_n3(graph.value(node, SH.sourceConstraintComponent), graph) or "",
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                messages=tuple(sorted(str(m) for m in graph.objects(node, SH.resultMessage))),
+            ))
+    results.sort(key=lambda r: (SEVERITIES.index(r.severity) if r.severity in SEVERITIES else 9,
+                                r.source_shape, r.focus_node, r.path or ""))
+    return Report(graph=graph, results=tuple(results), shapes=shapes)
+
+
+# ------------------------------------------------------------------ validation
+
+DataInput = ox.Store | Graph | rdflib.Dataset
+
+
+def validate(
+    data: DataInput,
+    *,
+    shapes: Graph | str | Path | Sequence[Path] | None = None,
+    inference: Inference = "none",
+    with_ontology: bool | None = None,
+) -> Report:
+    """Validate ``data`` against ``shapes`` (default: the bundled shapes).
+
+    ``data`` is a pyoxigraph store (every graph is validated as one union), an rdflib graph or
+    dataset. ``inference`` runs RDFS or OWL-RL entailment on a copy first. With the bundled
+    shapes the bundled ontology is mixed in (``with_ontology``, default on when ``shapes`` is
+    None) so that ``sh:targetClass`` reaches subclasses and concepts are typed; data that
+    already holds the ontology is left as it is.
+    """
+    if inference not in INFERENCE_CHOICES:
+        raise BadRequest(f"inference must be one of {INFERENCE_CHOICES}, not {inference!r}")
+    shapes_graph = _shapes_graph(shapes)
+    if with_ontology is None:
+        with_ontology = shapes is None
+    data_graph = _prepare(data, with_ontology=with_ontology, inference=inference)
+    _, report_graph, _ = pyshacl_validate(
+        data_graph,
+        shacl_graph=shapes_graph,
+        inference=None if inference == "none" else inference,
+        allow_warnings=True,
+        do_owl_imports=False,
+    )
+    return report_from_graph(report_graph, shapes_graph)
+
+
+def _prepare(data: DataInput, *, with_ontology: bool, inference: str) -> DataInput:
+    if with_ontology:
+        data = _with_ontology(data)
+    if isinstance(data, ox.Store):
+        # pySHACL 0.40 can read an Oxigraph store natively, but it then pastes $this into
+        # sh:sparql queries as text, which loses blank-node focus nodes (our ag:Evidence
+        # nodes): copy the union of all graphs into an rdflib graph instead.
+        return _to_rdflib_graph(data)
+    return data
+
+
+def _with_ontology(data: DataInput) -> DataInput:
+    from alliancegraph.ontology import ONTOLOGY_IRI
+
+    marker = ox.NamedNode(ONTOLOGY_IRI)
+    if isinstance(data, ox.Store):
+        if any(True for _ in data.quads_for_pattern(marker, None, None)):
+            return data
+        merged = ox.Store()
+        merged.extend(data)
+        merged.extend(_ontology_quads())
+        return merged
+    if (URIRef(ONTOLOGY_IRI), None, None) in data:
+        return data
+    merged_ds = rdflib.Dataset(default_union=True)
+    for triple in data.triples((None, None, None)):
+        merged_ds.add(triple)
+    for quad in _ontology_quads():
+        merged_ds.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return merged_ds
+
+
+def _to_rdflib_graph(store: ox.Store) -> Graph:
+    graph = Graph()
+    for quad in store:
+        graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def validate_files(paths: Iterable[Path], *, fmt: str | None = None,
+                   shapes: Graph | str | Path | Sequence[Path] | None = None,
+                   inference: Inference = "none") -> Report:
+    """Parse files (syntax by suffix or ``fmt``) into one graph and validate it."""
+    store = ox.Store()
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise BadRequest(f"{path}: cannot read: {exc.strerror}") from exc
+        parse_rdf(data, format_for(name=fmt, path=path), source=str(path),
+                  base_iri=Path(path).resolve().as_uri(), into=store)
+    return validate(store, shapes=shapes, inference=inference)

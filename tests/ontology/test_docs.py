@@ -1,0 +1,72 @@
+"""``alliancegraph docs`` writes pyLODE HTML and release files stamped with the version IRI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from alliancegraph import __version__
+from alliancegraph.cli import main
+from alliancegraph.ontology import ONTOLOGY_IRI
+from alliancegraph.ontology.docs import (
+    RELEASE_FORMATS,
+    build_docs,
+    merged_ontology,
+    version_iri,
+)
+from click.testing import CliRunner
+from rdflib.namespace import OWL
+
+
+@pytest.fixture(scope="module")
+def docs_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("docs") / "site"  # does not exist yet: build_docs creates it
+    index = build_docs(out)
+    assert index == out / "index.html"
+    return out
+
+
+def test_html_documents_the_ontology_and_its_terms(docs_dir: Path):
+    html = (docs_dir / "index.html").read_text(encoding="utf-8")
+    assert "<html" in html
+    assert "Alliance Graph ontology" in html
+    for label in ("numeric fact", "has evidence", "supporting footnote"):
+        assert label in html
+    assert f"{ONTOLOGY_IRI}/{__version__}" in html
+
+
+OXIGRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+                    "xml": ox.RdfFormat.RDF_XML, "json-ld": ox.RdfFormat.JSON_LD}
+
+
+@pytest.mark.parametrize(("name", "fmt"), RELEASE_FORMATS.items())
+def test_release_file_holds_the_merged_ontology_with_its_version_iri(docs_dir, name, fmt):
+    # read back with pyoxigraph: a second implementation, not the writer's own parser
+    triples = list(ox.parse(path=docs_dir / name, format=OXIGRAPH_FORMATS[fmt]))
+    assert len(triples) == len(merged_ontology())
+    ontology = ox.NamedNode(ONTOLOGY_IRI)
+    about = {(t.predicate.value, t.object.value) for t in triples if t.subject == ontology}
+    assert (str(OWL.versionIRI), str(version_iri())) in about
+    assert (str(OWL.versionInfo), __version__) in about
+
+
+def test_the_cli_writes_the_documentation(tmp_path: Path):
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        ["index.html", *RELEASE_FORMATS])
+
+
+def test_the_cli_requires_an_output_directory():
+    result = CliRunner().invoke(main, ["docs"])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+
+
+def test_the_cli_reports_an_unwritable_output_directory(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    result = CliRunner().invoke(main, ["docs", "--out", str(blocker / "sub")])
+    assert result.exit_code == 1
+    assert "cannot write documentation" in result.output

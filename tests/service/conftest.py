@@ -1,0 +1,165 @@
+"""Fixtures of the service tests: the Flask ``app``, its ``client`` and ``runner`` over a
+small store built in a temp dir, and real gunicorn servers on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyoxigraph as ox
+import pytest
+import requests
+from alliancegraph.service import create_app
+
+TOKEN = "test-write-token-5f1c"
+BASE = "https://w3id.org/alliancegraph/"
+GRAPH_A = BASE + "graph/test-a"
+GRAPH_B = BASE + "graph/test-b"
+
+#: A small dataset with known counts: 4 triples in test-a, 2 in test-b.
+FIXTURE_TRIG = f"""
+@prefix ag: <{BASE}ontology#> .
+@prefix agid: <{BASE}id/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+
+<{GRAPH_A}> {{
+    agid:state\\/japan a ag:State ;
+        skos:prefLabel "Japan"@en ;
+        owl:sameAs <http://www.wikidata.org/entity/Q17> .
+    agid:state\\/south-korea a ag:State .
+}}
+<{GRAPH_B}> {{
+    agid:state\\/south-korea skos:prefLabel "South Korea"@en ;
+        skos:altLabel "ROK"@en .
+}}
+"""
+FIXTURE_COUNTS = {GRAPH_A: 4, GRAPH_B: 2}
+
+
+def build_fixture_store(path: Path) -> Path:
+    """Write the fixture dataset into a new on-disk store at ``path`` and close it."""
+    store = ox.Store(str(path))
+    store.load(FIXTURE_TRIG.encode(), ox.RdfFormat.TRIG)
+    store.flush()
+    del store
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return build_fixture_store(tmp_path / "store")
+
+
+@pytest.fixture
+def app_settings(data_dir: Path) -> dict:
+    return {"data_dir": str(data_dir), "write_token": TOKEN, "query_timeout": 10.0,
+            "max_rows": 1000, "max_body_bytes": 64 * 1024, "TESTING": True}
+
+
+@pytest.fixture
+def app(app_settings: dict):
+    return create_app(app_settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    """Headers that carry the write token."""
+    return bearer()
+
+
+@pytest.fixture(scope="session")
+def fixture_data() -> SimpleNamespace:
+    """What the fixture store holds (test modules cannot import conftest)."""
+    return SimpleNamespace(token=TOKEN, base=BASE, graph_a=GRAPH_A, graph_b=GRAPH_B,
+                           counts=dict(FIXTURE_COUNTS), trig=FIXTURE_TRIG)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``alliancegraph serve`` in a subprocess (gunicorn), spoken to over HTTP."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], workers: int = 2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.log = data_dir.parent / f"server-{self.port}.log"
+        command = [sys.executable, "-c", "from alliancegraph.cli import main; main()",
+                   "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--workers", str(workers), "--data-dir", str(data_dir)]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCEGRAPH_")}
+        environment.update(env)
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, env=environment, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited ({self.process.returncode}):\n"
+                                   + self.log.read_text(errors="replace"))
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start:\n" + self.log.read_text(errors="replace"))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def server_env(**settings: object) -> dict[str, str]:
+    return {"ALLIANCEGRAPH_" + k.upper(): str(v) for k, v in settings.items()}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server over the fixture store: write token set, small limits."""
+    data_dir = build_fixture_store(tmp_path_factory.mktemp("server") / "store")
+    running = Server(data_dir, server_env(write_token=TOKEN, query_timeout=2,
+                                          max_body_bytes=64 * 1024, max_rows=1000))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(server: Server) -> str:
+    return server.url

@@ -1,0 +1,360 @@
+"""The SPARQL 1.1 Protocol at /sparql: query and update requests, datasets, negotiation,
+errors, the write token, CORS, request logs and the service description."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from alliancegraph.service import create_app
+
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+LABELS = "SELECT ?label WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?label } ORDER BY ?label"
+
+
+def labels(response) -> list[str]:
+    assert response.status_code == 200, response.data
+    return [row["label"]["value"] for row in response.get_json()["results"]["bindings"]]
+
+
+# --- the three ways to ask a query -----------------------------------------------------
+
+def test_query_by_get(client):
+    assert labels(client.get("/sparql", query_string={"query": LABELS})) == ["Japan", "South Korea"]
+
+
+def test_query_by_post_form(client):
+    assert labels(client.post("/sparql", data={"query": LABELS})) == ["Japan", "South Korea"]
+
+
+def test_query_by_post_direct(client):
+    response = client.post("/sparql", data=LABELS.encode(),
+                           content_type="application/sparql-query")
+    assert labels(response) == ["Japan", "South Korea"]
+
+
+def test_default_graph_uri_restricts_the_default_graph(client, fixture_data):
+    response = client.get("/sparql", query_string={"query": LABELS, "default-graph-uri": fixture_data.graph_b})
+    assert labels(response) == ["South Korea"]
+
+
+def test_named_graph_uri_builds_the_named_graphs(client, fixture_data):
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    response = client.post("/sparql", data={"query": query, "named-graph-uri": fixture_data.graph_a})
+    assert [r["g"]["value"] for r in response.get_json()["results"]["bindings"]] == [fixture_data.graph_a]
+
+
+def test_protocol_dataset_overrides_from(client, fixture_data):
+    query = f"SELECT ?label FROM <{fixture_data.graph_a}> WHERE {{ ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }}"
+    response = client.get("/sparql", query_string={"query": query, "default-graph-uri": fixture_data.graph_b})
+    assert labels(response) == ["South Korea"]
+
+
+# --- negotiation -------------------------------------------------------------------------
+
+def test_select_as_csv(client):
+    response = client.get("/sparql", query_string={"query": LABELS}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert list(csv.reader(io.StringIO(response.data.decode()))) == [
+        ["label"], ["Japan"], ["South Korea"]]
+
+
+def test_select_as_xml_by_q_value(client):
+    response = client.get("/sparql", query_string={"query": LABELS}, headers={
+        "Accept": "application/sparql-results+json;q=0.2, application/sparql-results+xml"})
+    assert response.mimetype == "application/sparql-results+xml"
+    parsed = ox.parse_query_results(response.data, ox.QueryResultsFormat.XML)
+    assert sorted(s["label"].value for s in parsed) == ["Japan", "South Korea"]
+
+
+def test_ask_answers_boolean(client):
+    response = client.get("/sparql", query_string={"query": "ASK { ?s a ?t }"},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.get_json()["boolean"] is True
+
+
+def test_ask_refuses_csv(client):
+    response = client.get("/sparql", query_string={"query": "ASK {}"},
+                          headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+
+
+@pytest.mark.parametrize("media_type", [
+    "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml",
+    "application/trig", "application/n-quads"])
+def test_construct_in_every_rdf_syntax(client, media_type, fixture_data):
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": media_type})
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    parsed = list(ox.parse(response.data, ox.RdfFormat.from_media_type(media_type)))
+    assert len(parsed) == sum(fixture_data.counts.values())
+
+
+def test_describe_is_rdf_not_a_result_set(client):
+    query = "DESCRIBE <https://w3id.org/alliancegraph/id/state/japan>"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.mimetype == "text/turtle"
+    graph = rdflib.Graph().parse(data=response.data, format="turtle")
+    assert (None, None, rdflib.Literal("Japan", lang="en")) in graph
+    refused = client.get("/sparql", query_string={"query": query},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert refused.status_code == 406
+
+
+def test_select_as_turtle_is_406(client):
+    response = client.get("/sparql", query_string={"query": LABELS},
+                          headers={"Accept": "text/turtle"})
+    assert response.status_code == 406
+    assert "application/sparql-results+json" in response.get_json()["message"]
+
+
+def test_format_parameter_overrides_accept(client):
+    response = client.get("/sparql", query_string={"query": LABELS, "format": "csv"},
+                          headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+
+
+# --- bad requests: 4xx with a message, never 500 ---------------------------------------------
+
+def test_syntax_error_is_400_with_line_and_column(client):
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE {\n  ?s ?p \n}"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "ParseError"
+    assert body["message"].startswith("3:1:"), body["message"]
+
+
+@pytest.mark.parametrize(("kwargs", "status"), [
+    ({"query_string": "query=ASK%20%7B%7D&query=ASK%20%7B%7D"}, 400),
+    ({"query_string": {"update": "CLEAR ALL"}}, 400),
+    ({"method": "POST", "data": b"ASK {}", "content_type": "text/plain"}, 415),
+    ({"method": "POST", "data": b"ASK {}"}, 415),
+    ({"method": "POST", "data": "ASK {}".encode("utf-16"),
+      "content_type": "application/sparql-query; charset=UTF-16"}, 415),
+    ({"method": "POST", "data": b"ASK { \xff }", "content_type": "application/sparql-query"}, 400),
+    ({"method": "POST", "data": {"query": "ASK {}", "update": "CLEAR ALL"}}, 400),
+    ({"method": "PUT", "query_string": {"query": "ASK {}"}}, 405),
+])
+def test_bad_protocol_requests(client, kwargs, status):
+    response = client.open("/sparql", **kwargs)
+    assert response.status_code == status, response.data
+    assert response.get_json()["message"]
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }",
+    "SELECT * FROM <http://example.org/not-here> WHERE { ?s ?p ?o }",
+])
+def test_outside_reaching_queries_are_400(client, query):
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 400
+    assert response.get_json()["message"]
+
+
+def test_result_over_row_limit_is_refused(app_settings):
+    client = create_app({**app_settings, "max_rows": 3}).test_client()
+    response = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
+    assert response.status_code == 413
+    assert "3" in response.get_json()["message"]
+    allowed = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 3"})
+    assert allowed.status_code == 200
+
+
+def test_errors_are_html_for_browsers(client):
+    response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x"},
+                          headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert b"ParseError" in response.data
+
+
+# --- updates and the write token -----------------------------------------------------------
+
+INSERT = 'INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> <http://example.org/p> "o" } }'
+HAS_INSERTED = "ASK { GRAPH <http://example.org/g> { <http://example.org/s> ?p ?o } }"
+
+
+def asks(client, query: str) -> bool:
+    return client.get("/sparql", query_string={"query": query}).get_json()["boolean"]
+
+
+def test_update_by_post_direct_with_token(client, auth):
+    response = client.post("/sparql", data=INSERT, content_type="application/sparql-update",
+                           headers=auth)
+    assert response.status_code == 204
+    assert asks(client, HAS_INSERTED)
+
+
+def test_update_by_post_form_with_token(client, auth):
+    response = client.post("/sparql", data={"update": INSERT}, headers=auth)
+    assert response.status_code == 204
+    assert asks(client, HAS_INSERTED)
+
+
+def test_using_graph_uri(client, fixture_data, auth):
+    update = ("INSERT { GRAPH <http://example.org/copy> { ?s ?p ?o } } "
+              "WHERE { ?s ?p ?o }")
+    response = client.post("/sparql", data={"update": update, "using-graph-uri": fixture_data.graph_b},
+                           headers=auth)
+    assert response.status_code == 204
+    count = client.get("/sparql", query_string={
+        "query": "SELECT (COUNT(*) AS ?n) { GRAPH <http://example.org/copy> { ?s ?p ?o } }"})
+    assert count.get_json()["results"]["bindings"][0]["n"]["value"] == str(fixture_data.counts[fixture_data.graph_b])
+
+
+def test_update_without_token_is_401_with_challenge(client):
+    response = client.post("/sparql", data={"update": INSERT})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert not asks(client, HAS_INSERTED)
+
+
+def test_update_with_wrong_token_is_401(client):
+    response = client.post("/sparql", data={"update": INSERT}, headers={"Authorization": "Bearer not-the-token"})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert not asks(client, HAS_INSERTED)
+
+
+@pytest.mark.parametrize("settings", [{"write_token": None}, {"read_only": True}])
+def test_update_on_read_only_service_is_403(app_settings, settings, auth):
+    client = create_app({**app_settings, **settings}).test_client()
+    response = client.post("/sparql", data={"update": INSERT}, headers=auth)
+    assert response.status_code == 403
+    assert "read-only" in response.get_json()["message"]
+    assert not asks(client, HAS_INSERTED)
+
+
+def test_failing_update_changes_nothing(client, fixture_data, auth):
+    # the second operation fails (the graph exists), so the first must not be applied
+    update = INSERT + f" ; CREATE GRAPH <{fixture_data.graph_a}>"
+    response = client.post("/sparql", data={"update": update}, headers=auth)
+    assert response.status_code == 400
+    assert not asks(client, HAS_INSERTED)
+
+
+@pytest.mark.parametrize("update", [
+    "LOAD <http://127.0.0.1:9/data.ttl>",
+    "LOAD <file:///etc/passwd>",
+    "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "CLEAR XYZ",
+])
+def test_bad_or_outside_reaching_updates_are_400(client, update, auth):
+    response = client.post("/sparql", data={"update": update}, headers=auth)
+    assert response.status_code == 400
+    assert response.get_json()["message"]
+
+
+# --- CORS, logs ---------------------------------------------------------------------------------
+
+def test_cors_on_queries_not_on_updates(client, auth):
+    query = client.get("/sparql", query_string={"query": "ASK {}"},
+                       headers={"Origin": "https://example.net"})
+    assert query.headers["Access-Control-Allow-Origin"] == "*"
+    posted = client.post("/sparql", data={"query": "ASK {}"},
+                         headers={"Origin": "https://example.net"})
+    assert posted.headers["Access-Control-Allow-Origin"] == "*"
+    update = client.post("/sparql", data={"update": INSERT},
+                         headers={"Origin": "https://example.net", **auth})
+    assert update.status_code == 204
+    assert "Access-Control-Allow-Origin" not in update.headers
+
+
+def test_cors_preflight(client):
+    response = client.options("/sparql", headers={
+        "Origin": "https://example.net", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 200
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+    assert "Authorization" not in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_cors_limited_to_configured_origins(app_settings):
+    client = create_app({**app_settings, "cors_origins": "https://ok.example"}).test_client()
+    good = client.get("/sparql", query_string={"query": "ASK {}"},
+                      headers={"Origin": "https://ok.example"})
+    assert good.headers["Access-Control-Allow-Origin"] == "https://ok.example"
+    bad = client.get("/sparql", query_string={"query": "ASK {}"},
+                     headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in bad.headers
+
+
+def test_request_log_line(client, caplog):
+    with caplog.at_level(logging.INFO, logger="alliancegraph.service.logs"):
+        client.get("/sparql", query_string={"query": LABELS})
+    [record] = [r for r in caplog.records if r.name == "alliancegraph.service.logs"]
+    message = record.getMessage()
+    assert "method=GET path=/sparql status=200" in message
+    assert "duration_ms=" in message
+    assert "query_hash=" in message and "query_hash=-" not in message
+    assert "prefLabel" not in message  # the hash, never the query text
+
+
+# --- service description ------------------------------------------------------------------
+
+def service_description(client, url: str = "/sparql", accept: str = "text/turtle"):
+    response = client.get(url, headers={"Accept": accept})
+    assert response.status_code == 200
+    return response, rdflib.Graph().parse(data=response.data,
+                                          format=rdflib.util.guess_format("x.ttl"))
+
+
+def test_service_description(client, fixture_data):
+    response, graph = service_description(client)
+    assert response.mimetype == "text/turtle"
+    [service] = graph.subjects(SD.endpoint, rdflib.URIRef("http://localhost/sparql"))
+    assert (service, rdflib.RDF.type, SD.Service) in graph
+    languages = set(graph.objects(service, SD.supportedLanguage))
+    assert languages == {SD.SPARQL11Query, SD.SPARQL11Update}
+    formats = {str(f) for f in graph.objects(service, SD.resultFormat)}
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
+    assert "http://www.w3.org/ns/formats/Turtle" in formats
+    # no federation: the service refuses SERVICE, so it must not claim it
+    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph
+    names = {}
+    for named in graph.subjects(rdflib.RDF.type, SD.NamedGraph):
+        name = graph.value(named, SD.name)
+        names[str(name)] = int(graph.value(graph.value(named, SD.graph), VOID.triples))
+    assert names == fixture_data.counts
+
+
+def test_service_description_of_read_only_service(app_settings):
+    client = create_app({**app_settings, "write_token": None}).test_client()
+    _, graph = service_description(client)
+    assert set(graph.objects(None, SD.supportedLanguage)) == {SD.SPARQL11Query}
+
+
+def test_service_description_names_the_url_asked(client):
+    response = client.get("/sparql", base_url="https://data.example:8443",
+                          headers={"Accept": "application/n-triples"})
+    assert b"<https://data.example:8443/sparql>" in response.data
+
+
+def test_service_description_406_for_unknown_rdf(client):
+    response = client.get("/sparql", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+def test_service_description_in_json_ld(client):
+    response = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200
+    assert json.loads(response.data)
+    triples = list(ox.parse(response.data, ox.RdfFormat.JSON_LD))
+    assert any(t.predicate.value == str(SD.endpoint) for t in triples)
+
+
+def test_token_is_not_in_service_description(client, fixture_data):
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert fixture_data.token.encode() not in response.data
