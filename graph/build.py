@@ -22,15 +22,14 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-
 from alliancegraph.config import load_settings
 from alliancegraph.embedded import WRITE_TIMEOUT, EmbeddedStore
 from alliancegraph.errors import AllianceGraphError, BadRequest
 from alliancegraph.inference import entailments
 from alliancegraph.sources import SOURCE_GRAPHS, graph_iri, iter_sources, parse_source
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 BUNDLED_GRAPHS = ("ontology", *SOURCE_GRAPHS)
 INFERRED = "inferred"
@@ -52,8 +51,9 @@ class BuildReport:
 
 
 def build_store(data_dir: str | Path, *, base_iri: str, progress: bool = True,
-                console: Console | None = None) -> BuildReport:
+                docs: bool = True, console: Console | None = None) -> BuildReport:
     """Build the store in ``data_dir`` from the bundled sources; see the module doc.
+    ``docs=False`` skips the ontology documentation.
 
     Raises ParseError (a source does not parse; nothing changed in the store).
     """
@@ -66,32 +66,34 @@ def build_store(data_dir: str | Path, *, base_iri: str, progress: bool = True,
     with Progress(console=console, transient=True, disable=not progress) as bar:
         task = bar.add_task("parsing sources", total=len(sources))
         for graph, path in sources:
-            parsed = parse_source(path, graph, base_iri)
-            quads.extend(parsed)
-            report.graphs[graph] = report.graphs.get(graph, 0) + len(parsed)
+            quads.extend(parse_source(path, graph, base_iri))
             bar.advance(task)
         report.files = len(sources)
         task = bar.add_task("inferring (OWL 2 RL rules)", total=None)
         inferred_graph = ox.NamedNode(graph_iri(INFERRED, base_iri))
         inferred = [ox.Quad(t.subject, t.predicate, t.object, inferred_graph)
                     for t in entailments(q.triple for q in quads)]
-        report.graphs[INFERRED] = len(inferred)
         bar.update(task, total=1, completed=1)
         task = bar.add_task("writing the store", total=None)
-        names = [graph_iri(g, base_iri) for g in (*BUNDLED_GRAPHS, INFERRED)]
-        store.apply(lambda oxstore: _replace_graphs(oxstore, names, quads + inferred))
+        names = {g: graph_iri(g, base_iri) for g in (*BUNDLED_GRAPHS, INFERRED)}
+        counts = store.apply(lambda oxstore: _replace_graphs(oxstore, names, quads + inferred))
         bar.update(task, total=1, completed=1)
-    report.graphs = {g: report.graphs.get(g, 0) for g in (*BUNDLED_GRAPHS, INFERRED)}
-    report.docs_dir = _build_docs(Path(data_dir) / "release" / "ontology", report)
+    report.graphs = counts
+    if docs:
+        report.docs_dir = _build_docs(Path(data_dir) / "release" / "ontology", report)
     return report
 
 
-def _replace_graphs(store: ox.Store, names: list[str], quads: list[ox.Quad]) -> None:
+def _replace_graphs(store: ox.Store, names: dict[str, str],
+                    quads: list[ox.Quad]) -> dict[str, int]:
+    """Quads stored per graph (duplicates across files count once)."""
     # pyoxigraph relabels blank nodes of INSERT DATA, so the quads go in through extend
     # (one transaction) after the drop (another): a crash in between leaves the bundled
     # graphs missing until the next build, never half-written.
-    store.update(" ;\n".join(f"DROP SILENT GRAPH <{name}>" for name in names))
+    store.update(" ;\n".join(f"DROP SILENT GRAPH <{iri}>" for iri in names.values()))
     store.extend(quads)
+    return {name: sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+            for name, iri in names.items()}
 
 
 def _build_docs(out_dir: Path, report: BuildReport) -> Path | None:
@@ -119,13 +121,15 @@ def _build_docs(out_dir: Path, report: BuildReport) -> Path | None:
               help="Base of the graph's IRIs (setting base_iri; default "
                    "https://w3id.org/alliancegraph/).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def build_command(data_dir: str | None, base_iri: str | None, quiet: bool) -> None:
+@click.option("--no-docs", is_flag=True, help="Do not write the ontology documentation.")
+def build_command(data_dir: str | None, base_iri: str | None, quiet: bool,
+                  no_docs: bool) -> None:
     """Load the ontology and the graph sources into the store, with inferences."""
     settings = load_settings(overrides={"data_dir": data_dir, "base_iri": base_iri})
     console = Console()
     try:
         report = build_store(settings["data_dir"], base_iri=settings["base_iri"],
-                             progress=not quiet)
+                             progress=not quiet, docs=not no_docs)
     except BadRequest as exc:  # a source that does not parse: bad input
         click.echo(f"build refused, the store is unchanged: {exc.message}", err=True)
         raise SystemExit(2) from None

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gc
 import json
 import multiprocessing
 import os
@@ -48,7 +47,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
-
 from alliancegraph import sparql_guard
 from alliancegraph.errors import (
     AllianceGraphError,
@@ -329,8 +327,7 @@ class EmbeddedStore:
                 # drop the traceback: its frames would keep the store open
                 error = exc.with_traceback(None)
                 error.__context__ = error.__cause__ = None
-            del store  # closes it: nothing else may hold a reference
-            gc.collect()
+            del store  # closes it (refcount): nothing else may hold a reference
             if error is not None:
                 raise error
             return result
@@ -442,8 +439,9 @@ def _parse_error(exc: SyntaxError) -> ParseError:
 def _require_graphs(store: ox.Store, iris: list[str], clause: str) -> None:
     for iri in iris:
         if not store.contains_named_graph(ox.NamedNode(iri)):
-            raise sparql_guard.Refused(f"{clause} <{iri}> names no graph of this store; FROM and USING "
-                             "never fetch documents, they only select stored graphs")
+            raise sparql_guard.Refused(
+                f"{clause} <{iri}> names no graph of this store; FROM and USING never "
+                "fetch documents, they only select stored graphs")
 
 
 def _query_options(dataset: Dataset | None, union: bool) -> dict[str, Any]:

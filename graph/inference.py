@@ -7,7 +7,8 @@ was not asserted is the inferred graph.
 
 Covered (names from the OWL 2 RL rule tables, OWL 2 Profiles §4.3):
 scm-sco, scm-spo (subclass/subproperty closure), cax-sco, prp-spo1 (types and property
-values), scm-eqc1, scm-eqp1 (equivalence as two subsumptions), prp-inv1/2 (inverses),
+values; also for a subproperty of ``[ owl:inverseOf q ]``), scm-eqc1, scm-eqp1
+(equivalence as two subsumptions), prp-inv1/2 (inverses),
 prp-symp, prp-trp (symmetric and transitive properties), prp-spo2 (property chains of any
 length, with ``[ owl:inverseOf p ]`` steps). Not covered: owl:sameAs (eq-*), domains and
 ranges (prp-dom/rng), restrictions and anything that needs new nodes.
@@ -38,6 +39,9 @@ RULES: tuple[tuple[str, str], ...] = (
                 "WHERE { ?c rdfs:subClassOf ?d . ?x a ?c FILTER(isIRI(?d)) }"),
     ("prp-spo1", "INSERT { ?x ?q ?y } "
                  "WHERE { ?p rdfs:subPropertyOf ?q . ?x ?p ?y FILTER(isIRI(?q)) }"),
+    ("prp-spo1 inverse", "INSERT { ?y ?q ?x } WHERE { ?p rdfs:subPropertyOf ?b . "
+                         "?b owl:inverseOf ?q . ?x ?p ?y "
+                         "FILTER(isBlank(?b) && isIRI(?q) && !isLiteral(?y)) }"),
     ("prp-inv1", "INSERT { ?y ?q ?x } WHERE { ?p owl:inverseOf ?q . ?x ?p ?y "
                  "FILTER(isIRI(?p) && isIRI(?q) && !isLiteral(?y)) }"),
     ("prp-inv2", "INSERT { ?y ?p ?x } WHERE { ?p owl:inverseOf ?q . ?x ?q ?y "
@@ -73,9 +77,11 @@ def chain_rules(store: ox.Store) -> list[tuple[str, str]]:
 
 def entailments(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """The triples the rules entail from ``triples`` that are not among them, sorted."""
-    asserted = set(triples)
     scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in asserted)
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    # read back: Oxigraph stores some literals canonically ("1"^^xsd:nonNegativeInteger
+    # becomes "1"^^xsd:integer), so "asserted" is what the store holds
+    asserted = {q.triple for q in scratch}
     rules = [(name, PREFIXES + body) for name, body in RULES]
     rules += [(name, PREFIXES + body) for name, body in chain_rules(scratch)]
     size = len(scratch)

@@ -14,12 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from rich.console import Console
-from rich.table import Table
-
 from alliancegraph.config import load_settings
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import AllianceGraphError
+from rich.console import Console
+from rich.table import Table
 
 #: --format for SELECT/ASK -> media type asked of the store
 RESULT_MEDIA_TYPES = {

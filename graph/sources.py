@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import ParseError
 from alliancegraph.ontology import source_files as ontology_files

@@ -2,12 +2,14 @@
 
 Each ``checks/*-violation.rq`` must return no rows. The checks run over a dataset whose
 default graph is the merged ontology and whose named graphs are the graph sources
-(``graph/<name>``) plus one graph listing the terms the competency questions name
+(``graph/<name>``) plus one graph listing the terms named by the competency questions
+(``ontology/competency``) and by the graph's named queries (``graph/queries``)
 (:data:`COMPETENCY_GRAPH`), which the unused-term check consults.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -22,9 +24,11 @@ from rdflib.plugins.sparql import prepareQuery
 
 CHECK_DIR = Path(__file__).parent / "checks"
 COMPETENCY_DIR = Path(__file__).parent / "competency"
-#: named graph of ``<query file> dcterms:references <term>`` for every competency question
+QUERY_DIR = SOURCE_ROOT.parent / "queries"
+#: named graph of ``<query file> dcterms:references <term>`` for every shipped query
 COMPETENCY_GRAPH = "urn:alliancegraph:competency-questions"
 _REFERENCES = ox.NamedNode("http://purl.org/dc/terms/references")
+_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 
 
 def check_files() -> list[Path]:
@@ -37,13 +41,19 @@ def competency_files() -> list[Path]:
     return sorted(COMPETENCY_DIR.glob("cq*.rq"))
 
 
+def shipped_queries() -> list[Path]:
+    """The competency questions plus the named queries the graph ships (graph/queries)."""
+    return [*competency_files(), *sorted(QUERY_DIR.glob("*.rq"))]
+
+
 def terms_named_in(query: str, *, source: str = "<query>") -> set[str]:
     """Every IRI a SPARQL query names (prefixes expanded), read from its algebra."""
     try:
         algebra = prepareQuery(query).algebra
     except ParseBaseException as exc:
         raise ParseError(f"SPARQL does not parse: {exc}", source=source) from exc
-    return {str(term) for term in _iris(algebra)}
+    # rdflib keeps PN_LOCAL escapes (agid:paper-a\/section\/2) in the IRIs it builds
+    return {_LOCAL_ESCAPE.sub(r"\1", str(term)) for term in _iris(algebra)}
 
 
 def _iris(node: object) -> Iterator[URIRef]:
@@ -85,7 +95,7 @@ def quality_dataset(
     for name, path in default_sources() if sources is None else sources:
         store.extend(parse_source(path, name))
     graph = ox.NamedNode(COMPETENCY_GRAPH)
-    for path in competency_files() if competency is None else competency:
+    for path in shipped_queries() if competency is None else competency:
         query_node = ox.NamedNode(path.resolve().as_uri())
         for term in sorted(terms_named_in(path.read_text(encoding="utf-8"), source=str(path))):
             store.add(ox.Quad(query_node, _REFERENCES, ox.NamedNode(term), graph))

@@ -148,8 +148,20 @@ def see_other(path: str, iri: str) -> Response:
     return response
 
 
+#: Syntaxes re-written with the project's prefixes, for people reading them.
+_WITH_PREFIXES = (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+
+
+def with_prefixes(body: bytes, fmt: Format) -> bytes:
+    """The store writes full IRIs; Turtle and RDF/XML read better with prefixes."""
+    if fmt.oxigraph not in _WITH_PREFIXES:
+        return body
+    triples = list(ox.parse(body, fmt.oxigraph))
+    return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes(base_iri()))
+
+
 def rdf_document(body: bytes, fmt: Format, path: str) -> Response:
-    response = Response(body, status=200, content_type=fmt.content_type)
+    response = Response(with_prefixes(body, fmt), status=200, content_type=fmt.content_type)
     add_alternates(response, path, current=fmt)
     return response
 
@@ -404,9 +416,13 @@ def page_context(description: Description) -> dict:
     for statement in description.values(*LABEL_PROPERTIES):
         language = getattr(statement.object, "language", None) or ""
         labels_by_language[language].append(statement)
+    # evidence nodes are shown under Provenance, also when reached through an inferred
+    # super-property (prov:qualifiedDerivation)
+    evidence_nodes = {s.object for s in description.values(evidence_property)}
     properties: dict[str, list[Statement]] = defaultdict(list)
     for statement in description.statements:
-        if statement.predicate.value not in shown_elsewhere:
+        if (statement.predicate.value not in shown_elsewhere
+                and statement.object not in evidence_nodes):
             properties[statement.predicate.value].append(statement)
     external = [s for s in description.values(*MATCH_PROPERTIES)
                 if isinstance(s.object, ox.NamedNode) and local_href(s.object.value) is None]

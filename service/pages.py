@@ -35,7 +35,7 @@ from alliancegraph.service.linkeddata import (
 )
 from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,7 @@ def _generate_docs(folder: Path) -> None:
     try:
         log.info("generating the ontology documentation into %s", folder)
         build_docs(temporary)
+        temporary.chmod(0o755)  # mkdtemp makes it private; the docs are public
         try:
             temporary.rename(folder)
         except OSError:
@@ -158,8 +159,7 @@ def ontology_document(suffix: str) -> Response:
     if fmt is None or stem != "ontology":
         return not_found(f"{iri}.{suffix}", None)
     if fmt is HTML:
-        response = send_file(docs_page(), mimetype="text/html", max_age=300)
-        response.headers["Content-Type"] = HTML.content_type
+        response = Response(docs_page().read_bytes(), content_type=HTML.content_type)
         add_alternates(response, "ontology", current=HTML)
         return response
     if not _ontology_exists(iri):

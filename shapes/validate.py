@@ -210,6 +210,8 @@ class Report:
     graph: Graph
     results: tuple[Result, ...]
     shapes: Graph | None = field(default=None, repr=False)
+    #: for an incremental check: shape -> the focus nodes it was run on
+    checked: dict[str, list[str]] | None = None
 
     @property
     def conforms(self) -> bool:
@@ -252,8 +254,12 @@ class Report:
 
     def summary(self) -> dict:
         """A JSON-ready summary: conformance, counts by severity, results grouped by shape."""
-        return {"conforms": self.conforms, "counts": self.counts(), "shapes": self.by_shape(),
-                "results": [r.__dict__ | {"messages": list(r.messages)} for r in self.results]}
+        summary = {"conforms": self.conforms, "counts": self.counts(), "shapes": self.by_shape(),
+                   "results": [r.__dict__ | {"messages": list(r.messages)}
+                               for r in self.results]}
+        if self.checked is not None:
+            summary["checked"] = self.checked
+        return summary
 
     def summary_json(self) -> str:
         return json.dumps(self.summary(), indent=2, ensure_ascii=False)
@@ -352,32 +358,151 @@ def validate(
     shapes the bundled ontology is mixed in (``with_ontology``, default on when ``shapes`` is
     None) so that ``sh:targetClass`` reaches subclasses and concepts are typed; data that
     already holds the ontology is left as it is.
+
+    Raises BadRequest for an unknown inference option.
     """
     if inference not in INFERENCE_CHOICES:
         raise BadRequest(f"inference must be one of {INFERENCE_CHOICES}, not {inference!r}")
     shapes_graph = _shapes_graph(shapes)
     if with_ontology is None:
         with_ontology = shapes is None
-    data_graph = _prepare(data, with_ontology=with_ontology, inference=inference)
+    if with_ontology:
+        data = _with_ontology(data)
+    if shapes is None and inference == "none":
+        return _validate_split(data, shapes_graph)
+    graph = _to_rdflib_graph(data) if isinstance(data, ox.Store) else data
+    return report_from_graph(_run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
+
+
+def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
     _, report_graph, _ = pyshacl_validate(
-        data_graph,
-        shacl_graph=shapes_graph,
+        data,
+        shacl_graph=shapes,
         inference=None if inference == "none" else inference,
         allow_warnings=True,
         do_owl_imports=False,
     )
-    return report_from_graph(report_graph, shapes_graph)
+    return report_graph
 
 
-def _prepare(data: DataInput, *, with_ontology: bool, inference: str) -> DataInput:
-    if with_ontology:
-        data = _with_ontology(data)
+def split_shapes(shapes: Graph) -> tuple[Graph, Graph]:
+    """(core shapes, SPARQL-based shapes): the shapes with sh:sparql constraints, with their
+    constraint nodes and the prefix declarations, go to the second graph; the rest to the first.
+    (pySHACL's ``use_shapes`` would be simpler but leaves property shapes out of its cache.)"""
+    sparql_subjects = set(shapes.subjects(SH.sparql, None))
+    moved: set = set()
+    for shape in sparql_subjects:
+        moved |= _closure(shapes, shape)
+    core, sparql = Graph(), Graph()
+    for prefix, namespace in shapes.namespaces():
+        core.bind(prefix, namespace)
+        sparql.bind(prefix, namespace)
+    for s, p, o in shapes:
+        (sparql if s in moved else core).add((s, p, o))
+    for declaring in set(shapes.subjects(SH.declare, None)):
+        for node in _closure(shapes, declaring):
+            for triple in shapes.triples((node, None, None)):
+                sparql.add(triple)
+    return core, sparql
+
+
+def _closure(graph: Graph, node) -> set:
+    """``node`` and the blank nodes reachable from it."""
+    seen, todo = set(), [node]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(o for o in graph.objects(current, None) if isinstance(o, BNode))
+    return seen
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_split() -> tuple[Graph, Graph]:
+    return split_shapes(_bundled_shapes_cached())
+
+
+def _validate_split(data: DataInput, shapes: Graph) -> Report:
+    """The bundled shapes, fast: core constraints by pySHACL on an rdflib graph, SPARQL-based
+    ones by pySHACL on an Oxigraph store (Oxigraph runs each query in about a millisecond,
+    rdflib's engine in 20-60). pySHACL pastes ``$this`` into the query text on Oxigraph, which
+    loses blank nodes, so that store gets blank nodes skolemised and the report maps them back.
+    The bundled SPARQL shapes have no core constraint of their own (a test checks it), so
+    skolem IRIs never meet sh:nodeKind."""
+    graph = _to_rdflib_graph(data) if isinstance(data, ox.Store) else data
+    store = _skolemised_store(data)
+    core_graph, sparql_graph = _bundled_split() if shapes is _bundled_shapes_cached() \
+        else split_shapes(shapes)
+    core = _run_pyshacl(graph, core_graph)
+    sparql = _unskolemise(_run_pyshacl(store, sparql_graph))
+    return report_from_graph(_merge_reports(core, sparql), shapes)
+
+
+SKOLEM_PREFIX = "https://w3id.org/alliancegraph/.well-known/genid/"
+
+
+def _skolemised_store(data: DataInput) -> ox.Store:
+    def skolem(term):
+        return ox.NamedNode(SKOLEM_PREFIX + term.value) if isinstance(term, ox.BlankNode) else term
+
+    store = ox.Store()
     if isinstance(data, ox.Store):
-        # pySHACL 0.40 can read an Oxigraph store natively, but it then pastes $this into
-        # sh:sparql queries as text, which loses blank-node focus nodes (our ag:Evidence
-        # nodes): copy the union of all graphs into an rdflib graph instead.
-        return _to_rdflib_graph(data)
-    return data
+        store.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), q.graph_name)
+                     for q in data)
+    else:
+        store.extend(ox.Quad(skolem(_to_ox(s)), _to_ox(p), skolem(_to_ox(o)), ox.DefaultGraph())
+                     for s, p, o in data.triples((None, None, None)))
+    return store
+
+
+def _to_ox(term: rdflib.term.Node):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
+def _unskolemise(report: Graph) -> Graph:
+    def back(term):
+        if isinstance(term, URIRef) and str(term).startswith(SKOLEM_PREFIX):
+            return BNode(str(term)[len(SKOLEM_PREFIX):])
+        if isinstance(term, rdflib.Literal) and SKOLEM_PREFIX in term:
+            return rdflib.Literal(str(term).replace(SKOLEM_PREFIX, "_:"), lang=term.language,
+                                  datatype=term.datatype)
+        return term
+
+    out = Graph()
+    for prefix, namespace in report.namespaces():
+        out.bind(prefix, namespace)
+    for s, p, o in report:
+        out.add((back(s), p, back(o)))
+    return out
+
+
+def _merge_reports(first: Graph, second: Graph) -> Graph:
+    """One sh:ValidationReport holding the results of both."""
+    merged = Graph()
+    for prefix, namespace in first.namespaces():
+        merged.bind(prefix, namespace)
+    report = BNode()
+    merged.add((report, RDF.type, SH.ValidationReport))
+    conforms = True
+    for part in (first, second):
+        for old in part.subjects(RDF.type, SH.ValidationReport):
+            conforms = conforms and bool(part.value(old, SH.conforms).toPython())
+            for result in part.objects(old, SH.result):
+                merged.add((report, SH.result, result))
+        for s, p, o in part:
+            if not (p in (SH.conforms, SH.result) or o == SH.ValidationReport):
+                merged.add((s, p, o))
+    merged.add((report, SH.conforms, rdflib.Literal(conforms)))
+    return merged
 
 
 def _with_ontology(data: DataInput) -> DataInput:
@@ -393,12 +518,12 @@ def _with_ontology(data: DataInput) -> DataInput:
         return merged
     if (URIRef(ONTOLOGY_IRI), None, None) in data:
         return data
-    merged_ds = rdflib.Dataset(default_union=True)
+    merged_graph = Graph()
     for triple in data.triples((None, None, None)):
-        merged_ds.add(triple)
+        merged_graph.add(triple)
     for quad in _ontology_quads():
-        merged_ds.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
-    return merged_ds
+        merged_graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return merged_graph
 
 
 def _to_rdflib_graph(store: ox.Store) -> Graph:

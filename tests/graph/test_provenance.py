@@ -16,7 +16,7 @@ PAPERS = {f"{CANONICAL_BASE}id/paper-a": "paper-a", f"{CANONICAL_BASE}id/paper-b
 
 
 def _rows(store: ox.Store, query: str) -> list[ox.QuerySolution]:
-    return list(store.query(PREFIXES + query))
+    return list(store.query(PREFIXES + query, use_default_graph_as_union=True))
 
 
 def test_the_graph_has_evidence(source_store):

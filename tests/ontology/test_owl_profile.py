@@ -14,7 +14,7 @@ def test_merged_ontology_is_in_the_owl2_dl_profile(owl_profile_checker, merged_o
 
 
 def test_the_profile_checker_reports_violations(owl_profile_checker):
-    code, violations = owl_profile_checker(FIXTURES / "not-owl2-dl.ttl")
+    code, violations = owl_profile_checker(FIXTURES / "reasoning" / "not-owl2-dl.ttl")
     assert code == 1
     report = "\n".join(violations)
     assert "Use of undeclared datatype: xsd:gYear" in report  # not in the OWL 2 datatype map

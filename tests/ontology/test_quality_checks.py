@@ -14,6 +14,7 @@ from alliancegraph.ontology.quality import (
     run_checks,
     terms_named_in,
 )
+from rdflib.namespace import RDF
 
 AG = "https://w3id.org/alliancegraph/ontology#"
 BAD = Path(__file__).parent / "fixtures" / "quality"
@@ -91,8 +92,12 @@ def test_unused_terms_are_reported(bad_results):
 
 def test_terms_named_in_a_query_expand_prefixes_and_paths():
     query = """PREFIX ag: <https://w3id.org/alliancegraph/ontology#>
-               SELECT * { ?a (ag:p1/^ag:p2)|ag:p3* ?b . ?b a <https://example.org/C> }"""
-    assert {AG + "p1", AG + "p2", AG + "p3", "https://example.org/C"} <= terms_named_in(query)
+               PREFIX agid: <https://w3id.org/alliancegraph/id/>
+               SELECT * { ?a (ag:p1/^ag:p2)|ag:p3* ?b . ?b a <https://example.org/C> .
+                          ?b ag:in agid:paper-a\\/section\\/2 }"""
+    assert terms_named_in(query) == {
+        AG + "p1", AG + "p2", AG + "p3", AG + "in", "https://example.org/C", str(RDF.type),
+        "https://w3id.org/alliancegraph/id/paper-a/section/2"}
 
 
 def test_a_query_that_does_not_parse_is_a_parse_error():

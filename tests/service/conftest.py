@@ -163,3 +163,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def base_url(server: Server) -> str:
     return server.url
+
+
+@pytest.fixture(scope="session")
+def start_server() -> Iterator:
+    """A factory for test modules with their own data: ``start_server(data_dir, **settings)``
+    starts a real server over ``data_dir``; every server it started is stopped at the end."""
+    started: list[Server] = []
+
+    def start(data_dir: Path, **settings: object) -> Server:
+        running = Server(data_dir, server_env(**settings))
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

@@ -1,0 +1,341 @@
+"""Entity IRIs resolve: 303 to a document per format, documents by suffix, Link headers,
+404s, the HTML page (labels, types, provenance, links out, referenced by) and a
+configurable base IRI — through the Flask test client and a real gunicorn server."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+import pytest
+import requests
+from alliancegraph.embedded import EmbeddedStore
+from alliancegraph.service import create_app
+
+FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
+BASE = "https://w3id.org/alliancegraph/"
+JAPAN = BASE + "id/state/japan"
+PERCEPTION = BASE + "id/paper-b/perception/japan-north-korea"
+AG = BASE + "ontology#"
+SUFFIX_TYPES = {
+    "html": "text/html",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+RDF_SUFFIXES = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+
+
+def build_store(data_dir: Path, base: str = BASE) -> EmbeddedStore:
+    """The fixture graph in an embedded store, its IRIs rebased onto ``base``."""
+    store = EmbeddedStore(data_dir, query_timeout=10, max_rows=10_000, base_iri=base)
+    data = FIXTURE.read_text(encoding="utf-8").replace(BASE, base).encode()
+    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
+    return store
+
+
+def fixture_dataset(base: str = BASE) -> ox.Store:
+    memory = ox.Store()
+    memory.load(FIXTURE.read_text(encoding="utf-8").replace(BASE, base), ox.RdfFormat.TRIG)
+    return memory
+
+
+def expected_description(iri: str) -> tuple[set, set]:
+    """From the fixture file itself: the IRI's own triples (blank objects as None), the
+    (predicate, object) pairs of its blank nodes, and the IRI triples pointing at it."""
+    memory = fixture_dataset()
+    node = ox.NamedNode(iri)
+    own, blank = set(), set()
+    for quad in memory.quads_for_pattern(node, None, None, None):
+        if isinstance(quad.object, ox.BlankNode):
+            own.add((quad.subject, quad.predicate, None))
+            blank |= {(q.predicate, q.object)
+                      for q in memory.quads_for_pattern(quad.object, None, None, None)}
+        else:
+            own.add((quad.subject, quad.predicate, quad.object))
+    own |= {(q.subject, q.predicate, q.object)
+            for q in memory.quads_for_pattern(None, None, node, None)
+            if isinstance(q.subject, ox.NamedNode)}
+    return own, blank
+
+
+def split_document(triples: list[ox.Triple]) -> tuple[set, set]:
+    own, blank = set(), set()
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode):
+            blank.add((t.predicate, t.object))
+        else:
+            own.add((t.subject, t.predicate,
+                     None if isinstance(t.object, ox.BlankNode) else t.object))
+    return own, blank
+
+
+@pytest.fixture(scope="module")
+def ld_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("linkeddata") / "data"
+    build_store(data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def ld_client(ld_data_dir: Path):
+    app = create_app({"data_dir": str(ld_data_dir), "query_timeout": 10.0, "TESTING": True})
+    return app.test_client()
+
+
+# --- 303 and negotiation ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("accept", "suffix"), [
+    ("text/html", "html"),
+    ("text/turtle", "ttl"),
+    ("application/ld+json", "jsonld"),
+    ("application/n-triples", "nt"),
+    ("application/rdf+xml", "rdf"),
+    ("text/turtle;q=0.5, application/ld+json", "jsonld"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
+    ("*/*", "html"),
+])
+def test_entity_iri_answers_303_to_the_document_in_the_negotiated_format(
+        ld_client, accept: str, suffix: str) -> None:
+    response = ld_client.get("/id/state/japan", headers={"Accept": accept})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/id/state/japan.{suffix}"
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_303_without_accept_goes_to_html_and_lists_every_format(ld_client) -> None:
+    response = ld_client.get("/id/state/japan")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/id/state/japan.html"
+    link = response.headers["Link"]
+    for suffix, media_type in SUFFIX_TYPES.items():
+        assert f'</id/state/japan.{suffix}>; rel="alternate"; type="{media_type}"' in link
+
+
+def test_format_parameter_overrides_accept_on_the_iri(ld_client) -> None:
+    response = ld_client.get("/id/state/japan?format=ttl", headers={"Accept": "text/html"})
+    assert response.headers["Location"] == "/id/state/japan.ttl"
+
+
+def test_nothing_acceptable_is_406(ld_client) -> None:
+    response = ld_client.get("/id/state/japan", headers={"Accept": "application/pdf"})
+    assert response.status_code == 406
+    assert "text/turtle" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("suffix", sorted(RDF_SUFFIXES))
+def test_rdf_documents_hold_the_description_and_link_to_the_others(ld_client,
+                                                                   suffix: str) -> None:
+    response = ld_client.get(f"/id/state/japan.{suffix}", headers={"Accept": "text/html"})
+    assert response.status_code == 200  # the suffix wins over Accept
+    assert response.mimetype == SUFFIX_TYPES[suffix]
+    triples = list(ox.parse(response.get_data(), RDF_SUFFIXES[suffix]))
+    assert split_document(triples) == expected_description(JAPAN)
+    link = response.headers["Link"]
+    assert f"/id/state/japan.{suffix}>" not in link
+    for other in set(SUFFIX_TYPES) - {suffix}:
+        assert f'</id/state/japan.{other}>; rel="alternate"; type="{SUFFIX_TYPES[other]}"' in link
+
+
+def test_the_advertised_query_produces_the_same_data(ld_client) -> None:
+    page = ld_client.get("/id/state/japan.html").get_data(as_text=True)
+    query_url = re.search(r'href="(/sparql\?query=[^"]+)"', page).group(1)
+    answer = ld_client.get(query_url, headers={"Accept": "application/n-triples"})
+    assert answer.status_code == 200
+    from_query = split_document(list(ox.parse(answer.get_data(), ox.RdfFormat.N_TRIPLES)))
+    document = ld_client.get("/id/state/japan.nt").get_data()
+    assert from_query == split_document(list(ox.parse(document, ox.RdfFormat.N_TRIPLES)))
+    ui_url = re.search(r'href="(/sparql#query=[^"]+)"', page).group(1)
+    assert unquote(ui_url.partition("#query=")[2]) == unquote(query_url.partition("?query=")[2])
+
+
+# --- 404 ------------------------------------------------------------------------------
+
+def test_unknown_iri_is_404_in_html_for_browsers(ld_client) -> None:
+    response = ld_client.get("/id/state/atlantis", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert f"{BASE}id/state/atlantis" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("suffix", sorted(RDF_SUFFIXES))
+def test_unknown_iri_is_404_as_an_empty_rdf_document(ld_client, suffix: str) -> None:
+    by_accept = ld_client.get("/id/state/atlantis", headers={"Accept": SUFFIX_TYPES[suffix]})
+    by_suffix = ld_client.get(f"/id/state/atlantis.{suffix}")
+    for response in (by_accept, by_suffix):
+        assert response.status_code == 404
+        assert response.mimetype == SUFFIX_TYPES[suffix]
+        assert list(ox.parse(response.get_data(), RDF_SUFFIXES[suffix])) == []
+
+
+def test_unknown_html_document_is_404(ld_client) -> None:
+    assert ld_client.get("/id/state/atlantis.html").status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/id/x%3E%20%3Fp%20%3Fo%20%7D%20%23",  # x> ?p ?o } #  — would break out of <…>
+    "/id/a%22b", "/id/a%5Cb", "/id/a%20b",
+])
+def test_text_that_is_no_iri_is_404_not_a_query_error(ld_client, path: str) -> None:
+    for accept in ("text/html", "text/turtle"):
+        response = ld_client.get(path, headers={"Accept": accept})
+        assert response.status_code == 404
+        response = ld_client.get(path + ".ttl")
+        assert response.status_code == 404
+
+
+# --- the HTML page --------------------------------------------------------------------
+
+def test_entity_page_shows_labels_types_links_out_and_references(ld_client) -> None:
+    response = ld_client.get("/id/state/japan.html")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<h1>Japan</h1>" in page
+    # all labels, by language
+    for language, label in (("en", "Japan"), ("ja", "日本"), ("ko", "일본")):
+        assert re.search(rf"<td>{language}</td>.*?<td lang=\"{language}\">{label}</td>", page)
+    # the type, linked to the ontology documentation through its own IRI
+    assert '<a href="/ontology#State"' in page
+    # literal values, and which named graph each statement is in
+    assert '<span class="literal">JP</span>' in page
+    assert 'href="/graph/background"' in page and 'href="/graph/links"' in page
+    # links out to Wikidata
+    assert re.search(r'<section id="elsewhere">.*href="http://www.wikidata.org/entity/Q17"',
+                     page, re.S)
+    # referenced by the perception, with the quote behind it
+    references = page.partition('<section id="referenced-by">')[2]
+    assert 'href="/id/paper-b/perception/japan-north-korea"' in references
+    assert "the biggest one being North Korea" in references
+    # the same data in RDF
+    for suffix in RDF_SUFFIXES:
+        assert f'href="/id/state/japan.{suffix}"' in page
+        assert f'<link rel="alternate" type="{SUFFIX_TYPES[suffix]}" ' \
+               f'href="/id/state/japan.{suffix}">' in page
+
+
+def test_entity_page_renders_the_provenance_of_a_paper_statement(ld_client) -> None:
+    page = ld_client.get("/id/paper-b/perception/japan-north-korea.html").get_data(as_text=True)
+    provenance = page.partition('<section id="provenance">')[2].partition("</section>")[0]
+    assert "“the biggest one being North Korea”" in provenance
+    assert re.search(r'<dt>paper</dt><dd><a href="/id/paper-b"[^>]*>The Changing Security',
+                     provenance)
+    assert re.search(r'<dt>section</dt><dd><a href="/id/paper-b/section/3-2"[^>]*>'
+                     r"Similarity in Security Threats</a>", provenance)
+    assert re.search(r'<dt>supporting footnotes</dt><dd><a href="/id/paper-b/footnote/2"',
+                     provenance)
+    # the concept and the threat are linked by their labels
+    assert '<a href="/scheme/perception-intensity/biggest-threat"' in page
+    assert ">North Korean missiles</a>" in page
+
+
+def test_entity_page_shows_literal_datatypes(ld_client) -> None:
+    page = ld_client.get("/id/paper-b/citation/2.html").get_data(as_text=True)
+    assert re.search(r'<span class="literal">55</span> <span class="datatype" '
+                     r'title="http://www.w3.org/2001/XMLSchema#integer">\^\^xsd:integer', page)
+    assert '<span class="literal">55~62</span>' in page  # a plain string shows no datatype
+
+
+def test_section_page_lists_statements_evidenced_in_it(ld_client) -> None:
+    page = ld_client.get("/id/paper-b/section/3-2.html").get_data(as_text=True)
+    references = page.partition('<section id="referenced-by">')[2]
+    # both evidence nodes point at the section; their owners are listed
+    assert 'href="/id/paper-b/perception/japan-north-korea"' in references
+    assert 'href="/id/state/japan"' in references
+
+
+def test_scheme_concepts_resolve(ld_client) -> None:
+    response = ld_client.get("/scheme/perception-intensity/biggest-threat",
+                             headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    document = ld_client.get(response.headers["Location"])
+    triples = {(t.subject, t.predicate, t.object)
+               for t in ox.parse(document.get_data(), ox.RdfFormat.TURTLE)}
+    assert (ox.NamedNode(BASE + "scheme/perception-intensity/biggest-threat"),
+            ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            ox.Literal("biggest threat", language="en")) in triples
+
+
+# --- named graphs ---------------------------------------------------------------------
+
+def test_named_graph_iri_resolves_to_its_triples(ld_client) -> None:
+    response = ld_client.get("/graph/paper-b", headers={"Accept": "application/n-triples"})
+    assert response.status_code == 303
+    document = ld_client.get(response.headers["Location"])
+    triples = list(ox.parse(document.get_data(), ox.RdfFormat.N_TRIPLES))
+    expected = list(fixture_dataset().quads_for_pattern(
+        None, None, None, ox.NamedNode(BASE + "graph/paper-b")))
+    assert len(triples) == len(expected) > 0
+    html = ld_client.get("/graph/paper-b.html").get_data(as_text=True)
+    assert f"{len(expected)} triples" in html
+
+
+def test_unknown_named_graph_is_404(ld_client) -> None:
+    assert ld_client.get("/graph/nope", headers={"Accept": "text/turtle"}).status_code == 404
+    assert ld_client.get("/graph/nope.ttl").status_code == 404
+
+
+# --- another base IRI -----------------------------------------------------------------
+
+def test_the_service_maps_its_paths_onto_a_configured_base_iri(tmp_path: Path) -> None:
+    base = "http://localhost:8080/ag/"
+    build_store(tmp_path / "data", base)
+    app = create_app({"data_dir": str(tmp_path / "data"), "base_iri": base, "TESTING": True})
+    client = app.test_client()
+    response = client.get("/id/state/japan.nt")
+    assert response.status_code == 200
+    triples = list(ox.parse(response.get_data(), ox.RdfFormat.N_TRIPLES))
+    assert {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)} >= {
+        ox.NamedNode(base + "id/state/japan")}
+    page = client.get("/id/state/japan.html").get_data(as_text=True)
+    assert f"<code>{base}id/state/japan</code>" in page
+    assert 'href="/ontology#State"' in page  # the new base's ontology, linked here
+    section = client.get("/id/paper-b/section/3-2.ttl").get_data()
+    subjects = {t.subject.value for t in ox.parse(section, ox.RdfFormat.TURTLE)}
+    assert base + "id/paper-b/section/3-2" in subjects
+    assert not any(s.startswith(BASE) for s in subjects)
+    assert client.get("/id/state/atlantis.ttl").status_code == 404
+
+
+# --- a real server --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ld_server(start_server, ld_data_dir: Path):
+    return start_server(ld_data_dir, query_timeout=10)
+
+
+def test_real_server_303_then_document(ld_server) -> None:
+    first = requests.get(f"{ld_server.url}/id/state/japan", headers={"Accept": "text/turtle"},
+                         allow_redirects=False, timeout=30)
+    assert first.status_code == 303
+    assert first.headers["Location"] == "/id/state/japan.ttl"
+    followed = requests.get(f"{ld_server.url}/id/state/japan",
+                            headers={"Accept": "application/ld+json"}, timeout=30)
+    assert followed.status_code == 200
+    assert followed.url == f"{ld_server.url}/id/state/japan.jsonld"
+    assert followed.headers["Content-Type"].startswith("application/ld+json")
+    data = json.loads(followed.content)
+    assert split_document(list(ox.parse(followed.content, ox.RdfFormat.JSON_LD))) == \
+        expected_description(JAPAN)
+    assert any(node.get("@id") == JAPAN for node in data)
+
+
+def test_real_server_html_page_and_404(ld_server) -> None:
+    page = requests.get(f"{ld_server.url}/id/paper-b/perception/japan-north-korea",
+                        headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and page.url.endswith(".html")
+    assert "the biggest one being North Korea" in page.text
+    assert 'href="/id/paper-b/footnote/2"' in page.text
+    missing = requests.get(f"{ld_server.url}/id/state/atlantis",
+                           headers={"Accept": "text/turtle"}, timeout=30)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("text/turtle")

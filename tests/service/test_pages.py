@@ -1,0 +1,220 @@
+"""The index page (HTML and JSON, counts from the store), the ontology IRI (303, the
+generated documentation, RDF from the ontology graph) and the full dumps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from markupsafe import escape
+from alliancegraph.embedded import EmbeddedStore
+from alliancegraph.queries import load_examples
+from alliancegraph.service import create_app
+
+FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
+BASE = "https://w3id.org/alliancegraph/"
+ONTOLOGY_GRAPH = ox.NamedNode(BASE + "graph/ontology")
+
+
+def fixture_quads() -> list[ox.Quad]:
+    return list(ox.parse(FIXTURE.read_bytes(), ox.RdfFormat.TRIG))
+
+
+def ground(quads) -> set[tuple]:
+    """Quads without blank nodes, as tuples (blank node labels differ between documents)."""
+    return {(q.subject, q.predicate, q.object, getattr(q, "graph_name", None)) for q in quads
+            if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+
+
+@pytest.fixture(scope="module")
+def pages_store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
+    data_dir = tmp_path_factory.mktemp("pages") / "data"
+    store = EmbeddedStore(data_dir, query_timeout=10, max_rows=10_000, base_iri=BASE)
+    data = FIXTURE.read_bytes()
+    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
+    return store
+
+
+@pytest.fixture(scope="module")
+def pages_client(pages_store: EmbeddedStore):
+    app = create_app({"data_dir": str(pages_store.data_dir), "query_timeout": 10.0,
+                      "TESTING": True})
+    return app.test_client()
+
+
+# --- index ----------------------------------------------------------------------------
+
+def test_index_json_counts_match_the_store(pages_client, pages_store) -> None:
+    response = pages_client.get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["quads"] == pages_store.count() == len(fixture_quads())
+    assert set(data["graphs"]) == set(pages_store.graph_names())
+    for graph, triples in data["graphs"].items():
+        assert triples == pages_store.count(graph)
+    assert data["counts"]["evidence nodes"] == 2
+
+
+def test_index_json_lists_entry_points(pages_client) -> None:
+    data = pages_client.get("/?format=json").get_json()
+    entries = {kind: {e["iri"]: e["label"] for e in items}
+               for kind, items in data["entry_points"].items()}
+    assert entries["states"] == {BASE + "id/state/japan": "Japan",
+                                 BASE + "id/state/north-korea": "North Korea"}
+    assert entries["threats"] == {BASE + "id/threat/north-korea-missiles":
+                                  "North Korean missiles"}
+    # an ag:Alliance is an agreement through rdfs:subClassOf
+    assert entries["agreements"] == {BASE + "id/agreement/us-japan-alliance":
+                                     "US-Japan alliance"}
+    assert list(entries["papers"]) == [BASE + "id/paper-b"]
+    assert [e["title"] for e in data["examples"]] == [e.title for e in load_examples()]
+    assert {d["name"] for d in data["dumps"]} == {
+        "alliancegraph.ttl", "alliancegraph.trig", "alliancegraph.nq", "alliancegraph.nq.gz"}
+
+
+def test_index_html_for_browsers(pages_client, pages_store) -> None:
+    response = pages_client.get("/", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f'<td class="n" id="count-quads">{pages_store.count()}</td>' in page
+    assert '<a href="/id/state/japan">Japan</a>' in page
+    assert '<a href="/id/paper-b">The Changing Security Environment' in page
+    for target in ("/sparql", "/.well-known/void", "/ontology", "/shapes",
+                   "/dumps/alliancegraph.nq.gz", "/openapi.json"):
+        assert f'href="{target}"' in page
+    examples = load_examples()
+    assert examples, "the package ships example queries"
+    for example in examples:
+        assert str(escape(example.title)) in page
+    assert 'rel="alternate"' in response.headers["Link"]
+
+
+def test_index_refuses_what_it_cannot_write(pages_client) -> None:
+    assert pages_client.get("/", headers={"Accept": "text/turtle"}).status_code == 406
+    assert pages_client.get("/?format=csv").status_code == 406
+
+
+# --- dumps ----------------------------------------------------------------------------
+
+def test_dumps_hold_the_whole_store(pages_client) -> None:
+    expected = fixture_quads()
+    trig = pages_client.get("/dumps/alliancegraph.trig")
+    assert trig.status_code == 200 and trig.mimetype == "application/trig"
+    nquads = pages_client.get("/dumps/alliancegraph.nq")
+    assert nquads.mimetype == "application/n-quads"
+    for body, fmt in ((trig.get_data(), ox.RdfFormat.TRIG),
+                      (nquads.get_data(), ox.RdfFormat.N_QUADS)):
+        quads = list(ox.parse(body, fmt))
+        assert len(quads) == len(expected)
+        assert ground(quads) == ground(expected)
+    turtle = pages_client.get("/dumps/alliancegraph.ttl")
+    assert turtle.mimetype == "text/turtle"
+    triples = list(ox.parse(turtle.get_data(), ox.RdfFormat.TURTLE))
+    union = {(q.subject, q.predicate, q.object) for q in expected
+             if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+    assert {(t.subject, t.predicate, t.object) for t in triples
+            if not isinstance(t.subject, ox.BlankNode)
+            and not isinstance(t.object, ox.BlankNode)} == union
+
+
+def test_gzip_dump_gunzips_to_the_nquads_dump(pages_client) -> None:
+    response = pages_client.get("/dumps/alliancegraph.nq.gz")
+    assert response.status_code == 200
+    assert response.mimetype == "application/gzip"
+    assert "Content-Encoding" not in response.headers  # a .gz file, not a transfer coding
+    unzipped = gzip.decompress(response.get_data())
+    quads = list(ox.parse(unzipped, ox.RdfFormat.N_QUADS))
+    assert ground(quads) == ground(fixture_quads())
+
+
+def test_unknown_dump_is_404(pages_client) -> None:
+    assert pages_client.get("/dumps/alliancegraph.csv").status_code == 404
+
+
+def test_void_lists_the_dump_urls_and_they_resolve(pages_client) -> None:
+    void = pages_client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert void.status_code == 200
+    dumps = [t.object.value for t in ox.parse(void.get_data(), ox.RdfFormat.N_TRIPLES)
+             if t.predicate.value == "http://rdfs.org/ns/void#dataDump"]
+    assert len(dumps) == 4
+    for iri in dumps:
+        assert iri.startswith(BASE)
+        assert pages_client.get("/" + iri[len(BASE):]).status_code == 200
+
+
+# --- the ontology ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("accept", "location"), [
+    ("text/html", "/ontology.html"), ("text/turtle", "/ontology.ttl"),
+    ("application/rdf+xml", "/ontology.rdf"), ("application/ld+json", "/ontology.jsonld"),
+    ("application/n-triples", "/ontology.nt"),
+])
+def test_ontology_iri_answers_303(pages_client, accept: str, location: str) -> None:
+    response = pages_client.get("/ontology", headers={"Accept": accept})
+    assert response.status_code == 303
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [
+    ("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
+    ("rdf", ox.RdfFormat.RDF_XML), ("jsonld", ox.RdfFormat.JSON_LD),
+])
+def test_ontology_in_every_rdf_syntax_is_the_ontology_graph(pages_client, suffix: str,
+                                                            fmt: ox.RdfFormat) -> None:
+    response = pages_client.get(f"/ontology.{suffix}")
+    assert response.status_code == 200
+    triples = {(t.subject, t.predicate, t.object) for t in ox.parse(response.get_data(), fmt)}
+    expected = {(q.subject, q.predicate, q.object) for q in fixture_quads()
+                if q.graph_name == ONTOLOGY_GRAPH}
+    assert triples == expected
+    assert 'rel="alternate"; type="text/html"' in response.headers["Link"]
+
+
+def test_ontology_docs_are_served_from_the_data_dir(tmp_path: Path, pages_store) -> None:
+    docs = tmp_path / "release" / "ontology"
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<html><body>built docs 42</body></html>")
+    # a store is needed for the app; the docs come from the folder beside it
+    app = create_app({"data_dir": str(tmp_path), "TESTING": True, "store": pages_store})
+    response = app.test_client().get("/ontology.html")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "built docs 42" in response.get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_ontology_docs_are_generated_into_the_data_dir_on_first_request(
+        pages_client, pages_store) -> None:
+    docs = pages_store.data_dir / "release" / "ontology"
+    assert not docs.exists()
+    response = pages_client.get("/ontology.html")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert (docs / "index.html").is_file()
+    assert response.get_data() == (docs / "index.html").read_bytes()
+
+
+def test_unknown_ontology_suffix_is_404(pages_client) -> None:
+    assert pages_client.get("/ontology.pdf").status_code == 404
+
+
+# --- a real server --------------------------------------------------------------------
+
+def test_real_server_index_and_gzip_dump(start_server, pages_store) -> None:
+    server = start_server(pages_store.data_dir, query_timeout=10)
+    index = requests.get(server.url + "/", headers={"Accept": "application/json"}, timeout=30)
+    assert index.status_code == 200
+    assert index.json()["quads"] == pages_store.count()
+    dump = requests.get(server.url + "/dumps/alliancegraph.nq.gz", timeout=30)
+    assert dump.status_code == 200
+    assert dump.headers["Content-Type"] == "application/gzip"
+    quads = list(ox.parse(gzip.decompress(dump.content), ox.RdfFormat.N_QUADS))
+    assert len(quads) == len(fixture_quads())
+    page = requests.get(server.url + "/", headers={"Accept": "text/html"}, timeout=30)
+    assert page.headers["Content-Type"].startswith("text/html")
+    json.dumps(index.json())  # the JSON answer is plain JSON

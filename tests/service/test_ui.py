@@ -1,0 +1,98 @@
+"""The query UI: YASGUI from the package's static files at /sparql for browsers, with the
+shipped example queries and the project's prefixes; and the example loader."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from alliancegraph.queries import load_examples, parse_example, prefixes
+from alliancegraph.service import create_app
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def ui_client(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp("ui") / "data"
+    return create_app({"data_dir": str(data_dir), "TESTING": True}).test_client()
+
+
+def embedded_json(page: str, element_id: str):
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>',
+                      page, re.S)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def test_browsers_get_the_query_ui_at_sparql(ui_client) -> None:
+    response = ui_client.get("/sparql", headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert '<script src="/static/yasgui/yasgui.min.js"></script>' in page
+    assert 'href="/static/yasgui/yasgui.min.css"' in page
+    examples = embedded_json(page, "examples-data")
+    shipped = load_examples()
+    assert [e["title"] for e in examples] == [e.title for e in shipped]
+    assert [e["query"] for e in examples] == [e.text for e in shipped]
+    assert embedded_json(page, "prefixes-data") == prefixes()
+    default_query = embedded_json(page, "default-query")
+    assert "PREFIX ag: <https://w3id.org/alliancegraph/ontology#>" in default_query
+    assert "SELECT" in default_query
+
+
+def test_the_ui_loads_nothing_from_other_hosts(ui_client) -> None:
+    page = ui_client.get("/sparql", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', page)
+    # the LOV autocompleters (requests to lov.linkeddata.es) are switched off
+    assert 'Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"]' in page
+
+
+@pytest.mark.parametrize("name", ["yasgui.min.js", "yasgui.min.css"])
+def test_vendored_yasgui_is_served(ui_client, name: str) -> None:
+    response = ui_client.get(f"/static/yasgui/{name}")
+    assert response.status_code == 200
+    assert len(response.get_data()) > 50_000
+    response.close()
+
+
+def test_rdf_clients_still_get_the_service_description(ui_client) -> None:
+    response = ui_client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/turtle"
+
+
+def test_every_shipped_query_names_itself() -> None:
+    examples = load_examples()
+    assert examples
+    for example in examples:
+        assert example.title and example.title != example.name.replace("-", " "), example.name
+        assert example.description, example.name
+
+
+def test_parse_example_reads_the_header_comments() -> None:
+    text = ("# title: Threats Japan perceives\n"
+            "# description: Every threat perception\n"
+            "#   whose perceiver is Japan.\n"
+            "PREFIX ag: <https://w3id.org/alliancegraph/ontology#>\n"
+            "# title: not a header any more\n"
+            "SELECT * WHERE { ?s ?p ?o }\n")
+    example = parse_example("japan-threats", text)
+    assert example.title == "Threats Japan perceives"
+    assert example.description == "Every threat perception whose perceiver is Japan."
+    assert example.text == text
+    untitled = parse_example("plain-query", "SELECT * WHERE { ?s ?p ?o }")
+    assert untitled.title == "plain query" and untitled.description == ""
+
+
+def test_real_server_serves_the_ui(start_server, tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    page = requests.get(server.url + "/sparql", headers={"Accept": BROWSER}, timeout=30)
+    assert page.status_code == 200
+    assert "yasgui.min.js" in page.text
+    script = requests.get(server.url + "/static/yasgui/yasgui.min.js", timeout=30)
+    assert script.status_code == 200 and "Yasgui" in script.text
