@@ -298,10 +298,10 @@ class EmbeddedStore:
 
         try:
             self._read(work, timeout=max(self.query_timeout, WRITE_TIMEOUT))
-        except BaseException:
-            os.unlink(temp)
-            raise
-        return _stream_file(temp)
+            handle = open(temp, "rb")  # noqa: SIM115 - closed by the generator
+        finally:
+            os.unlink(temp)  # the open handle keeps the data readable
+        return _stream_file(handle)
 
     def apply(self, work: Callable[[ox.Store], T]) -> T:
         """Run ``work`` on the store opened read-write under the exclusive lock (in a child
@@ -571,10 +571,7 @@ def _insert_data(name: str | None, quads: list[ox.Quad]) -> str:
     return f"INSERT DATA {{ GRAPH <{name}> {{\n{triples}\n}} }}"
 
 
-def _stream_file(path: str) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)
+def _stream_file(handle: Any) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk

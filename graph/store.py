@@ -60,9 +60,9 @@ class Store(Protocol):
         dataset: Dataset | None = None,
         base_iri: str | None = None,
     ) -> QueryOutcome:
-        """Run a query and serialise its result; raises ParseError (400), Forbidden (403:
-        SERVICE, remote or file FROM), QueryTimeout (503), ResultTooLarge (413),
-        NotAcceptable (406: media type does not fit the query form)."""
+        """Run a query and serialise its result; raises ParseError (400), BadRequest (400:
+        SERVICE, a ``file:`` FROM or one naming no stored graph), QueryTimeout (503),
+        ResultTooLarge (413), NotAcceptable (406: media type does not fit the query form)."""
         ...
 
     def query_form(self, sparql: str) -> QueryForm:
@@ -109,6 +109,11 @@ class Store(Protocol):
 
     def dump(self, *, media_type: str) -> Iterator[bytes]:
         """The whole dataset (a quad format) or the union (a triple format)."""
+        ...
+
+    def status(self) -> dict:
+        """For readiness checks: ``{"ok": bool, "quads": int, "graphs": {iri: quads}}``
+        (the default graph under ``""``), or ``{"ok": False, "error": message}``."""
         ...
 
 

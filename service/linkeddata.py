@@ -240,16 +240,15 @@ def statements_query(iri: str) -> str:
 
 def inverse_query(iri: str) -> str:
     """Who points at ``iri``: for a blank referrer (an evidence node), the IRI it hangs
-    off; for a referrer with evidence, one of its quotes."""
+    off and the quote it carries."""
     root = sparql_iri(iri)
     ag = prefixes(base_iri())["ag"]
     return (f"SELECT ?s ?p ?owner ?op (GROUP_CONCAT(DISTINCT STR(?g); separator=' ') AS ?graphs)"
-            f" (SAMPLE(COALESCE(?q1, ?q2)) AS ?quote) WHERE {{\n"
+            f" (SAMPLE(?q) AS ?quote) WHERE {{\n"
             f"  VALUES ?o {{ {root} }}\n  ?s ?p ?o .\n"
             f"  OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }}\n"
             f"  OPTIONAL {{ ?owner ?op ?s . FILTER(isBlank(?s) && isIRI(?owner)) }}\n"
-            f"  OPTIONAL {{ ?s <{ag}evidence>/<{ag}quote> ?q1 }}\n"
-            f"  OPTIONAL {{ ?s <{ag}quote> ?q2 }}\n}}\n"
+            f"  OPTIONAL {{ ?s <{ag}quote> ?q . FILTER(isBlank(?s)) }}\n}}\n"
             f"GROUP BY ?s ?p ?owner ?op\nORDER BY ?p ?owner ?s\nLIMIT {INVERSE_LIMIT + 1}")
 
 

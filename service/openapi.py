@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
-
 from alliancegraph import __version__
+from flask import Blueprint, Response, current_app, jsonify
 
 bp = Blueprint("openapi", __name__)
 

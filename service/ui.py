@@ -8,12 +8,11 @@ pre-filled with a fragment: ``/sparql#query=…`` (YASGUI reads it).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
-from flask.blueprints import BlueprintSetupState
-
 from alliancegraph.queries import load_examples, prefix_declarations, prefixes
 from alliancegraph.service.linkeddata import HTML, base_iri
 from alliancegraph.service.sparql import SPARQL_UI
+from flask import Blueprint, Response, render_template, request
+from flask.blueprints import BlueprintSetupState
 
 bp = Blueprint("ui", __name__)
 

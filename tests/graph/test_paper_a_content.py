@@ -629,3 +629,23 @@ def test_intensity_words_are_printed_in_paper_a(source_store, paper_texts):
     )
     assert len(rows) == 23
     assert [r for r in rows if r[1] not in paper_texts["paper-a"]] == []
+
+
+def test_cooperation_paper_a_observes_as_existing(source_store):
+    rows = select(
+        source_store,
+        f"""
+        SELECT ?area ?institution {{
+          ?area a ag:CooperationArea ;
+                ag:cooperationMode <{SCHEME}cooperation-mode/observed> ;
+                ag:throughInstitution ?institution ;
+                ag:evidence/prov:entity agid:paper-a }}""",
+    )
+    c = "paper-a/cooperation/"
+    assert set(rows) == {
+        (c + "existing-police-links", "body/japan-national-police-agency"),
+        (c + "existing-police-links", "body/korean-national-police-agency"),
+        (c + "existing-coast-guard-relations", "body/japan-coast-guard"),
+        (c + "existing-coast-guard-relations", "body/korea-coast-guard"),
+        (c + "existing-joint-search-and-rescue", "agreement/japan-rok-joint-search-and-rescue"),
+    }

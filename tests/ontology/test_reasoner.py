@@ -8,6 +8,7 @@ from pathlib import Path
 import owlready2
 import pytest
 from alliancegraph.ontology import SOURCE_DIR
+from alliancegraph.ontology.quality import default_sources
 from rdflib import Graph, Literal
 from rdflib.namespace import XSD
 
@@ -61,6 +62,14 @@ def test_the_example_data_is_consistent_with_the_ontology_and_prov_o(
     modelling pattern itself contradicts the ontology or PROV-O."""
     data = sorted(FIXTURES.glob("*.ttl"))
     assert unsatisfiable_classes([merged_ontology_file, PROV_SUBSET, *data], java, tmp_path,
+                                 drop_dates=True) == []
+
+
+def test_the_graph_sources_are_consistent_with_the_ontology_and_prov_o(
+        merged_ontology_file, java, tmp_path):
+    sources = [path for _, path in default_sources()]
+    assert sources, "no graph sources to reason over"
+    assert unsatisfiable_classes([merged_ontology_file, PROV_SUBSET, *sources], java, tmp_path,
                                  drop_dates=True) == []
 
 

@@ -212,10 +212,9 @@ def test_entity_page_shows_labels_types_links_out_and_references(ld_client) -> N
     # links out to Wikidata
     assert re.search(r'<section id="elsewhere">.*href="http://www.wikidata.org/entity/Q17"',
                      page, re.S)
-    # referenced by the perception, with the quote behind it
+    # referenced by the perception
     references = page.partition('<section id="referenced-by">')[2]
     assert 'href="/id/paper-b/perception/japan-north-korea"' in references
-    assert "the biggest one being North Korea" in references
     # the same data in RDF
     for suffix in RDF_SUFFIXES:
         assert f'href="/id/state/japan.{suffix}"' in page
@@ -248,9 +247,12 @@ def test_entity_page_shows_literal_datatypes(ld_client) -> None:
 def test_section_page_lists_statements_evidenced_in_it(ld_client) -> None:
     page = ld_client.get("/id/paper-b/section/3-2.html").get_data(as_text=True)
     references = page.partition('<section id="referenced-by">')[2]
-    # both evidence nodes point at the section; their owners are listed
-    assert 'href="/id/paper-b/perception/japan-north-korea"' in references
-    assert 'href="/id/state/japan"' in references
+    # both evidence nodes point at the section; their owners are listed with the quotes
+    perception = references.partition('href="/id/paper-b/perception/japan-north-korea"')[2]
+    assert perception.partition("</li>")[0].count("“the biggest one being North Korea”") == 1
+    japan = references.partition('href="/id/state/japan"')[2]
+    assert "“Japan is wary of China&#39;s increasing military power”" in \
+        japan.partition("</li>")[0]
 
 
 def test_scheme_concepts_resolve(ld_client) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from markupsafe import escape
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.queries import load_examples
 from alliancegraph.service import create_app
+from markupsafe import escape
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
 BASE = "https://w3id.org/alliancegraph/"
