@@ -396,11 +396,19 @@ def _locked(lock_path: str, exclusive: bool) -> Iterator[None]:
 
 def _pack_error(exc: BaseException) -> tuple[Any, ...]:
     if isinstance(exc, AllianceGraphError):
-        try:
-            return ("project", pickle.dumps((type(exc), exc.args, exc.__dict__)))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return ("plain", type(exc).__name__, exc.message, exc.status)
+        # an attribute that does not pickle (a guard's report object) travels as text
+        attributes = {key: value if _picklable(value) else str(value)
+                      for key, value in exc.__dict__.items()}
+        return ("project", pickle.dumps((type(exc), exc.args, attributes)))
     return ("plain", type(exc).__name__, f"{type(exc).__name__}: {exc}", 500)
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return False
+    return True
 
 
 def _unpack_error(payload: tuple[Any, ...]) -> AllianceGraphError:

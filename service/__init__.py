@@ -26,31 +26,33 @@ BLUEPRINTS: tuple[str, ...] = (
     "alliancegraph.service.pages",
     "alliancegraph.service.ui",
     "alliancegraph.service.openapi",
+    "alliancegraph.service.validation",
 )
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application.
 
-    ``test_config`` overrides settings by their ``SETTINGS`` names (``data_dir``,
-    ``write_token`` …); keys that are not settings (``TESTING``, ``store``) go to
-    ``app.config`` as given — ``store`` replaces the store the app would open.
+    Settings: defaults, then the TOML file (``config_file`` here or
+    ``ALLIANCEGRAPH_CONFIG``), then ``ALLIANCEGRAPH_*`` variables, then ``test_config``
+    by setting name (``data_dir``, ``write_token`` …; ``None`` leaves a setting as it is).
+    Other ``test_config`` keys go to ``app.config`` upper-cased (``TESTING``; ``store``
+    replaces the store the app would open). Nothing is opened here: the store is opened
+    on first use.
     """
-    test_config = dict(test_config or {})
-    setting_names = {s.name for s in SETTINGS}
-    overrides = {k: v for k, v in test_config.items() if k in setting_names}
-    extra = {k: v for k, v in test_config.items() if k not in setting_names}
-    settings = load_settings(test_config.pop("config_file", None), overrides=overrides)
-    extra.pop("config_file", None)
+    given = dict(test_config or {})
+    config_file = given.pop("config_file", None)
+    names = {s.name for s in SETTINGS}
+    settings = load_settings(config_file,
+                             overrides={k: v for k, v in given.items() if k in names})
 
     app = Flask(__name__)
     app.config.from_mapping({name.upper(): value for name, value in settings.items()})
+    app.config.update({k.upper(): v for k, v in given.items() if k not in names})
     app.config.update(
-        DEBUG=False,  # never: the interactive debugger must not be reachable
+        DEBUG=False,  # never, whatever the caller says: the debugger must not be reachable
         MAX_CONTENT_LENGTH=settings["max_body_bytes"],
-        JSON_SORT_KEYS=False,
     )
-    app.config.update({k.upper() if k != "store" else "STORE": v for k, v in extra.items()})
 
     from alliancegraph.service import errors, logs, resources, security
 

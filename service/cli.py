@@ -84,12 +84,15 @@ def serve_command(host: str | None, port: int | None, workers: int | None,
         settings = load_settings(config_file, overrides={
             "host": host, "port": port, "workers": workers, "data_dir": data_dir,
             "read_only": read_only or None})
-        configure_logging(settings["log_level"])
-        ensure_built(settings)
     except AllianceGraphError as exc:
         raise click.ClickException(exc.message) from exc
     if settings["workers"] < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
+    configure_logging(settings["log_level"])
+    try:
+        ensure_built(settings)
+    except AllianceGraphError as exc:
+        raise click.ClickException(f"cannot build the store: {exc.message}") from exc
     log.info("serving %s on http://%s:%s/ (%s workers, %s)", settings["data_dir"],
              settings["host"], settings["port"], settings["workers"],
              "read-only" if settings["read_only"] or not settings["write_token"] else "writable")

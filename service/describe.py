@@ -87,10 +87,10 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
     ]
     if _writable():
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
-        triples += [ox.Triple(service, sd("inputFormat"), _n(f.oxigraph.iri))
+        triples += [ox.Triple(service, sd("inputFormat"), _n(f.iri))
                     for f in negotiation.READABLE_RDF]
     written = {f for offers in negotiation.OFFERS.values() for f in offers}
-    triples += [ox.Triple(service, sd("resultFormat"), _n(f.oxigraph.iri))
+    triples += [ox.Triple(service, sd("resultFormat"), _n(f.iri))
                 for f in sorted(written, key=lambda f: f.name)]
     for name in sorted(store.graph_names()):
         named, graph = ox.BlankNode(), ox.BlankNode()

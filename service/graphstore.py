@@ -1,5 +1,6 @@
-"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store`` (indirect graph
-identification: ``?default`` or ``?graph=<IRI>``).
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store``: indirect graph
+identification (``?default`` or ``?graph=<IRI>``) and direct identification
+(``/rdf-graph-store/<path>`` is the graph ``<base_iri>rdf-graph-store/<path>``).
 
 GET/HEAD read a graph in any RDF syntax the client accepts; PUT replaces, POST merges
 (a ``multipart/form-data`` POST merges every part), DELETE drops. A POST to the store
@@ -22,12 +23,14 @@ bp = Blueprint("graphstore", __name__)
 
 GSP_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
 _NEW = object()  # "no graph named": a POST creates one
+METHODS = ["GET", "PUT", "POST", "DELETE"]
 
 
-@bp.route("/rdf-graph-store", methods=["GET", "PUT", "POST", "DELETE"])
-def graph_store() -> Response:
-    target = _target_graph()
-    if request.method == "GET":
+@bp.route("/rdf-graph-store", methods=METHODS)
+@bp.route("/rdf-graph-store/<path:path>", methods=METHODS)
+def graph_store(path: str | None = None) -> Response:
+    target = _target_graph() if path is None else _direct_graph(path)
+    if request.method in ("GET", "HEAD"):  # Flask answers HEAD with the GET view
         return _get(target)
     require_write_token()
     if target is _NEW:
@@ -38,7 +41,7 @@ def graph_store() -> Response:
     data, fmt = _body()
     write = get_store().put_graph if request.method == "PUT" else get_store().post_graph
     created = write(target, data, media_type=fmt.media_type, base_iri=target or request.base_url)
-    return Response(status=201 if created else 204)
+    return no_content(201 if created else 204)
 
 
 def _target_graph() -> str | object | None:
@@ -63,6 +66,21 @@ def _target_graph() -> str | object | None:
                          spec=GSP_SPEC) from exc
 
 
+def _direct_graph(path: str) -> str:
+    """Direct identification: ``/rdf-graph-store/<path>`` names the graph
+    ``<base_iri>rdf-graph-store/<path>`` (the service maps its paths onto the base IRI,
+    so the graph's IRI resolves to this very resource on the canonical host)."""
+    if "graph" in request.args or "default" in request.args:
+        raise BadRequest("a graph named by its path takes no ?graph= or ?default",
+                         spec=GSP_SPEC)
+    iri = f"{current_app.config['BASE_IRI']}rdf-graph-store/{path}"
+    try:
+        return ox.NamedNode(iri).value
+    except ValueError as exc:
+        raise BadRequest(f"the path does not make a valid graph IRI: {iri!r} ({exc})",
+                         spec=GSP_SPEC) from exc
+
+
 def _get(target: str | object | None) -> Response:
     fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS["graph"],
                                 format_param=request.args.get("format"), what="a graph")
@@ -77,7 +95,7 @@ def _create() -> Response:
     name = f"{current_app.config['BASE_IRI']}graph/upload/{uuid.uuid4()}"
     data, fmt = _body()
     get_store().put_graph(name, data, media_type=fmt.media_type, base_iri=name)
-    response = Response(status=201)
+    response = no_content(201)
     response.headers["Location"] = name
     return response
 

@@ -87,6 +87,11 @@ def local_href(iri: str) -> str | None:
     return f"{request.script_root}/{iri[len(base):]}"
 
 
+def is_web_iri(iri: str) -> bool:
+    """Only http(s) IRIs become links (no ``javascript:`` or ``file:`` from the data)."""
+    return iri.lower().startswith(("http://", "https://"))
+
+
 def href(iri: str) -> str:
     """Where a link to ``iri`` goes: here for our IRIs, the IRI itself otherwise."""
     return local_href(iri) or iri
@@ -102,9 +107,14 @@ def curie(iri: str) -> str:
     return f"{best_name}:{iri[len(best):]}" if best else iri
 
 
+def can_be_iri(text: str) -> bool:
+    """False for text holding characters no IRI may contain."""
+    return not _NOT_IN_IRI.search(text)
+
+
 def sparql_iri(iri: str) -> str:
     """``<iri>`` for a query; NotFound for text that is no IRI (no SPARQL injection)."""
-    if _NOT_IN_IRI.search(iri):
+    if not can_be_iri(iri):
         raise NotFound(f"no resource has the IRI {iri!r}: it holds characters an IRI cannot")
     return f"<{iri}>"
 
@@ -124,9 +134,17 @@ def document_path(path: str, fmt: Format) -> str:
 # --- HTTP helpers shared with the pages blueprint ---------------------------------------
 
 def negotiate_document(what: str) -> Format:
-    """The document format a client asks for (``format`` parameter, then Accept); 406."""
-    return negotiation.negotiate(request.headers.get("Accept"), OFFERS,
-                                 format_param=request.args.get("format"), what=what)
+    """The document format a client asks for (``format`` parameter — a suffix or a media
+    type — then Accept); 406 when none can be written."""
+    requested = request.args.get("format")
+    if requested:
+        value = requested.strip().lower()
+        for fmt in OFFERS:
+            if value == fmt.name or value in fmt.media_types:
+                return fmt
+        raise NotAcceptable(f"format={requested!r} cannot be produced for {what}; available: "
+                            + ", ".join(f"{f.name} ({f.media_type})" for f in OFFERS))
+    return negotiation.negotiate(request.headers.get("Accept"), OFFERS, what=what)
 
 
 def add_alternates(response: Response, path: str, *, current: Format | None = None) -> None:
@@ -344,7 +362,7 @@ def describe(store: Store, iri: str) -> Description | None:
             linked.add(statement.predicate.value)
             if isinstance(statement.object, ox.NamedNode):
                 linked.add(statement.object.value)
-    linked = {value for value in linked if not _NOT_IN_IRI.search(value)}
+    linked = {value for value in linked if can_be_iri(value)}
     labels = preferred_labels(select(store, labels_query(linked)))
     return Description(
         iri=iri,
@@ -400,7 +418,7 @@ def evidence_of(description: Description, node: Term, ag: str) -> Evidence:
         sections=pick(f"{ag}inSection"),
         quotes=pick(f"{ag}quote"),
         footnotes=pick(f"{ag}supportingFootnote"),
-        unsupported=any(o.value == "true" for o in pick(f"{ag}unsupported")),
+        unsupported=any(o.value in ("true", "1") for o in pick(f"{ag}unsupported")),
         other=[s for s in statements if s.predicate.value not in known],
     )
 
@@ -424,7 +442,8 @@ def page_context(description: Description) -> dict:
                 and statement.object not in evidence_nodes):
             properties[statement.predicate.value].append(statement)
     external = [s for s in description.values(*MATCH_PROPERTIES)
-                if isinstance(s.object, ox.NamedNode) and local_href(s.object.value) is None]
+                if isinstance(s.object, ox.NamedNode) and local_href(s.object.value) is None
+                and is_web_iri(s.object.value)]
     references: dict[str, list[Reference]] = defaultdict(list)
     for reference in description.references:
         references[reference.predicate.value].append(reference)
@@ -454,7 +473,7 @@ def resolve(path: str, render: Callable[[str, str, Format], Response],
     404 when the store knows nothing of it."""
     stem, fmt = split_suffix(path)
     iri = iri_for_path(stem)
-    if _NOT_IN_IRI.search(iri):
+    if not can_be_iri(iri):
         return not_found(iri, fmt, message=f"{iri!r} is not an IRI: it holds characters an "
                          "IRI cannot, so nothing here has it.")
     if fmt is None:
@@ -534,6 +553,11 @@ def _curie_filter(iri: str) -> str:
 @bp.app_template_test("local")
 def _is_local(iri: str) -> bool:
     return local_href(iri) is not None
+
+
+@bp.app_template_test("web_iri")
+def _is_web_iri(iri: str) -> bool:
+    return is_web_iri(iri)
 
 
 @bp.app_template_global("graph_name")

@@ -19,12 +19,14 @@ def query_hash(text: str) -> str:
 
 def configure_logging(level: str) -> None:
     """Configure the ``alliancegraph`` loggers once (the ``serve`` command calls this)."""
-    root = logging.getLogger("alliancegraph")
-    if not root.handlers:
+    logger = logging.getLogger("alliancegraph")
+    if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(level.upper())
+        logger.addHandler(handler)
+        # libraries may configure the root logger (pyLODE does): do not log twice
+        logger.propagate = False
+    logger.setLevel(level.upper())
 
 
 def _start() -> None:

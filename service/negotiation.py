@@ -42,6 +42,15 @@ class Format:
         return self.media_type
 
     @property
+    def iri(self) -> str:
+        """The format's IRI in the W3C list of format IRIs (http://www.w3.org/ns/formats/).
+        pyoxigraph names JSON-LD ``https://www.w3.org/ns/formats/data/JSON-LD``, which is
+        not in that list; the listed one is ``http://www.w3.org/ns/formats/JSON-LD``."""
+        iri = self.oxigraph.iri
+        odd = "https://www.w3.org/ns/formats/data/"
+        return "http://www.w3.org/ns/formats/" + iri[len(odd):] if iri.startswith(odd) else iri
+
+    @property
     def is_dataset_format(self) -> bool:
         return isinstance(self.oxigraph, ox.RdfFormat) and self.oxigraph.supports_datasets
 

@@ -153,6 +153,30 @@ PATHS: dict[str, dict[str, Any]] = {
         }
         for method in ("get", "put", "post", "delete")
     },
+    "/rdf-graph-store/{path}": {
+        method: {
+            "tags": ["graph store"],
+            "summary": {
+                "get": "Read a graph by direct identification",
+                "put": "Replace a graph by direct identification",
+                "post": "Merge into a graph by direct identification",
+                "delete": "Drop a graph by direct identification",
+            }[method],
+            "description": "The path names the graph `{base_iri}rdf-graph-store/{path}`.",
+            "parameters": [_param("path", "path", "The rest of the graph's IRI (may "
+                                  "contain `/`).")] + ([ACCEPT] if method == "get" else []),
+            **({"requestBody": {"required": True,
+                                "content": _content(*RDF_TYPES, *DATASET_TYPES)}}
+               if method in ("put", "post") else {}),
+            "responses": (
+                {"200": _response("The graph.", *RDF_TYPES, *DATASET_TYPES),
+                 "404": NOT_FOUND, "406": NOT_ACCEPTABLE}
+                if method == "get" else
+                {"201": _response("Created."), "204": _response("Done."),
+                 "404": NOT_FOUND, **WRITE_ERRORS}),
+        }
+        for method in ("get", "put", "post", "delete")
+    },
     "/.well-known/void": {"get": {
         "tags": ["sparql"], "summary": "The VoID description of the dataset",
         "parameters": [ACCEPT, FORMAT],
@@ -175,6 +199,13 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [ACCEPT, FORMAT],
         "responses": {"303": SEE_OTHER, "404": NOT_FOUND, "406": NOT_ACCEPTABLE},
     }},
+    "/ontology/{version}": {"get": {
+        "tags": ["linked data"], "summary": "A version IRI of the ontology",
+        "description": "While it is the version the store holds (`owl:versionIRI`), 303 to "
+                       "the ontology's documents; otherwise 404.",
+        "parameters": [_param("version", "path", "The version, e.g. `0.1.0`."), ACCEPT, FORMAT],
+        "responses": {"303": SEE_OTHER, "404": NOT_FOUND, "406": NOT_ACCEPTABLE},
+    }},
     "/ontology.{suffix}": {"get": {
         "tags": ["linked data"],
         "summary": "The ontology documentation (`.html`) or the ontology in RDF",
@@ -191,6 +222,41 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _response("The dump (Turtle is the union of all graphs).",
                                        "text/turtle", *DATASET_TYPES, "application/gzip"),
                       "404": NOT_FOUND},
+    }},
+    "/validate": {"post": {
+        "tags": ["validation"], "summary": "Validate RDF against the shapes (SHACL)",
+        "description": "RDF in the body (syntax from `Content-Type`), a multipart upload "
+                       "(`data` files, optional `shapes` files, `format`, `inference`), or "
+                       "a SPARQL Update as a dry run (`application/sparql-update`, write "
+                       "token required). 200 whenever validation ran; `conforms` says "
+                       "whether the data passed.",
+        "parameters": [ACCEPT, _param("inference", "query", "Inference before validating.")],
+        "requestBody": {"required": True, "content": {
+            **_content(*RDF_TYPES, *DATASET_TYPES),
+            "multipart/form-data": {"schema": {"type": "object"}},
+            "application/sparql-update": {"schema": {"type": "string"}},
+        }},
+        "responses": {
+            "200": _response("The validation report: a JSON summary, the "
+                             "sh:ValidationReport in Turtle or JSON-LD, or HTML.",
+                             "application/json", "text/turtle", "application/ld+json",
+                             "text/html"),
+            "400": ERROR, "401": {"$ref": "#/components/responses/Unauthorized"},
+            "406": NOT_ACCEPTABLE, "413": ERROR, "415": ERROR,
+        },
+    }},
+    "/shapes": {"get": {
+        "tags": ["validation"], "summary": "The SHACL shapes, in the negotiated RDF syntax",
+        "parameters": [ACCEPT, FORMAT],
+        "responses": {"200": _response("The shapes.", *RDF_TYPES, *DATASET_TYPES),
+                      "406": NOT_ACCEPTABLE},
+    }},
+    "/shapes.{suffix}": {"get": {
+        "tags": ["validation"], "summary": "The SHACL shapes in one RDF syntax",
+        "parameters": [_param("suffix", "path", "The syntax.", schema={
+            "type": "string", "enum": ["ttl", "nt", "jsonld", "rdf", "trig", "nq"]})],
+        "responses": {"200": _response("The shapes.", *RDF_TYPES, *DATASET_TYPES),
+                      "406": NOT_ACCEPTABLE},
     }},
     "/openapi.json": {"get": {
         "tags": ["operations"], "summary": "This description",

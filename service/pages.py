@@ -24,7 +24,9 @@ from alliancegraph.service.linkeddata import (
     HTML,
     LABEL_PROPERTIES,
     add_alternates,
+    ask,
     base_iri,
+    can_be_iri,
     href,
     not_found,
     preferred_labels,
@@ -38,6 +40,8 @@ from alliancegraph.service.resources import get_store
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 log = logging.getLogger(__name__)
+
+OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
 
 bp = Blueprint("pages", __name__)
 
@@ -77,7 +81,10 @@ def dump(name: str) -> Response:
     if name not in DUMPS:
         raise NotFound(f"no dump named {name!r}; available: {', '.join(DUMPS)}")
     fmt, gzipped = DUMPS[name]
-    chunks = get_store().dump(media_type=fmt.media_type)
+    if request.method == "HEAD":  # the headers only: do not write a dump nobody reads
+        chunks: Iterable[bytes] = ()
+    else:
+        chunks = get_store().dump(media_type=fmt.media_type)
     if gzipped:
         response = Response(gzip_stream(chunks), mimetype="application/gzip")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -148,6 +155,17 @@ def ontology() -> Response:
     iri = f"{base_iri()}ontology"
     if not _ontology_exists(iri):
         return not_found(iri, None, message="The store holds no ontology graph.")
+    return see_other("ontology", iri)
+
+
+@bp.get("/ontology/<path:version>")
+def ontology_version(version: str) -> Response:
+    """A version IRI of the ontology (``{base}ontology/0.1.0``): while it is the version
+    the store holds, 303 to the ontology's documents, as the ontology IRI does."""
+    iri = f"{base_iri()}ontology/{version}"
+    if not can_be_iri(iri) or not ask(get_store(), f"ASK {{ ?o <{OWL_VERSION_IRI}> <{iri}> }}"):
+        return not_found(iri, None, message=f"<{iri}> is not a version of the ontology "
+                         "this store holds.")
     return see_other("ontology", iri)
 
 

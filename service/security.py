@@ -93,17 +93,17 @@ def require_write_token() -> None:
 def refuse_doctype(data: bytes, *, what: str = "the request body") -> None:
     """Refuse XML with a document type declaration before any parser sees it: some
     parsers expand entities eagerly and a few hundred bytes can exhaust memory."""
-    head = data
+    # a declaration in UTF-16 (or with NULs between the bytes) would hide from the search
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:64]:
         raise BadRequest(f"{what}: XML must be UTF-8 encoded")
-    if _DOCTYPE.search(head):
+    if _DOCTYPE.search(data):
         raise BadRequest(f"{what}: XML with a DOCTYPE or ENTITY declaration is refused "
                          "(entity expansion is unsafe)")
 
 
-def no_content() -> Response:
-    """204 without a body, and so without a Content-Type."""
-    response = Response(status=204)
+def no_content(status: int = 204) -> Response:
+    """An answer without a body (204, or 201 for a created graph), so no Content-Type."""
+    response = Response(status=status)
     del response.headers["Content-Type"]
     return response
 

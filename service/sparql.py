@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from alliancegraph.errors import BadRequest, UnsupportedMediaType
 from alliancegraph.service import describe, negotiation
 from alliancegraph.service.logs import query_hash
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import mark_cors_read, no_content, require_write_token
 from alliancegraph.store import Dataset
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g, make_response, request
 
 bp = Blueprint("sparql", __name__)
 
@@ -78,11 +79,13 @@ def _update(protocol_request: ProtocolRequest) -> Response:
 def _describe_or_ui() -> Response:
     ui = current_app.extensions.get(SPARQL_UI)
     offers = negotiation.OFFERS["graph"]
-    if ui is not None:
-        accept = negotiation.parse_accept(request.headers.get("Accept"))
-        if accept is not None and accept.best_match(
-                ["text/html", *(f.media_type for f in offers)]) == "text/html":
-            return ui()
+    accept = negotiation.parse_accept(request.headers.get("Accept"))
+    # HTML only when preferred: a browser gets the UI, `*/*` (curl) the description
+    if ui is not None and accept is not None and "format" not in request.args and \
+            accept.best_match([*(f.media_type for f in offers), "text/html"]) == "text/html":
+        response = make_response(ui())
+        response.vary.add("Accept")
+        return response
     fmt = negotiation.negotiate(request.headers.get("Accept"), offers,
                                 format_param=request.args.get("format"),
                                 what="the service description")
@@ -143,11 +146,19 @@ def _utf8_body() -> str:
 def _dataset(default_name: str, named_name: str) -> Dataset | None:
     """Dataset parameters from the URL and, for form posts, the body. When any is given,
     they define the whole dataset (a missing kind is empty), overriding FROM/USING."""
-    default = request.values.getlist(default_name)
-    named = request.values.getlist(named_name)
+    default = [_graph_iri(default_name, v) for v in request.values.getlist(default_name)]
+    named = [_graph_iri(named_name, v) for v in request.values.getlist(named_name)]
     if not default and not named:
         return None
     return Dataset(default_graphs=tuple(default), named_graphs=tuple(named))
+
+
+def _graph_iri(parameter: str, value: str) -> str:
+    try:
+        return ox.NamedNode(value).value
+    except ValueError as exc:
+        raise BadRequest(f"{parameter}={value!r} is not an absolute IRI ({exc})",
+                         spec=PROTOCOL_SPEC) from exc
 
 
 def _query_dataset() -> Dataset | None:

@@ -22,7 +22,9 @@ from typing import Literal as TypingLiteral
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
+from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.namespace import SH
 
@@ -30,6 +32,7 @@ __all__ = [
     "SHAPES_DIR",
     "SHAPES_IRI",
     "Report",
+    "ShapesError",
     "Result",
     "bundled_shapes",
     "format_for",
@@ -215,8 +218,15 @@ class Report:
 
     @property
     def conforms(self) -> bool:
-        """True when no result has severity sh:Violation."""
+        """True when no result has severity sh:Violation (the project's rule: warnings and
+        infos never block). The report graph's ``sh:conforms`` is SHACL's own: false as
+        soon as there is any result (:attr:`shacl_conforms`)."""
         return not self.violations
+
+    @property
+    def shacl_conforms(self) -> bool:
+        """SHACL's ``sh:conforms``: no result of any severity."""
+        return not self.results
 
     @property
     def violations(self) -> tuple[Result, ...]:
@@ -254,7 +264,8 @@ class Report:
 
     def summary(self) -> dict:
         """A JSON-ready summary: conformance, counts by severity, results grouped by shape."""
-        summary = {"conforms": self.conforms, "counts": self.counts(), "shapes": self.by_shape(),
+        summary = {"conforms": self.conforms, "shacl_conforms": self.shacl_conforms,
+                   "counts": self.counts(), "shapes": self.by_shape(),
                    "results": [r.__dict__ | {"messages": list(r.messages)}
                                for r in self.results]}
         if self.checked is not None:
@@ -374,14 +385,25 @@ def validate(
     return report_from_graph(_run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
 
 
+class ShapesError(BadRequest):
+    """The shapes cannot be used (not well-formed SHACL, a SPARQL constraint that does not
+    parse, a pre-bound variable misused…): the validator signals an error, not a report."""
+
+
 def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
-    _, report_graph, _ = pyshacl_validate(
-        data,
-        shacl_graph=shapes,
-        inference=None if inference == "none" else inference,
-        allow_warnings=True,
-        do_owl_imports=False,
-    )
+    try:
+        _, report_graph, _ = pyshacl_validate(
+            data,
+            shacl_graph=shapes,
+            inference=None if inference == "none" else inference,
+            do_owl_imports=False,
+        )
+    except ReportableRuntimeError as exc:
+        raise ShapesError(f"the shapes cannot be used: {exc.message}") from exc
+    except (ParseException, NotImplementedError) as exc:
+        raise ShapesError(f"the shapes cannot be used: {exc}") from exc
+    if isinstance(report_graph, ValidationFailure):  # pySHACL returns some failures
+        raise ShapesError(f"the shapes cannot be used: {report_graph.message}")
     return report_graph
 
 

@@ -45,6 +45,19 @@ def paper_texts() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def seed_markdown() -> dict[str, str]:
+    """Each seed paper as printed (markup kept), keyed like ``paper_texts``."""
+    return {name: path.read_text(encoding="utf-8") for name, path in PAPER_FILES.items()}
+
+
+@pytest.fixture(scope="session")
+def normaliser():
+    """:func:`normalise` itself, for tests that normalise parts of a seed (modules cannot import
+    conftest under ``--import-mode=importlib``)."""
+    return normalise
+
+
+@pytest.fixture(scope="session")
 def source_store() -> ox.Store:
     """An in-memory store with every bundled source loaded (no inference)."""
     store = ox.Store()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -419,3 +420,20 @@ def test_the_write_guard_sees_every_write_and_can_refuse_it(tmp_path):
     assert log.read_text().splitlines() == [
         f"put {G1} 2", "update Store 2", f"post {G1} 1", f"put {G1} 1", "update Store 4",
         f"delete {G1}"]
+
+
+class LockReportGuard:
+    """Refuses every write with a report that cannot be pickled."""
+
+    def check_post(self, store, graph, quads):
+        raise ValidationFailed("refused", report=threading.Lock())
+
+
+def test_a_guard_report_that_does_not_pickle_arrives_as_text(tmp_path):
+    store = EmbeddedStore(tmp_path, query_timeout=5, max_rows=5, base_iri=BASE,
+                          write_guard=LockReportGuard())
+    with pytest.raises(ValidationFailed) as error:
+        store.post_graph(G1, b"<a> <p> 1 .", media_type=TTL)
+    assert error.value.status == 422 and error.value.message == "refused"
+    assert "lock" in error.value.report
+    assert store.count() == 0

@@ -8,6 +8,7 @@ import pyoxigraph as ox
 import pytest
 from alliancegraph import __version__
 from alliancegraph.cli import main
+from alliancegraph.errors import ParseError
 from alliancegraph.ontology import ONTOLOGY_IRI
 from alliancegraph.ontology.docs import (
     RELEASE_FORMATS,
@@ -70,3 +71,12 @@ def test_the_cli_reports_an_unwritable_output_directory(tmp_path: Path):
     result = CliRunner().invoke(main, ["docs", "--out", str(blocker / "sub")])
     assert result.exit_code == 1
     assert "cannot write documentation" in result.output
+
+
+def test_a_source_that_does_not_parse_is_reported_with_its_file(tmp_path: Path, monkeypatch):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix ag: <https://w3id.org/alliancegraph/ontology#> .\nag:X a ;\n",
+                      encoding="utf-8")
+    monkeypatch.setattr("alliancegraph.ontology.docs.source_files", lambda: [broken])
+    with pytest.raises(ParseError, match=r"broken\.ttl"):
+        merged_ontology()

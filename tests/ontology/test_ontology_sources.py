@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 ONTOLOGY = URIRef(ONTOLOGY_IRI)
 VANN = "http://purl.org/vocab/vann/"
+AG = "https://w3id.org/alliancegraph/ontology#"
 KINDS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
          RDFS.Datatype)
 
@@ -76,3 +78,16 @@ def test_each_external_term_is_declared_in_one_module_only():
                         "https://w3id.org/alliancegraph/"):
                     where[term].add(path.name)
     assert {str(t): sorted(f) for t, f in where.items() if len(f) > 1} == {}
+
+
+def test_readme_examples_parse_and_use_declared_terms(ontology: Graph):
+    readme = (SOURCE_DIR.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```turtle\n(.*?)```", readme, flags=re.DOTALL)
+    assert len(blocks) == 3  # a threat perception, an agreement, a citation
+    prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in ontology.namespaces())
+    declared = {s for kind in KINDS for s in ontology.subjects(RDF.type, kind)}
+    for block in blocks:
+        example = Graph().parse(data=prefixes + block, format="turtle")
+        used = {t for triple in example for t in triple
+                if isinstance(t, URIRef) and str(t).startswith(AG)}
+        assert used and used <= declared, sorted(used - declared)

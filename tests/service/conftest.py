@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import pyoxigraph as ox
 import pytest
 import requests
+from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.service import create_app
 
 TOKEN = "test-write-token-5f1c"
@@ -24,39 +24,45 @@ BASE = "https://w3id.org/alliancegraph/"
 GRAPH_A = BASE + "graph/test-a"
 GRAPH_B = BASE + "graph/test-b"
 
-#: A small dataset with known counts: 4 triples in test-a, 2 in test-b.
-FIXTURE_TRIG = f"""
+PREFIXES = f"""
 @prefix ag: <{BASE}ontology#> .
 @prefix agid: <{BASE}id/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
-
-<{GRAPH_A}> {{
+"""
+#: A small dataset with known counts: 4 triples in test-a, 2 in test-b.
+FIXTURE_GRAPHS = {
+    GRAPH_A: PREFIXES + """
     agid:state\\/japan a ag:State ;
         skos:prefLabel "Japan"@en ;
         owl:sameAs <http://www.wikidata.org/entity/Q17> .
     agid:state\\/south-korea a ag:State .
-}}
-<{GRAPH_B}> {{
+    """,
+    GRAPH_B: PREFIXES + """
     agid:state\\/south-korea skos:prefLabel "South Korea"@en ;
         skos:altLabel "ROK"@en .
-}}
-"""
+    """,
+}
 FIXTURE_COUNTS = {GRAPH_A: 4, GRAPH_B: 2}
 
 
-def build_fixture_store(path: Path) -> Path:
-    """Write the fixture dataset into a new on-disk store at ``path`` and close it."""
-    store = ox.Store(str(path))
-    store.load(FIXTURE_TRIG.encode(), ox.RdfFormat.TRIG)
-    store.flush()
-    del store
-    return path
+def open_store(data_dir: Path, **options: object) -> EmbeddedStore:
+    settings = {"query_timeout": 30.0, "max_rows": 100_000, "base_iri": BASE, **options}
+    return EmbeddedStore(data_dir, **settings)
+
+
+def build_fixture_store(data_dir: Path) -> Path:
+    """Write the fixture graphs into a new store in ``data_dir`` through the store API
+    (which opens Oxigraph only in child processes: the test process never holds it)."""
+    store = open_store(data_dir)
+    for name, turtle in FIXTURE_GRAPHS.items():
+        store.put_graph(name, turtle.encode(), media_type="text/turtle")
+    return data_dir
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    return build_fixture_store(tmp_path / "store")
+    return build_fixture_store(tmp_path / "data")
 
 
 @pytest.fixture
@@ -94,7 +100,7 @@ def auth() -> dict[str, str]:
 def fixture_data() -> SimpleNamespace:
     """What the fixture store holds (test modules cannot import conftest)."""
     return SimpleNamespace(token=TOKEN, base=BASE, graph_a=GRAPH_A, graph_b=GRAPH_B,
-                           counts=dict(FIXTURE_COUNTS), trig=FIXTURE_TRIG)
+                           counts=dict(FIXTURE_COUNTS), turtle=dict(FIXTURE_GRAPHS))
 
 
 def free_port() -> int:
@@ -151,13 +157,24 @@ def server_env(**settings: object) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def make_fixture_store(tmp_path_factory: pytest.TempPathFactory):
+    """``make_fixture_store()``: a new data dir holding the fixture graphs."""
+    return lambda: build_fixture_store(tmp_path_factory.mktemp("store") / "data")
+
+
+@pytest.fixture(scope="session")
+def server(start_server, tmp_path_factory: pytest.TempPathFactory) -> Server:
     """A real server over the fixture store: write token set, small limits."""
-    data_dir = build_fixture_store(tmp_path_factory.mktemp("server") / "store")
-    running = Server(data_dir, server_env(write_token=TOKEN, query_timeout=2,
-                                          max_body_bytes=64 * 1024, max_rows=1000))
-    yield running
-    running.stop()
+    data_dir = build_fixture_store(tmp_path_factory.mktemp("server") / "data")
+    return start_server(data_dir, write_token=TOKEN, query_timeout=2,
+                        max_body_bytes=64 * 1024, max_rows=1000)
+
+
+@pytest.fixture(scope="session")
+def built_server(start_server, tmp_path_factory: pytest.TempPathFactory) -> Server:
+    """A real server started on an EMPTY data dir: it builds the real graph on first start.
+    Read-only (no write token)."""
+    return start_server(tmp_path_factory.mktemp("built") / "data")
 
 
 @pytest.fixture(scope="session")

@@ -121,9 +121,22 @@ def test_303_without_accept_goes_to_html_and_lists_every_format(ld_client) -> No
         assert f'</id/state/japan.{suffix}>; rel="alternate"; type="{media_type}"' in link
 
 
-def test_format_parameter_overrides_accept_on_the_iri(ld_client) -> None:
-    response = ld_client.get("/id/state/japan?format=ttl", headers={"Accept": "text/html"})
-    assert response.headers["Location"] == "/id/state/japan.ttl"
+@pytest.mark.parametrize(("value", "suffix"), [
+    ("ttl", "ttl"), ("html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+    ("RDF", "rdf")])
+def test_format_parameter_overrides_accept_on_the_iri(ld_client, value: str,
+                                                      suffix: str) -> None:
+    accept = "text/turtle" if suffix == "html" else "text/html"
+    response = ld_client.get("/id/state/japan", query_string={"format": value},
+                             headers={"Accept": accept})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/id/state/japan.{suffix}"
+
+
+def test_unknown_format_parameter_is_406(ld_client) -> None:
+    response = ld_client.get("/id/state/japan?format=pdf")
+    assert response.status_code == 406
+    assert "format='pdf'" in response.get_data(as_text=True)
 
 
 def test_nothing_acceptable_is_406(ld_client) -> None:
@@ -255,6 +268,26 @@ def test_section_page_lists_statements_evidenced_in_it(ld_client) -> None:
         japan.partition("</li>")[0]
 
 
+def test_only_web_iris_become_links(ld_client) -> None:
+    page = ld_client.get("/id/test/unsafe-links.html").get_data(as_text=True)
+    assert "javascript:" in page  # shown, as text
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    assert 'href="https://example.org/safe"' in page
+    assert '<span class="graph" title="named graph urn:example:uploads">' in page
+    assert '<section id="elsewhere">' not in page  # owl:sameAs javascript:… is no link out
+
+
+def test_blank_nodes_are_followed_four_levels_deep(ld_client) -> None:
+    page = ld_client.get("/id/test/deep-blanks.html").get_data(as_text=True)
+    properties = page.partition('<section id="properties">')[2].partition("</section>")[0]
+    assert properties.count('<table class="blank">') == 4
+    assert "[a blank node nested deeper than the levels shown here]" in properties
+    assert "level 5" not in properties
+    turtle = ld_client.get("/id/test/deep-blanks.ttl").get_data()
+    triples = list(ox.parse(turtle, ox.RdfFormat.TURTLE))
+    assert sum(isinstance(t.subject, ox.BlankNode) for t in triples) == 4
+
+
 def test_scheme_concepts_resolve(ld_client) -> None:
     response = ld_client.get("/scheme/perception-intensity/biggest-threat",
                              headers={"Accept": "text/turtle"})
@@ -341,3 +374,46 @@ def test_real_server_html_page_and_404(ld_server) -> None:
                            headers={"Accept": "text/turtle"}, timeout=30)
     assert missing.status_code == 404
     assert missing.headers["Content-Type"].startswith("text/turtle")
+
+
+# --- every minted IRI resolves --------------------------------------------------------
+
+def minted_iris(quads, base: str = BASE) -> set[str]:
+    """Every IRI under the base in the data, without its fragment (``ontology#State`` is
+    served by ``ontology``)."""
+    found = set()
+    for quad in quads:
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(base):
+                found.add(term.value.partition("#")[0])
+    return found
+
+
+def resolves(client, iri: str) -> int:
+    response = client.get("/" + iri[len(BASE):], headers={"Accept": "text/turtle"})
+    if response.status_code != 303:
+        return response.status_code
+    return client.get(response.headers["Location"]).status_code
+
+
+def test_every_iri_of_the_fixture_resolves(ld_client) -> None:
+    iris = minted_iris(fixture_dataset())
+    assert len(iris) >= 15
+    assert {iri: resolves(ld_client, iri) for iri in iris} == dict.fromkeys(iris, 200)
+
+
+def test_an_iri_of_every_kind_in_the_bundled_graph_resolves(tmp_path: Path) -> None:
+    from alliancegraph.build import build_store as build_bundled
+
+    build_bundled(tmp_path / "data", base_iri=BASE, progress=False, docs=False)
+    store = EmbeddedStore(tmp_path / "data", query_timeout=30, max_rows=10**6, base_iri=BASE)
+    quads = ox.parse(b"".join(store.dump(media_type="application/n-quads")),
+                     ox.RdfFormat.N_QUADS)
+    by_kind: dict[str, str] = {}
+    for iri in sorted(minted_iris(quads)):
+        # the kind: the path up to the last segment (id/state, id/paper-a/footnote, …)
+        by_kind.setdefault(iri[len(BASE):].rpartition("/")[0], iri)
+    assert {"id/state", "id/paper-a/section", "graph", "scheme/threat-category"} <= set(by_kind)
+    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
+    statuses = {iri: resolves(client, iri) for iri in by_kind.values()}
+    assert statuses == dict.fromkeys(by_kind.values(), 200)

@@ -122,3 +122,9 @@ def test_content_type_header_names_charset_for_text():
     assert n.TURTLE.content_type == "text/turtle; charset=utf-8"
     assert n.JSON_RESULTS.content_type == "application/sparql-results+json; charset=utf-8"
     assert n.RDF_XML.content_type == "application/rdf+xml"
+
+
+def test_format_iris_are_the_w3c_ones():
+    assert n.JSON_LD.iri == "http://www.w3.org/ns/formats/JSON-LD"
+    assert n.TURTLE.iri == "http://www.w3.org/ns/formats/Turtle"
+    assert n.CSV_RESULTS.iri == "http://www.w3.org/ns/formats/SPARQL_Results_CSV"

@@ -132,6 +132,15 @@ def test_gzip_dump_gunzips_to_the_nquads_dump(pages_client) -> None:
     assert ground(quads) == ground(fixture_quads())
 
 
+@pytest.mark.parametrize(("name", "media_type"), [
+    ("alliancegraph.ttl", "text/turtle"), ("alliancegraph.nq.gz", "application/gzip")])
+def test_head_of_a_dump_answers_its_headers(pages_client, name: str, media_type: str) -> None:
+    response = pages_client.head(f"/dumps/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert response.get_data() == b""
+
+
 def test_unknown_dump_is_404(pages_client) -> None:
     assert pages_client.get("/dumps/alliancegraph.csv").status_code == 404
 
@@ -218,3 +227,16 @@ def test_real_server_index_and_gzip_dump(start_server, pages_store) -> None:
     page = requests.get(server.url + "/", headers={"Accept": "text/html"}, timeout=30)
     assert page.headers["Content-Type"].startswith("text/html")
     json.dumps(index.json())  # the JSON answer is plain JSON
+
+
+def test_ontology_version_iri_resolves_while_it_is_the_stored_version(tmp_path: Path) -> None:
+    data = (FIXTURE.read_text(encoding="utf-8") + f"""
+<{BASE}graph/ontology> {{ <{BASE}ontology> owl:versionIRI <{BASE}ontology/0.1.0> . }}
+""").encode()
+    store = EmbeddedStore(tmp_path / "data", query_timeout=10, max_rows=1000, base_iri=BASE)
+    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
+    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
+    response = client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/ontology.ttl"
+    assert client.get("/ontology/0.0.9", headers={"Accept": "text/turtle"}).status_code == 404

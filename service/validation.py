@@ -1,0 +1,243 @@
+"""Validation over HTTP: ``POST /validate`` and ``GET /shapes``.
+
+``POST /validate`` takes RDF in the body (syntax from ``Content-Type``) or a
+``multipart/form-data`` upload (``data`` files, optional ``shapes`` files, optional
+``format`` and ``inference`` fields), or, as a dry run, a SPARQL Update
+(``application/sparql-update``, write token required): the update is evaluated against the
+store without being applied and the nodes it affects are validated, as on a real write.
+The report is negotiated: a JSON summary (default), Turtle or JSON-LD (the
+``sh:ValidationReport``), or an HTML page. The answer is 200 whenever validation ran;
+``conforms`` says whether the data passed.
+
+``GET /shapes`` (or ``/shapes.ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.trig``, ``.nq``)
+serves the bundled shapes in every RDF syntax.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+from alliancegraph.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from alliancegraph.service import negotiation
+from alliancegraph.service.resources import get_store
+from alliancegraph.service.security import refuse_doctype, require_write_token
+from alliancegraph.shapes.validate import (
+    INFERENCE_CHOICES,
+    Report,
+    bundled_shapes,
+    format_for,
+    parse_rdf,
+    report_from_graph,
+    validate,
+)
+from flask import Blueprint, Response, current_app, render_template_string, request
+from rdflib import Graph
+
+bp = Blueprint("validation", __name__)
+
+JSON_SUMMARY = "application/json"
+HTML = "text/html"
+REPORT_OFFERS = (JSON_SUMMARY, "text/turtle", "application/ld+json", HTML)
+SHAPES_OFFERS = negotiation.OFFERS["graph"]
+_SUFFIXES = {f.name: f for f in SHAPES_OFFERS}
+
+
+# ------------------------------------------------------------------ POST /validate
+
+@bp.route("/validate", methods=["POST"])
+def validate_view() -> Response:
+    content_type = (request.mimetype or "").lower()
+    if content_type == "application/sparql-update":
+        report = _dry_run()
+    else:
+        inference = _inference()
+        if content_type == "multipart/form-data":
+            data, shapes = _multipart()
+        else:
+            data, shapes = _body(), None
+        report = validate(data, shapes=shapes, inference=inference)  # type: ignore[arg-type]
+    return _render(report)
+
+
+def _inference() -> str:
+    value = request.values.get("inference", "none")
+    if value not in INFERENCE_CHOICES:
+        raise BadRequest(f"inference must be one of {', '.join(INFERENCE_CHOICES)}")
+    return value
+
+
+def _body() -> ox.Store:
+    fmt = negotiation.rdf_input_format(request.content_type)
+    data = request.get_data()
+    if fmt.oxigraph == ox.RdfFormat.RDF_XML:
+        refuse_doctype(data)
+    return parse_rdf(data, fmt.oxigraph, source="the request body", base_iri=request.base_url)
+
+
+def _multipart() -> tuple[ox.Store, Graph | None]:
+    files = request.files.getlist("data") or [
+        f for name in request.files for f in request.files.getlist(name) if name != "shapes"]
+    if not files:
+        raise BadRequest("a multipart upload needs at least one file in the 'data' field")
+    data = ox.Store()
+    for upload in files:
+        _read_part(upload, into=data)
+    shapes_uploads = request.files.getlist("shapes")
+    if not shapes_uploads:
+        return data, None
+    shapes_store = ox.Store()
+    for upload in shapes_uploads:
+        _read_part(upload, into=shapes_store)
+    shapes = Graph()
+    for quad in shapes_store:
+        shapes.add(tuple(report_term(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return data, shapes
+
+
+def _read_part(upload, *, into: ox.Store) -> None:
+    name = upload.filename or upload.name
+    explicit = request.form.get("format")
+    if explicit:
+        fmt = format_for(name=explicit)
+    elif upload.mimetype and upload.mimetype not in ("application/octet-stream", "text/plain"):
+        fmt = negotiation.rdf_input_format(upload.mimetype).oxigraph
+    else:
+        fmt = format_for(path=Path(name or "upload"))
+    body = upload.read()
+    if fmt == ox.RdfFormat.RDF_XML:
+        refuse_doctype(body, what=name)
+    base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
+    parse_rdf(body, fmt, source=name or "upload", base_iri=base, into=into)
+
+
+def report_term(term):
+    from alliancegraph.shapes.validate import _to_rdflib
+
+    return _to_rdflib(term)
+
+
+def _dry_run() -> Report:
+    """Evaluate the update against the store without applying it, and validate the nodes it
+    affects (the write guard's own path). Needs the write token: it holds the write lock."""
+    require_write_token()
+    if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("a SPARQL update must be UTF-8 encoded")
+    try:
+        sparql = request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("a SPARQL update must be UTF-8 encoded") from exc
+    store = get_store()
+    apply = getattr(store, "apply", None)
+    if apply is None:
+        raise BadRequest("this store cannot evaluate a dry run")
+    guard = _guard()
+    base = current_app.config["BASE_IRI"]
+
+    def work(raw: ox.Store) -> tuple[str, dict | None]:
+        from alliancegraph.shapes.guard import update_delta
+
+        report = guard.report_for(raw, update_delta(raw, sparql, base_iri=base))
+        return report.serialize("nt"), report.checked
+
+    ntriples, checked = apply(work)
+    report = report_from_graph(Graph().parse(data=ntriples, format="nt"), bundled_shapes())
+    report.checked = checked
+    return report
+
+
+def _guard():
+    """One write guard per app (the shapes are harvested once; forked children inherit it)."""
+    from alliancegraph.shapes.guard import ShapesWriteGuard
+
+    guard = current_app.extensions.get("alliancegraph.shapes.guard")
+    if guard is None:
+        guard = current_app.extensions["alliancegraph.shapes.guard"] = ShapesWriteGuard()
+    return guard
+
+
+def _render(report: Report) -> Response:
+    accept = negotiation.parse_accept(request.headers.get("Accept"))
+    chosen = _choose(accept, request.args.get("format"))
+    if chosen == "text/turtle":
+        return Response(report.serialize("turtle"), mimetype="text/turtle",
+                        content_type="text/turtle; charset=utf-8")
+    if chosen == "application/ld+json":
+        quads = ox.parse(report.serialize("nt").encode(), ox.RdfFormat.N_TRIPLES)
+        return Response(ox.serialize(quads, format=ox.RdfFormat.JSON_LD),
+                        content_type="application/ld+json")
+    if chosen == HTML:
+        return Response(render_template_string(_PAGE, report=report, summary=report.summary()),
+                        content_type="text/html; charset=utf-8")
+    return Response(json.dumps(report.summary(), ensure_ascii=False, indent=2),
+                    content_type="application/json")
+
+
+def _choose(accept, format_param: str | None) -> str:
+    names = {"json": JSON_SUMMARY, "ttl": "text/turtle", "turtle": "text/turtle",
+             "jsonld": "application/ld+json", "json-ld": "application/ld+json", "html": HTML}
+    if format_param:
+        if format_param.lower() not in names:
+            raise NotAcceptable(f"format={format_param!r}: use one of {', '.join(names)}")
+        return names[format_param.lower()]
+    if accept is None:
+        return JSON_SUMMARY
+    best, best_q = None, 0.0
+    for offer in REPORT_OFFERS:
+        quality = max((q for value, q in accept if value in (offer, "*/*", "*",
+                                                           offer.split("/")[0] + "/*")),
+                      default=0.0)
+        exact = [q for value, q in accept if value == offer]
+        quality = max(exact) if exact else quality
+        if quality > best_q:
+            best, best_q = offer, quality
+    if best is None:
+        raise NotAcceptable("the report is available as " + ", ".join(REPORT_OFFERS))
+    return best
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Validation report</title></head>
+<body><main>
+<h1>Validation report</h1>
+<p class="conforms">{{ "Conforms" if report.conforms else "Does not conform" }}:
+{{ summary.counts.Violation }} violation(s), {{ summary.counts.Warning }} warning(s),
+{{ summary.counts.Info }} info(s).</p>
+{% for row in summary.shapes %}
+<section><h2>{{ row.severity }} x {{ row.count }}: {{ row.label or row.shape }}</h2>
+<p><code>{{ row.shape }}</code></p>
+{% if row.message %}<p>{{ row.message }}</p>{% endif %}
+<ul>{% for node in row.focus_nodes %}<li><code>{{ node }}</code></li>{% endfor %}</ul>
+</section>
+{% endfor %}
+</main></body></html>
+"""
+
+
+# ------------------------------------------------------------------ GET /shapes
+
+@bp.route("/shapes", methods=["GET"])
+@bp.route("/shapes.<suffix>", methods=["GET"])
+def shapes_view(suffix: str | None = None) -> Response:
+    if suffix is not None:
+        if suffix not in _SUFFIXES:
+            raise NotAcceptable(f"no shapes in .{suffix}; try one of: "
+                                + ", ".join(sorted(_SUFFIXES)))
+        fmt = _SUFFIXES[suffix]
+    else:
+        fmt = negotiation.negotiate(request.headers.get("Accept"), SHAPES_OFFERS,
+                                    format_param=request.args.get("format"), what="the shapes")
+    body = _serialised_shapes(fmt.oxigraph)
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def _serialised_shapes(fmt: ox.RdfFormat) -> bytes:
+    graph = bundled_shapes()
+    triples = ox.parse(graph.serialize(format="nt").encode(), ox.RdfFormat.N_TRIPLES)
+    prefixes = {p: str(n) for p, n in graph.namespaces() if p}
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        return ox.serialize(triples, format=fmt, prefixes=prefixes)
+    return ox.serialize(triples, format=fmt)

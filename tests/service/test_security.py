@@ -1,0 +1,231 @@
+"""Safe by default, checked on the real server (gunicorn): body limits with and without
+Content-Length, entity bombs, the query time limit really stopping the query, no request
+leaving the service, no debugger, and no 500 for bad input."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from alliancegraph.service import create_app
+
+LIMIT = 64 * 1024  # the server fixture's max_body_bytes
+
+
+def chunks(total: int, size: int = 8192):
+    """A body sent with Transfer-Encoding: chunked (a generator has no length)."""
+    sent = 0
+    while sent < total:
+        part = min(size, total - sent)
+        sent += part
+        yield b"#" * (part - 1) + b"\n"
+
+
+def test_chunked_body_over_limit_is_413(base_url, fixture_data):
+    response = requests.post(base_url + "/sparql", data=chunks(LIMIT + 10_000), timeout=30,
+                             headers={"Content-Type": "application/sparql-query"})
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert "Content-Length" not in response.request.headers
+    assert response.status_code == 413
+    assert "max_body_bytes" in response.json()["message"]
+
+
+def test_chunked_body_under_limit_is_read(base_url):
+    def body():
+        yield b"ASK "
+        yield b"{ ?s ?p ?o }"
+
+    response = requests.post(base_url + "/sparql", data=body(), timeout=30,
+                             headers={"Content-Type": "application/sparql-query",
+                                      "Accept": "application/sparql-results+json"})
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert response.status_code == 200
+    assert response.json()["boolean"] is True
+
+
+def test_chunked_graph_upload_over_limit_changes_nothing(base_url, fixture_data):
+    graph = "http://example.org/chunked"
+    response = requests.put(base_url + "/rdf-graph-store", params={"graph": graph},
+                            data=chunks(LIMIT * 2), timeout=30,
+                            headers={"Content-Type": "text/turtle",
+                                     "Authorization": f"Bearer {fixture_data.token}"})
+    assert response.status_code == 413
+    missing = requests.get(base_url + "/rdf-graph-store", params={"graph": graph}, timeout=30)
+    assert missing.status_code == 404
+
+
+def test_content_length_over_limit_is_413(base_url):
+    response = requests.post(base_url + "/sparql", data=b"#" * (LIMIT + 1), timeout=30,
+                             headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 413
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY a "laughlaughlaughlaughlaughlaughlaughlaughlaughlaugh">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"> <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+ <!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"> <!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">
+ <!ENTITY j "&i;&i;&i;&i;&i;&i;&i;&i;&i;&i;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">
+  <rdf:Description rdf:about="http://example.org/s"><ex:p>&j;</ex:p></rdf:Description>
+</rdf:RDF>
+"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_entity_bomb_is_refused_and_server_lives(base_url, fixture_data, encoding):
+    response = requests.put(base_url + "/rdf-graph-store",
+                            params={"graph": "http://example.org/bomb"},
+                            data=BILLION_LAUGHS.encode(encoding), timeout=30,
+                            headers={"Content-Type": "application/rdf+xml",
+                                     "Authorization": f"Bearer {fixture_data.token}"})
+    assert response.status_code == 400
+    assert requests.get(base_url + "/healthz", timeout=5).status_code == 200
+    assert requests.get(base_url + "/rdf-graph-store",
+                        params={"graph": "http://example.org/bomb"}, timeout=5).status_code == 404
+
+
+# --- the time limit ------------------------------------------------------------------------
+
+#: A cross product far too large to finish: 6^10 rows of the fixture's triples.
+SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+        "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x . ?y ?z ?a1 . ?b1 ?c1 ?d1 }")
+
+
+def process_group(pgid: int) -> set[int]:
+    """Pids of the server's process group (master, workers and their children)."""
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.add(int(entry.name))
+    return members
+
+
+def test_query_over_time_limit_is_stopped(server):
+    before = process_group(server.process.pid)
+    started = time.monotonic()
+    response = requests.get(server.url + "/sparql", params={"query": SLOW}, timeout=60)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert "limit" in response.json()["message"]
+    assert elapsed < 2 + 5  # query_timeout is 2 s on this server
+    # the worker is free again, and the query's process is gone
+    quick = requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=10)
+    assert quick.status_code == 200
+    deadline = time.monotonic() + 5
+    while process_group(server.process.pid) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process_group(server.process.pid) - before == set()
+
+
+# --- nothing leaves the service ---------------------------------------------------------------
+
+@pytest.fixture
+def listener():
+    """A loopback port that records whether anything connects to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.settimeout(0.5)
+    yield sock
+    sock.close()
+
+
+def connected(sock: socket.socket) -> bool:
+    try:
+        connection, _ = sock.accept()
+    except TimeoutError:
+        return False
+    connection.close()
+    return True
+
+
+def test_no_outbound_request_from_queries_updates_or_uploads(base_url, fixture_data, listener):
+    target = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    token = {"Authorization": f"Bearer {fixture_data.token}"}
+    attempts = [
+        requests.get(base_url + "/sparql", timeout=30, params={
+            "query": f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"}),
+        requests.get(base_url + "/sparql", timeout=30, params={
+            "query": f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}"}),
+        requests.get(base_url + "/sparql", timeout=30, params={
+            "query": f"SELECT * FROM NAMED <{target}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"}),
+        requests.post(base_url + "/sparql", data={"update": f"LOAD <{target}>"}, headers=token,
+                      timeout=30),
+        requests.put(base_url + "/rdf-graph-store", params={"graph": "http://example.org/c"},
+                     data=f'{{"@context": "{target}", "@id": "http://e.org/a", "n": 1}}',
+                     headers={**token, "Content-Type": "application/ld+json"}, timeout=30),
+    ]
+    assert [r.status_code for r in attempts] == [400] * len(attempts)
+    assert not connected(listener)
+
+
+def test_no_local_file_is_read(base_url, fixture_data, tmp_path):
+    secret = tmp_path / "data.ttl"
+    secret.write_text('<http://example.org/s> <http://example.org/p> "c0nfidential" .')
+    token = {"Authorization": f"Bearer {fixture_data.token}"}
+    query = requests.get(base_url + "/sparql", timeout=30, params={
+        "query": f"SELECT * FROM <{secret.as_uri()}> WHERE {{ ?s ?p ?o }}"})
+    load = requests.post(base_url + "/sparql", data={"update": f"LOAD <{secret.as_uri()}>"},
+                         headers=token, timeout=30)
+    assert (query.status_code, load.status_code) == (400, 400)
+    assert b"c0nfidential" not in query.content
+    leaked = requests.get(base_url + "/sparql", timeout=30, params={
+        "query": 'ASK { ?s ?p "c0nfidential" }'}).json()["boolean"]
+    assert leaked is False
+
+
+# --- no debugger, no 500 -------------------------------------------------------------------------
+
+def test_debug_is_never_on(data_dir, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app({"data_dir": str(data_dir), "DEBUG": True})
+    assert app.debug is False
+
+
+def test_no_debugger_on_the_server(base_url):
+    response = requests.get(base_url + "/nope", params={"__debugger__": "yes", "cmd": "resource",
+                                                        "f": "debugger.js"}, timeout=10)
+    assert response.status_code == 404
+    assert b"Werkzeug" not in response.content
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("GET", "/sparql?query=%FF%FE", {}),
+    ("GET", "/sparql?query=SELECT%20*%20%7B%7D", {"headers": {"Accept": ";;;q=abc, /"}}),
+    ("GET", "/sparql?query=" + "(" * 5000, {}),
+    ("GET", "/sparql?query=SELECT%20*%20%7B%7D&default-graph-uri=not%20an%20iri", {}),
+    ("POST", "/sparql", {"data": b"\xff\xfe\x00", "headers": {
+        "Content-Type": "application/sparql-query"}}),
+    ("POST", "/sparql", {"data": b"query=%FF", "headers": {
+        "Content-Type": "application/x-www-form-urlencoded"}}),
+    ("POST", "/sparql", {"data": b"--x\r\n", "headers": {
+        "Content-Type": "multipart/form-data; boundary=x"}}),
+    ("GET", "/rdf-graph-store?graph=%00", {}),
+    ("PUT", "/rdf-graph-store?graph=http://e.org/g", {"data": b"\xff\xfe<", "headers": {
+        "Content-Type": "text/turtle"}}),
+    ("POST", "/rdf-graph-store?graph=http://e.org/g", {"data": b"--x\r\n", "headers": {
+        "Content-Type": "multipart/form-data; boundary=x"}}),
+])
+def test_bad_input_is_never_500(base_url, fixture_data, method, path, kwargs):
+    headers = {"Authorization": f"Bearer {fixture_data.token}", **kwargs.pop("headers", {})}
+    response = requests.request(method, base_url + path, headers=headers, timeout=30, **kwargs)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+
+
+def test_process_group_helper_sees_the_server(server):
+    # guards the time-limit test: the helper must find the master and its workers
+    assert {server.process.pid} < process_group(server.process.pid)
+    assert os.getpgid(server.process.pid) == server.process.pid

@@ -1,0 +1,171 @@
+"""Validation on write: the guard refuses violations, keeps the store as it was, lets
+warnings through, and checks only the nodes a write affects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from alliancegraph.embedded import EmbeddedStore
+from alliancegraph.errors import ValidationFailed
+from alliancegraph.shapes.guard import ShapesWriteGuard, graph_delta, update_delta
+from alliancegraph.shapes.manifest import example_files
+from alliancegraph.shapes.validate import validate
+from alliancegraph.sources import load_sources
+from rdflib import RDF, SKOS
+
+BASE = "https://w3id.org/alliancegraph/"
+AG = "https://w3id.org/alliancegraph/ontology#"
+BACKGROUND = f"{BASE}graph/background"
+JAPAN = f"<{BASE}id/state/japan>"
+PREFIXES = ("PREFIX ag: <https://w3id.org/alliancegraph/ontology#>\n"
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+            "PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n"
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
+
+
+def new_state(code: str) -> str:
+    return (f"INSERT DATA {{ GRAPH <{BACKGROUND}> {{ <{BASE}id/state/testland> a ag:State ; "
+            f"skos:prefLabel \"Testland\"@en ; ag:iso3166Alpha2 \"{code}\" }} }}")
+
+
+@pytest.fixture(scope="module")
+def guard() -> ShapesWriteGuard:
+    return ShapesWriteGuard()
+
+
+@pytest.fixture
+def store(tmp_path: Path, guard: ShapesWriteGuard) -> EmbeddedStore:
+    embedded = EmbeddedStore(tmp_path, query_timeout=60, max_rows=100_000, base_iri=BASE,
+                             write_guard=guard)
+    embedded.apply(load_sources)  # the build path: no guard
+    return embedded
+
+
+def canonical_dump(store: EmbeddedStore) -> list[str]:
+    body = b"".join(store.dump(media_type="application/n-quads")).decode()
+    return sorted(line for line in body.splitlines() if line)
+
+
+def test_a_valid_update_is_applied(store: EmbeddedStore):
+    before = store.count()
+    store.update(PREFIXES + new_state("XT"))
+    assert store.count() == before + 3
+
+
+def test_a_rejected_update_leaves_the_store_exactly_as_before(store: EmbeddedStore):
+    before = canonical_dump(store)
+    with pytest.raises(ValidationFailed) as caught:
+        store.update(PREFIXES + new_state("JP"))  # Japan's code
+    assert caught.value.status == 422
+    report = caught.value.report
+    assert report["conforms"] is False
+    shapes = {row["shape"] for row in report["shapes"]}
+    assert shapes == {"<https://w3id.org/alliancegraph/shapes#UniqueIsoCodeShape>"}
+    focus = {r["focus_node"] for r in report["results"]}
+    assert focus == {f"<{BASE}id/state/testland>", JAPAN}
+    assert canonical_dump(store) == before
+
+
+def test_a_multi_operation_update_is_judged_as_a_whole(store: EmbeddedStore):
+    before = canonical_dump(store)
+    # the first operation alone is fine; the second breaks Japan's English name
+    update = (PREFIXES + new_state("XU") + " ;\n"
+              f"DELETE {{ GRAPH ?g {{ {JAPAN} skos:prefLabel ?l }} }} "
+              f"WHERE {{ GRAPH ?g {{ {JAPAN} skos:prefLabel ?l }} }}")
+    with pytest.raises(ValidationFailed):
+        store.update(update)
+    assert canonical_dump(store) == before
+
+
+def test_warnings_do_not_block(store: EmbeddedStore, guard: ShapesWriteGuard):
+    person = (PREFIXES + f"INSERT DATA {{ GRAPH <{BACKGROUND}> {{ <{BASE}id/person/test-person> "
+              "a foaf:Person ; rdfs:label \"Test Person\"@en ; foaf:name \"T. Person\" , "
+              "\"Test Person\" } }")
+    with ox_store(store) as raw:
+        report = guard.report_for(raw, update_delta(raw, person))
+    assert report.conforms and [r.severity for r in report.results] == ["Warning"]
+    store.update(person)
+    assert store.count(BACKGROUND) > 0
+
+
+def test_graph_store_put_post_delete_are_guarded(store: EmbeddedStore):
+    testland, names = ox.NamedNode(f"{BASE}id/state/testland"), ox.NamedNode(f"{BASE}graph/names")
+    store.apply(lambda raw: raw.extend([  # the build path, unguarded: a name in its own graph
+        ox.Quad(testland, ox.NamedNode(str(RDF.type)), ox.NamedNode(f"{AG}State"),
+                ox.NamedNode(BACKGROUND)),
+        ox.Quad(testland, ox.NamedNode(str(SKOS.prefLabel)), ox.Literal("Testland", language="en"),
+                names)]))
+    before = canonical_dump(store)
+    bad = f"<{BASE}id/state/nameless> a <{AG}State> ."
+    for call in (lambda: store.post_graph(BACKGROUND, bad.encode(), media_type="text/turtle"),
+                 lambda: store.put_graph(f"{BASE}graph/extra", bad.encode(),
+                                         media_type="text/turtle"),
+                 lambda: store.put_graph(names.value, b"", media_type="text/turtle"),
+                 lambda: store.delete_graph(names.value)):  # Testland loses its name
+        with pytest.raises(ValidationFailed):
+            call()
+        assert canonical_dump(store) == before
+
+
+def test_incremental_check_touches_only_the_affected_nodes(guard: ShapesWriteGuard):
+    raw = ox.Store()
+    load_sources(raw)
+    update = PREFIXES + new_state("XV")
+    report = guard.report_for(raw, update_delta(raw, update))
+    checked = {node for nodes in report.checked.values() for node in nodes}
+    assert checked == {f"{BASE}id/state/testland"}
+    assert set(report.checked) == {
+        "https://w3id.org/alliancegraph/shapes#StateShape",
+        "https://w3id.org/alliancegraph/shapes#UniqueIsoCodeShape",
+        "https://w3id.org/alliancegraph/shapes#PreferredLabelShape",
+    }
+
+
+def test_changing_a_party_rechecks_its_agreement(guard: ShapesWriteGuard):
+    # ags:TwoPartiesShape looks from the agreement to its ag:Party nodes (one link back)
+    raw = ox.Store()
+    load_sources(raw)
+    party = next(iter(raw.query(
+        "SELECT ?p ?a WHERE { ?p <https://w3id.org/alliancegraph/ontology#partyOf> ?a }",
+        use_default_graph_as_union=True)))
+    update = (PREFIXES + f"DELETE WHERE {{ GRAPH ?g {{ <{party['p'].value}> ag:party ?x }} }}")
+    report = guard.report_for(raw, update_delta(raw, update))
+    checked = {node for nodes in report.checked.values() for node in nodes}
+    assert party["a"].value in checked
+
+
+@pytest.mark.parametrize("path", example_files("invalid"), ids=lambda p: p.name)
+def test_guard_finds_what_full_validation_finds(path: Path, guard: ShapesWriteGuard):
+    """Posting an invalid example into the bundled store: the guard reports every violation
+    the example adds (full validation after minus before), and nothing full validation of
+    the after-state would not report."""
+    raw = ox.Store()
+    load_sources(raw)
+    quads = list(ox.parse(path.read_bytes(), ox.RdfFormat.TURTLE,
+                          base_iri=path.resolve().as_uri()))
+    delta = graph_delta(raw, f"{BASE}graph/examples", quads, replace=False)
+    incremental = {r.key() for r in guard.report_for(raw, delta).results}
+    full_before = {r.key() for r in validate(raw).results}
+    after = ox.Store()
+    after.extend(raw)
+    after.extend(delta.added)
+    full_after = {r.key() for r in validate(after).results}
+    assert full_after - full_before <= incremental <= full_after
+
+
+class ox_store:
+    """The raw pyoxigraph store of an EmbeddedStore, read-only, for a direct guard call."""
+
+    def __init__(self, store: EmbeddedStore):
+        self.store = store
+
+    def __enter__(self) -> ox.Store:
+        self.raw = ox.Store()
+        body = b"".join(self.store.dump(media_type="application/n-quads"))
+        self.raw.load(body, ox.RdfFormat.N_QUADS)
+        return self.raw
+
+    def __exit__(self, *exc) -> None:
+        del self.raw
