@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cors_origins", "*", str,
             "Origins allowed to read cross-site (CORS on read routes), comma-separated; "
             "'*' for any, empty to send no CORS headers."),
+    Setting("validate_on_write", True, bool,
+            "Validate every write (SPARQL Update, Graph Store) against the SHACL shapes, "
+            "incrementally, and refuse violations with 422. Off only for protocol test runs "
+            "whose data is not Alliance Graph data."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -52,6 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         DEBUG=False,  # never, whatever the caller says: the debugger must not be reachable
         MAX_CONTENT_LENGTH=settings["max_body_bytes"],
+        # a form field (a query or update posted as a form) may be as large as a body
+        MAX_FORM_MEMORY_SIZE=settings["max_body_bytes"],
     )
 
     from alliancegraph.service import errors, logs, resources, security

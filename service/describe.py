@@ -47,6 +47,18 @@ def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
+def sd(term: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + term)
+
+
+def v(term: str) -> ox.NamedNode:
+    return ox.NamedNode(VOID + term)
+
+
+def dc(term: str) -> ox.NamedNode:
+    return ox.NamedNode(DCTERMS + term)
+
+
 def _int(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_n("http://www.w3.org/2001/XMLSchema#integer"))
 
@@ -72,7 +84,6 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
     """The service description of the endpoint at ``endpoint_url`` (the exact URL asked)."""
     store = get_store()
     service, dataset, default_graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
-    sd = lambda term: _n(SD + term)  # noqa: E731
     triples = [
         ox.Triple(service, RDF_TYPE, sd("Service")),
         ox.Triple(service, sd("endpoint"), _n(endpoint_url)),
@@ -83,7 +94,7 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
         ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
-        ox.Triple(default_graph, _n(VOID + "triples"), _int(_default_graph_triples())),
+        ox.Triple(default_graph, v("triples"), _int(_default_graph_triples())),
     ]
     if _writable():
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
@@ -100,13 +111,16 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
             ox.Triple(named, sd("name"), _n(name)),
             ox.Triple(named, sd("graph"), graph),
             ox.Triple(graph, RDF_TYPE, sd("Graph")),
-            ox.Triple(graph, _n(VOID + "triples"), _int(store.count(name))),
+            ox.Triple(graph, v("triples"), _int(store.count(name))),
         ]
     return _serialize(triples, fmt)
 
 
 def _default_graph_triples() -> int:
-    return int(_select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"])
+    """Triples of the union default graph, as a set: Oxigraph's union yields a triple once
+    per graph that holds it, so count distinct triples."""
+    return int(_select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
+                       "WHERE { ?s ?p ?o } }")[0]["n"])
 
 
 # --- VoID -------------------------------------------------------------------------------
@@ -127,8 +141,6 @@ def void_triples(base: str) -> list[ox.Triple]:
     store = get_store()
     doc = base + ".well-known/void"
     ds = _n(doc + "#alliancegraph")
-    v = lambda term: _n(VOID + term)  # noqa: E731
-    dc = lambda term: _n(DCTERMS + term)  # noqa: E731
     entity_space = base + "id/"
     triples = [
         ox.Triple(ds, RDF_TYPE, v("Dataset")),
@@ -182,13 +194,12 @@ def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
         namespace = next((ns for ns in EXTERNAL_DATASETS if row["o"].startswith(ns)), None)
         if namespace is not None:
             counts[(namespace, row["p"])] = counts.get((namespace, row["p"]), 0) + 1
-    v = lambda term: _n(VOID + term)  # noqa: E731
     triples: list[ox.Triple] = []
     for namespace in sorted({ns for ns, _ in counts}):
         slug, title, homepage = EXTERNAL_DATASETS[namespace]
         target = _n(f"{doc}#{slug}")
         triples += [ox.Triple(target, RDF_TYPE, v("Dataset")),
-                    ox.Triple(target, _n(DCTERMS + "title"), ox.Literal(title)),
+                    ox.Triple(target, dc("title"), ox.Literal(title)),
                     ox.Triple(target, _n(FOAF + "homepage"), _n(homepage)),
                     ox.Triple(target, v("uriSpace"), ox.Literal(namespace))]
     for (namespace, predicate), count in sorted(counts.items()):

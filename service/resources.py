@@ -23,8 +23,17 @@ def open_store(config: dict) -> Store:
         query_timeout=config["QUERY_TIMEOUT"],
         max_rows=config["MAX_ROWS"],
         # validation on write (alliancegraph.shapes) plugs in here: create_app({"write_guard": …})
-        write_guard=config.get("WRITE_GUARD"),
+        write_guard=config.get("WRITE_GUARD") or _default_guard(config),
     )
+
+
+def _default_guard(config: dict):
+    """The shapes' write guard unless the setting validate_on_write is off."""
+    if not config.get("VALIDATE_ON_WRITE", True):
+        return None
+    from alliancegraph.shapes.guard import ShapesWriteGuard
+
+    return ShapesWriteGuard()
 
 
 def get_store() -> Store:
