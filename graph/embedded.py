@@ -34,12 +34,16 @@ Dataset rules:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
+import math
 import multiprocessing
 import os
 import pickle
 import re
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
@@ -69,6 +73,7 @@ WRITE_TIMEOUT = 600.0
 _CHUNK = 64 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _QUERY_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def store_directory(data_dir: str | os.PathLike[str]) -> Path:
@@ -144,7 +149,7 @@ class EmbeddedStore:
             # (SELECT and CONSTRUCT are evaluated lazily, when read below)
             results = _engine(lambda: store.query(sparql, base_iri=base, **options))
             _require_graphs(store, required, "FROM")
-            body, count = _serialise(results, output, self.max_rows)
+            body, count = _engine(lambda: _serialise(results, output, self.max_rows))
             return QueryOutcome(form, output.media_type, body, count)
 
         return self._in_child(work, exclusive=False, timeout=self.query_timeout)
@@ -335,19 +340,24 @@ class EmbeddedStore:
         return self._in_child(run, exclusive=True, timeout=WRITE_TIMEOUT)
 
     def _in_child(self, work: Callable[[], T], *, exclusive: bool, timeout: float) -> T:
+        _check_fork_safe()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not exclusive and not self.exists():
             self._write(lambda store: None)  # create it empty, so reads see an empty store
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
+        # a reader also ends itself a little after the limit, should it outlive us
+        alarm = None if exclusive else math.ceil(timeout) + 5
         child = context.Process(target=_child_main, daemon=True,
-                                args=(sender, work, str(self.lock_path), exclusive))
+                                args=(sender, work, str(self.lock_path), exclusive,
+                                      os.getpid(), alarm))
         child.start()
         sender.close()
         try:
             if not receiver.poll(timeout):
+                what = "write" if exclusive else "query"
                 raise QueryTimeout(
-                    f"the query ran longer than the limit of {timeout:g} s and was stopped")
+                    f"the {what} ran longer than the limit of {timeout:g} s and was stopped")
             try:
                 status, payload = receiver.recv()
             except EOFError:
@@ -368,8 +378,35 @@ class EmbeddedStore:
 # ---------------------------------------------------------------------- child side
 
 
+def _check_fork_safe() -> None:
+    """Refuse to fork when this process has used RocksDB itself (an Oxigraph store opened
+    in-process, e.g. ``pyoxigraph.Store(path)``): its background threads do not exist in
+    a forked child, where opening a store then hangs for ever (reproduced)."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return
+    for task in tasks.iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+        except OSError:  # the thread ended while we looked
+            continue
+        if name.startswith("rocksdb:"):
+            raise StoreUnavailable(
+                "this process has opened an Oxigraph store itself, so the store cannot "
+                "fork its query and write processes; open stores only through "
+                "EmbeddedStore")
+
+
 def _child_main(sender: Connection, work: Callable[[], Any], lock_path: str,
-                exclusive: bool) -> None:
+                exclusive: bool, parent: int, alarm: int | None) -> None:
+    if sys.platform == "linux":
+        # the kernel kills this process when its parent dies: an orphan never keeps the lock
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl
+            os._exit(1)
+    if alarm is not None:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # no handler inherited: it ends us
+        signal.alarm(alarm)
     try:
         with _locked(lock_path, exclusive):
             result = work()

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from alliancegraph.config import load_settings
+from alliancegraph.embedded import WRITE_TIMEOUT
 from alliancegraph.errors import AllianceGraphError
 from gunicorn.app.base import BaseApplication
 
@@ -32,8 +33,9 @@ class GunicornServer(BaseApplication):
             "bind": f"{s['host']}:{s['port']}",
             "workers": s["workers"],
             "worker_class": "sync",
-            # a worker is busy for a whole query; let the store's own limit act first
-            "timeout": int(s["query_timeout"]) + 30,
+            # a worker is busy for a whole query or write; the store's own limits act
+            # first, so gunicorn never kills a worker in the middle of a write
+            "timeout": int(max(s["query_timeout"], WRITE_TIMEOUT)) + 30,
             "graceful_timeout": 10,
             "preload_app": False,
             "loglevel": s["log_level"].lower(),

@@ -82,7 +82,6 @@ def _writable() -> bool:
 
 def service_description(endpoint_url: str, fmt: Format) -> bytes:
     """The service description of the endpoint at ``endpoint_url`` (the exact URL asked)."""
-    store = get_store()
     service, dataset, default_graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
     triples = [
         ox.Triple(service, RDF_TYPE, sd("Service")),
@@ -103,7 +102,7 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
     written = {f for offers in negotiation.OFFERS.values() for f in offers}
     triples += [ox.Triple(service, sd("resultFormat"), _n(f.iri))
                 for f in sorted(written, key=lambda f: f.name)]
-    for name in sorted(store.graph_names()):
+    for name, count in _graph_counts().items():
         named, graph = ox.BlankNode(), ox.BlankNode()
         triples += [
             ox.Triple(dataset, sd("namedGraph"), named),
@@ -111,9 +110,17 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
             ox.Triple(named, sd("name"), _n(name)),
             ox.Triple(named, sd("graph"), graph),
             ox.Triple(graph, RDF_TYPE, sd("Graph")),
-            ox.Triple(graph, v("triples"), _int(store.count(name))),
+            ox.Triple(graph, v("triples"), _int(count)),
         ]
     return _serialize(triples, fmt)
+
+
+def _graph_counts() -> dict[str, int]:
+    """Triples per named graph (0 for an empty one), in two store calls rather than one
+    per graph."""
+    counted = {row["g"]: int(row["n"]) for row in _select(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    return {name: counted.get(name, 0) for name in sorted(get_store().graph_names())}
 
 
 def _default_graph_triples() -> int:
@@ -138,7 +145,6 @@ def void_description() -> Response:
 
 def void_triples(base: str) -> list[ox.Triple]:
     """The VoID description of the whole dataset, its named graphs and its linksets."""
-    store = get_store()
     doc = base + ".well-known/void"
     ds = _n(doc + "#alliancegraph")
     entity_space = base + "id/"
@@ -175,11 +181,11 @@ def void_triples(base: str) -> list[ox.Triple]:
                     ox.Triple(part, v("triples"), _int(int(row["n"])))]
     vocabularies = {_namespace(r["c"]) for r in classes} | {_namespace(r["p"]) for r in properties}
     triples += [ox.Triple(ds, v("vocabulary"), _n(ns)) for ns in sorted(vocabularies)]
-    for name in sorted(store.graph_names()):
+    for name, count in _graph_counts().items():
         subset = _n(name)
         triples += [ox.Triple(ds, v("subset"), subset),
                     ox.Triple(subset, RDF_TYPE, v("Dataset")),
-                    ox.Triple(subset, v("triples"), _int(store.count(name)))]
+                    ox.Triple(subset, v("triples"), _int(count))]
     triples += _linksets(ds, doc)
     return triples
 

@@ -42,15 +42,13 @@ def limit_body() -> None:
     if request.method not in _BODY_METHODS or not (chunked or length_header):
         return
     limit = current_app.config["MAX_BODY_BYTES"]
-    too_large = PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes "
-                                "(setting max_body_bytes)")
     if length_header and not chunked:
         try:
             length = int(length_header)
         except ValueError as exc:
             raise BadRequest(f"bad Content-Length header: {length_header!r}") from exc
         if length > limit:
-            raise too_large
+            raise _too_large(limit)
         data = environ["wsgi.input"].read(length)
     else:
         data = _read_limited(environ["wsgi.input"], limit)
@@ -69,8 +67,12 @@ def _read_limited(stream: io.RawIOBase, limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the request body is larger than the limit of {limit} "
-                                  "bytes (setting max_body_bytes)")
+            raise _too_large(limit)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes "
+                           "(setting max_body_bytes)")
 
 
 def require_write_token() -> None:

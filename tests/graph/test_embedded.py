@@ -5,6 +5,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -328,6 +331,14 @@ def test_bad_uploads_are_refused_and_change_nothing(store, body, media, error):
     assert triples(store, G1) == before
 
 
+def test_json_ld_with_a_remote_context_is_refused_without_fetching(store):
+    body = b'{"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://a", "n": 1}'
+    with pytest.raises(ParseError) as error:
+        store.put_graph(G1, body, media_type="application/ld+json")
+    assert "remote context" in error.value.message
+    assert len(triples(store, G1)) == 2
+
+
 def test_a_parse_error_in_an_upload_names_line_and_column(store):
     with pytest.raises(ParseError) as error:
         store.put_graph(G1, b"<a> <p> 1 .\n<b> <p> .\n", media_type=TTL)
@@ -437,3 +448,53 @@ def test_a_guard_report_that_does_not_pickle_arrives_as_text(tmp_path):
     assert error.value.status == 422 and error.value.message == "refused"
     assert "lock" in error.value.report
     assert store.count() == 0
+
+
+# ---------------------------------------------------------------------- process safety
+
+LONG_QUERY = "SELECT ?a ?b WHERE { ?a <p> ?x . ?b <p> ?y } ORDER BY ?x ?y LIMIT 1"
+
+
+def _python(script: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_a_process_that_opened_oxigraph_itself_is_refused_not_hung(tmp_path):
+    # RocksDB's threads do not survive a fork: a child would hang opening the store
+    script = f"""
+        import pyoxigraph as ox
+        from alliancegraph.embedded import EmbeddedStore
+        from alliancegraph.errors import StoreUnavailable
+        ox.Store({str(tmp_path / "direct")!r})
+        store = EmbeddedStore({str(tmp_path / "data")!r}, query_timeout=5, max_rows=5,
+                              base_iri="http://example.org/")
+        try:
+            store.count()
+        except StoreUnavailable as error:
+            print("refused:", error.message)
+        """
+    out, err = _python(script).communicate(timeout=60)
+    assert out.startswith("refused: this process has opened an Oxigraph store"), err
+
+
+def test_a_query_outliving_its_caller_is_killed_and_frees_the_lock(tmp_path):
+    store = EmbeddedStore(tmp_path, query_timeout=60, max_rows=10, base_iri=BASE)
+    data = "".join(f"<s{i}> <p> {i} .\n" for i in range(3000)).encode()
+    store.put_graph(None, data, media_type=TTL)
+    caller = _python(f"""
+        from alliancegraph.embedded import EmbeddedStore
+        store = EmbeddedStore({str(tmp_path)!r}, query_timeout=60, max_rows=10,
+                              base_iri="http://example.org/")
+        print("started", flush=True)
+        store.query({LONG_QUERY!r}, media_type="application/sparql-results+json")
+        """)
+    assert caller.stdout.readline().strip() == "started"
+    time.sleep(1.0)  # the query child now holds the shared lock
+    caller.kill()
+    caller.wait()  # not communicate(): an orphan would keep the pipes open
+    caller.stdout.close()
+    caller.stderr.close()
+    started = time.monotonic()
+    store.update("INSERT DATA { <after> <p> 1 }")  # waits for the exclusive lock
+    assert time.monotonic() - started < 10

@@ -230,3 +230,26 @@ def test_cors_on_reads_not_on_writes(client, auth, fixture_data):
     write = put(client, {**auth, "Origin": "https://example.net"}, NEW, PERSON)
     assert write.status_code == 201
     assert "Access-Control-Allow-Origin" not in write.headers
+
+
+def test_cors_preflight_does_not_allow_writes(client):
+    response = client.options(GSP, headers={"Origin": "https://example.net",
+                                            "Access-Control-Request-Method": "PUT"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    allowed = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
+    assert allowed == {"GET", "HEAD", "POST", "OPTIONS"}
+    assert "PUT" not in allowed and "DELETE" not in allowed
+
+
+def test_rdf_xml_part_with_doctype_is_refused(client, auth, fixture_data):
+    boundary = "qq"
+    xml = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "x">]>'
+           '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>')
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="x"; filename="x.rdf"\r\n'
+            f"Content-Type: application/rdf+xml\r\n\r\n{xml}\r\n--{boundary}--\r\n")
+    response = client.post(GSP, query_string={"graph": fixture_data.graph_a}, headers=auth,
+                           data=body.encode(),
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400
+    assert "DOCTYPE" in response.get_json()["message"]
+    assert unchanged(client, fixture_data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,20 @@ def process_group(pgid: int) -> set[int]:
 def test_query_over_time_limit_is_stopped(server):
     before = process_group(server.process.pid)
     started = time.monotonic()
-    response = requests.get(server.url + "/sparql", params={"query": SLOW}, timeout=60)
+
+    def slow_query() -> tuple[requests.Response, float]:
+        answer = requests.get(server.url + "/sparql", params={"query": SLOW}, timeout=60)
+        return answer, time.monotonic()
+
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(slow_query)
+        time.sleep(0.3)
+        # meanwhile the other worker answers: one slow query blocks nobody else
+        meanwhile = requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=10)
+        answered = time.monotonic()
+        assert meanwhile.status_code == 200
+        response, stopped = slow.result()
+    assert answered < stopped
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert "limit" in response.json()["message"]
