@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 
 import click
-
 from alliancegraph import __version__
 
 #: sub-command name -> "module:attribute" of its click command

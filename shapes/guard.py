@@ -25,6 +25,7 @@ validated on rdflib's reading of it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -44,7 +45,7 @@ from alliancegraph.shapes.validate import (
     report_from_graph,
 )
 from alliancegraph.store import Dataset
-from pyshacl.graph_abstraction import DataGraph
+from pyshacl.graph_abstraction import RdfLibDataGraph
 from pyshacl.pytypes import SHACLExecutor
 from pyshacl.shapes_graph import ShapesGraph
 from pyshacl.validator import Validator
@@ -55,6 +56,7 @@ from rdflib.plugins.sparql.algebra import BGP, Join, translateUpdate
 from rdflib.plugins.sparql.algebra import Graph as algebra_graph
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.processor import prepareQuery
 from rdflib.plugins.sparql.update import evalUpdate
 from rdflib.store import Store as RdflibStore
 
@@ -328,7 +330,16 @@ def dependency_predicates(shapes: Graph) -> set[URIRef]:
     return found
 
 
-def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef]) -> set:
+UNIQUE_KEY = URIRef("https://w3id.org/alliancegraph/shapes#uniqueKey")
+
+
+def unique_keys(shapes: Graph) -> set[URIRef]:
+    """Predicates whose literal values a shape compares across nodes (``ags:uniqueKey``)."""
+    return {p for p in shapes.objects(None, UNIQUE_KEY) if isinstance(p, URIRef)}
+
+
+def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef],
+                   keys: set[URIRef] = frozenset()) -> set:  # type: ignore[assignment]
     """The focus nodes a write can change the validation result of.
 
     * every subject of an added or removed triple, and every IRI or blank-node object
@@ -336,9 +347,9 @@ def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef]) -> set:
     * when the changed triple's predicate is a *dependency* (:func:`dependency_predicates`):
       the 1-hop neighbours, both directions, of its subject in the after-state (a shape on a
       neighbour may look at it: ``sh:class`` on a value whose type changed, a SPARQL
-      constraint that follows one link, such as the parties of an agreement), and every
-      other subject with the same predicate and literal (uniqueness: ISO codes, footnote
-      numbers and labels).
+      constraint that follows one link, such as the parties of an agreement);
+    * when the predicate is a unique key (``ags:uniqueKey`` on a shape: ISO codes, footnote
+      numbers and labels), every other subject with the same predicate and literal.
 
     This is complete for shapes whose constraints look at most one link away from the focus
     node, or at nodes sharing a literal with it: all bundled shapes but one. The exception is
@@ -351,14 +362,14 @@ def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef]) -> set:
     nodes |= {_to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}
     for quad in quads:
         predicate = _to_rdflib(quad.predicate)
+        if predicate in keys and isinstance(quad.object, ox.Literal):
+            nodes |= set(view.subjects(predicate, _to_rdflib(quad.object)))
         if predicate not in dependencies:
             continue
         subject = _to_rdflib(quad.subject)
         nodes |= {s for s, _ in view.subject_predicates(subject)}
         nodes |= {o for _, o in view.predicate_objects(subject)
                   if not isinstance(o, rdflib.Literal)}
-        if isinstance(quad.object, ox.Literal):
-            nodes |= set(view.subjects(predicate, _to_rdflib(quad.object)))
     return nodes
 
 
@@ -378,7 +389,7 @@ class _FocusedValidator:
                                       set(objects_of), set(subjects_of)))
 
     def run(self, view: Graph, focus: set) -> tuple[Graph, dict]:
-        data = DataGraph.from_rdflib_graph(view)
+        data = _PreparedQueryGraph(view.store, impl=view)
         executor = SHACLExecutor(validator=None, allow_warnings=True)
         types = {node: _all_types(view, node) for node in focus}
         reports: list = []
@@ -396,6 +407,21 @@ class _FocusedValidator:
             reports.extend(found)
         graph, _ = Validator.create_validation_report(self.shapes_graph, conforms, reports)
         return graph, checked
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(text: str):
+    return prepareQuery(text)
+
+
+class _PreparedQueryGraph(RdfLibDataGraph):
+    """pySHACL's rdflib data graph, but each SPARQL constraint is parsed once, not once per
+    focus node (parsing is most of the cost of a small query in rdflib)."""
+
+    def query(self, query_object, *args, **kwargs):
+        if isinstance(query_object, str):
+            query_object = _prepared(query_object)
+        return super().query(query_object, *args, **kwargs)
 
 
 def _all_types(view: Graph, node) -> set:
@@ -417,6 +443,7 @@ class ShapesWriteGuard:
         self.shapes = shapes if shapes is not None else _bundled_shapes_cached()
         self._validator = _FocusedValidator(self.shapes)
         self._dependencies = dependency_predicates(self.shapes)
+        self._keys = unique_keys(self.shapes)
 
     # --- the WriteGuard protocol
     def check_update(self, store: ox.Store, sparql: str, *, dataset: Dataset | None = None,
@@ -438,7 +465,7 @@ class ShapesWriteGuard:
         """Validate the affected nodes of ``delta`` in the after-state; never raises 422."""
         overlay = OverlayStore(store, delta)
         view = Graph(store=overlay, identifier=UNION_ID)
-        focus = affected_nodes(view, delta, self._dependencies)
+        focus = affected_nodes(view, delta, self._dependencies, self._keys)
         graph, checked = self._validator.run(view, focus)
         report = report_from_graph(graph, self.shapes)
         report.checked = checked

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-
 from alliancegraph.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 PAPER_FILES = {
-    "paper-a": SEEDS / "000_d8a697b6a8185fb0.txt",  # Hinata-Yamaguchi, "New age in Japan-ROK relations"
-    "paper-b": SEEDS / "002_5b83774101edd79f.txt",  # Yon, "The Changing Security Environment …"
+    # Hinata-Yamaguchi, "New age in Japan-ROK relations"
+    "paper-a": SEEDS / "000_d8a697b6a8185fb0.txt",
+    # Yon, "The Changing Security Environment …"
+    "paper-b": SEEDS / "002_5b83774101edd79f.txt",
 }
 
 

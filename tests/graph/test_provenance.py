@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-
 from alliancegraph import CANONICAL_BASE
 
 PREFIXES = f"""
@@ -25,7 +24,8 @@ def test_the_graph_has_evidence(source_store):
 
 
 def test_every_quote_is_an_exact_substring_of_its_paper(source_store, paper_texts):
-    rows = _rows(source_store, "SELECT ?e ?paper ?quote { ?e ag:quote ?quote ; prov:entity ?paper }")
+    rows = _rows(source_store,
+                 "SELECT ?e ?paper ?quote { ?e ag:quote ?quote ; prov:entity ?paper }")
     assert rows, "no quotes in the graph"
     missing = []
     for row in rows:
