@@ -1,0 +1,69 @@
+"""The installed package carries everything it needs: an installed copy works without
+the source tree (ontology, graph sources, queries, shapes, templates, static files)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: source folder -> where its files land inside the wheel
+PACKAGE_DIRS = {
+    "graph": "alliancegraph",
+    "service": "alliancegraph/service",
+    "ontology": "alliancegraph/ontology",
+    "shapes": "alliancegraph/shapes",
+}
+DATA_SUFFIXES = {".ttl", ".rq", ".html", ".js", ".css", ".csv"}
+
+
+def _tracked_data_files() -> list[str]:
+    listing = subprocess.run(["git", "ls-files", *PACKAGE_DIRS], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.split()
+    return [p for p in listing if Path(p).suffix in DATA_SUFFIXES]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    (found,) = out.glob("alliancegraph-*.whl")
+    return found
+
+
+def test_every_data_file_is_in_the_wheel(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = []
+    for path in _tracked_data_files():
+        folder, rest = path.split("/", 1)
+        expected.append(f"{PACKAGE_DIRS[folder]}/{rest}")
+    assert expected, "no data files found through git"
+    assert sorted(set(expected) - names) == []
+
+
+def test_the_wheel_has_no_top_level_graph_or_service_module(wheel):
+    tops = {name.split("/", 1)[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"alliancegraph"}
+
+
+def test_an_unpacked_wheel_builds_the_store_without_the_source_tree(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    data_dir = tmp_path / "data"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import alliancegraph, alliancegraph.build as b;"
+        "assert alliancegraph.__file__.startswith(sys.argv[1]), alliancegraph.__file__;"
+        "r = b.build_store(sys.argv[2], base_iri=alliancegraph.CANONICAL_BASE,"
+        " progress=False, docs=False);"
+        "print(sum(r.graphs.values()))"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(site), str(data_dir)],
+                          cwd=tmp_path, check=True, capture_output=True, text=True)
+    assert int(done.stdout.split()[-1]) > 10_000
