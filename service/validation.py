@@ -30,6 +30,7 @@ from alliancegraph.shapes.validate import (
     format_for,
     parse_rdf,
     report_from_graph,
+    to_rdflib_graph,
     validate,
 )
 from flask import Blueprint, Response, current_app, render_template_string, request
@@ -90,10 +91,7 @@ def _multipart() -> tuple[ox.Store, Graph | None]:
     shapes_store = ox.Store()
     for upload in shapes_uploads:
         _read_part(upload, into=shapes_store)
-    shapes = Graph()
-    for quad in shapes_store:
-        shapes.add(tuple(report_term(t) for t in (quad.subject, quad.predicate, quad.object)))
-    return data, shapes
+    return data, to_rdflib_graph(shapes_store)
 
 
 def _read_part(upload, *, into: ox.Store) -> None:
@@ -110,12 +108,6 @@ def _read_part(upload, *, into: ox.Store) -> None:
         refuse_doctype(body, what=name)
     base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
     parse_rdf(body, fmt, source=name or "upload", base_iri=base, into=into)
-
-
-def report_term(term):
-    from alliancegraph.shapes.validate import _to_rdflib
-
-    return _to_rdflib(term)
 
 
 def _dry_run() -> Report:

@@ -40,9 +40,9 @@ from alliancegraph.errors import BadRequest, ParseError, ValidationFailed
 from alliancegraph.shapes.validate import (
     Report,
     _bundled_shapes_cached,
-    _to_ox,
-    _to_rdflib,
     report_from_graph,
+    to_ox,
+    to_rdflib,
 )
 from alliancegraph.store import Dataset
 from pyshacl.graph_abstraction import RdfLibDataGraph
@@ -102,7 +102,7 @@ def _graph_term(context: Any) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph |
 def _context_id(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> URIRef | BNode:
     if isinstance(graph, ox.DefaultGraph):
         return DATASET_DEFAULT_GRAPH_ID
-    return _to_rdflib(graph)
+    return to_rdflib(graph)
 
 
 class OverlayStore(RdflibStore):
@@ -127,7 +127,7 @@ class OverlayStore(RdflibStore):
     def _quads(self, s, p, o, graph) -> Iterator[ox.Quad]:
         if isinstance(s, rdflib.Literal) or isinstance(p, rdflib.Literal | BNode):
             return  # nothing matches a literal subject or a non-IRI predicate
-        ps, pp, po = (None if t is None else _to_ox(t) for t in (s, p, o))
+        ps, pp, po = (None if t is None else to_ox(t) for t in (s, p, o))
         base = self.base.quads_for_pattern(ps, pp, po, graph)
         removed = self.delta.removed
         for quad in base:
@@ -149,11 +149,11 @@ class OverlayStore(RdflibStore):
                 if key in seen:
                     continue
                 seen.add(key)
-                triple = tuple(_to_rdflib(t) for t in key)
+                triple = tuple(to_rdflib(t) for t in key)
                 yield triple, iter(())
         else:
             for quad in self._quads(s, p, o, graph):
-                yield tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)), \
+                yield tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)), \
                     iter(())
 
     def __len__(self, context=None) -> int:
@@ -175,7 +175,7 @@ class OverlayStore(RdflibStore):
     # --- writes (recorded, never applied)
     def add(self, triple, context, quoted=False):
         graph = _graph_term(context) or ox.DefaultGraph()
-        quad = ox.Quad(*(_to_ox(t) for t in triple), graph)
+        quad = ox.Quad(*(to_ox(t) for t in triple), graph)
         if quad in self.delta.removed:
             self.delta.removed.discard(quad)
         elif not _in_base(self.base, quad):
@@ -358,15 +358,15 @@ def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef],
     ``alliancegraph validate`` checks everything.
     """
     quads = delta.added | delta.removed
-    nodes = {_to_rdflib(q.subject) for q in quads}
-    nodes |= {_to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}
+    nodes = {to_rdflib(q.subject) for q in quads}
+    nodes |= {to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}
     for quad in quads:
-        predicate = _to_rdflib(quad.predicate)
+        predicate = to_rdflib(quad.predicate)
         if predicate in keys and isinstance(quad.object, ox.Literal):
-            nodes |= set(view.subjects(predicate, _to_rdflib(quad.object)))
+            nodes |= set(view.subjects(predicate, to_rdflib(quad.object)))
         if predicate not in dependencies:
             continue
-        subject = _to_rdflib(quad.subject)
+        subject = to_rdflib(quad.subject)
         nodes |= {s for s, _ in view.subject_predicates(subject)}
         nodes |= {o for _, o in view.predicate_objects(subject)
                   if not isinstance(o, rdflib.Literal)}

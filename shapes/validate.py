@@ -37,8 +37,15 @@ __all__ = [
     "bundled_shapes",
     "format_for",
     "parse_rdf",
+    "render_path",
+    "report_from_graph",
     "shape_files",
+    "split_shapes",
+    "to_ox",
+    "to_rdflib",
+    "to_rdflib_graph",
     "validate",
+    "validate_files",
 ]
 
 SHAPES_DIR = Path(__file__).parent
@@ -164,11 +171,11 @@ def _shapes_graph(shapes: Graph | str | Path | Sequence[Path] | None) -> Graph:
             raise BadRequest(f"{path}: cannot read shapes file: {exc.strerror}") from exc
         store = parse_rdf(data, format_for(path=path), source=str(path))
         for quad in store:
-            graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+            graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
     return graph
 
 
-def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -375,14 +382,31 @@ def validate(
     if inference not in INFERENCE_CHOICES:
         raise BadRequest(f"inference must be one of {INFERENCE_CHOICES}, not {inference!r}")
     shapes_graph = _shapes_graph(shapes)
+    if shapes is not None:
+        refuse_outbound_sparql(shapes_graph)
     if with_ontology is None:
         with_ontology = shapes is None
     if with_ontology:
         data = _with_ontology(data)
     if shapes is None and inference == "none":
         return _validate_split(data, shapes_graph)
-    graph = _to_rdflib_graph(data) if isinstance(data, ox.Store) else data
+    graph = to_rdflib_graph(data) if isinstance(data, ox.Store) else data
     return report_from_graph(_run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
+
+
+# rdflib's SPARQL engine calls out for SERVICE and reads documents (even local files) named
+# in FROM / FROM NAMED: shapes from outside must not make the validator do either.
+_OUTBOUND = re.compile(r"\bSERVICE\s+(SILENT\s+)?[<?$]|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
+_SPARQL_TEXT = (SH.select, SH.ask, SH.construct, SH.update)
+
+
+def refuse_outbound_sparql(shapes: Graph) -> None:
+    """Raise ShapesError when a SPARQL constraint or target uses SERVICE or FROM."""
+    for prop in _SPARQL_TEXT:
+        for text in shapes.objects(None, prop):
+            if _OUTBOUND.search(str(text)):
+                raise ShapesError("the shapes' SPARQL uses SERVICE or FROM, which are refused: "
+                                  "validation never fetches or reads documents")
 
 
 class ShapesError(BadRequest):
@@ -452,7 +476,7 @@ def _validate_split(data: DataInput, shapes: Graph) -> Report:
     loses blank nodes, so that store gets blank nodes skolemised and the report maps them back.
     The bundled SPARQL shapes have no core constraint of their own (a test checks it), so
     skolem IRIs never meet sh:nodeKind."""
-    graph = _to_rdflib_graph(data) if isinstance(data, ox.Store) else data
+    graph = to_rdflib_graph(data) if isinstance(data, ox.Store) else data
     store = _skolemised_store(data)
     core_graph, sparql_graph = _bundled_split() if shapes is _bundled_shapes_cached() \
         else split_shapes(shapes)
@@ -473,12 +497,12 @@ def _skolemised_store(data: DataInput) -> ox.Store:
         store.extend(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), q.graph_name)
                      for q in data)
     else:
-        store.extend(ox.Quad(skolem(_to_ox(s)), _to_ox(p), skolem(_to_ox(o)), ox.DefaultGraph())
+        store.extend(ox.Quad(skolem(to_ox(s)), to_ox(p), skolem(to_ox(o)), ox.DefaultGraph())
                      for s, p, o in data.triples((None, None, None)))
     return store
 
 
-def _to_ox(term: rdflib.term.Node):
+def to_ox(term: rdflib.term.Node):
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -544,14 +568,14 @@ def _with_ontology(data: DataInput) -> DataInput:
     for triple in data.triples((None, None, None)):
         merged_graph.add(triple)
     for quad in _ontology_quads():
-        merged_graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+        merged_graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
     return merged_graph
 
 
-def _to_rdflib_graph(store: ox.Store) -> Graph:
+def to_rdflib_graph(store: ox.Store) -> Graph:
     graph = Graph()
     for quad in store:
-        graph.add(tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+        graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
     return graph
 
 

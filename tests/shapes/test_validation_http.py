@@ -175,3 +175,19 @@ def test_the_app_validates_every_write_by_default(client, store_dir):
         "<https://w3id.org/alliancegraph/shapes#UniqueIsoCodeShape>"}
     after = sorted(b"".join(store.dump(media_type="application/n-quads")).splitlines())
     assert after == before
+
+
+@pytest.mark.parametrize("clause", ["SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o }",
+                                    "GRAPH ?g { ?s ?p ?o }"])
+def test_uploaded_shapes_cannot_fetch_or_read_files(client, clause: str):
+    """SPARQL in uploaded shapes may not call out (SERVICE) or read documents (FROM)."""
+    select = (f"SELECT $this WHERE {{ {clause} }}" if clause.startswith("SERVICE")
+              else f"SELECT $this FROM <file:///etc/passwd> WHERE {{ {clause} }}")
+    shapes = ("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+              "<urn:s> a sh:NodeShape ; sh:targetNode <urn:x> ;\n"
+              f"  sh:sparql [ sh:select \"\"\"{select}\"\"\" ] .\n").encode()
+    response = client.post("/validate", content_type="multipart/form-data", data={
+        "data": (io.BytesIO(b"<urn:x> <urn:q> 1 ."), "data.ttl"),
+        "shapes": (io.BytesIO(shapes), "shapes.ttl")})
+    assert response.status_code == 400
+    assert "SERVICE or FROM" in response.get_json()["message"]

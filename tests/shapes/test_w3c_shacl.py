@@ -1,4 +1,5 @@
-"""The W3C SHACL test suite (core and SPARQL), run through ``POST /validate``.
+"""The W3C SHACL test suite (core and SPARQL), run through ``POST /validate`` of a real
+server (``alliancegraph serve``, gunicorn, on a free loopback port), spoken to over HTTP.
 
 Each ``sht:Validate`` entry's data graph and shapes graph are uploaded as a multipart form
 (``data`` and ``shapes`` files, named as in the suite so relative IRIs resolve alike); the
@@ -9,11 +10,18 @@ are compared as "some blank node" (not as an isomorphism).
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alliancegraph.service import create_app
+import requests
 from alliancegraph.shapes.validate import render_path
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, XSD
@@ -21,7 +29,7 @@ from rdflib.namespace import SH, XSD
 SHACL_SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "shacl"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
-UPLOAD_BASE = "http://localhost/validate/upload/"
+HOST = "127.0.0.1"
 
 #: Tests that cannot apply, with the reason. Nothing else is skipped.
 NOT_APPLICABLE: dict[str, str] = {}
@@ -32,6 +40,9 @@ ENGINE_GAPS: dict[str, str] = {
     "core/property/datatype-ill-formed":
         "conformance matches; the report writes the ill-formed value \"300\"^^xsd:byte as "
         "\"300\"^^xsd:integer (pySHACL rebuilds literals from their Python value)",
+    "core/property/or-datatypes-001":
+        "conformance matches; the report writes the ill-typed value \"none\"^^xsd:boolean "
+        "as false (the same literal rebuilding)",
     "core/property/uniqueLang-002":
         "pySHACL reads sh:uniqueLang \"1\"^^xsd:boolean as true; the suite expects only the "
         "literal true to switch the constraint on",
@@ -72,15 +83,53 @@ def _test_id(path: Path) -> str:
     return str(path.relative_to(SHACL_SUITE).with_suffix(""))
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    app = create_app({"data_dir": str(tmp_path_factory.mktemp("store")), "TESTING": True})
-    return app.test_client()
+def server(tmp_path_factory) -> Iterator[str]:
+    """``alliancegraph serve`` in a subprocess; its base URL."""
+    data_dir = tmp_path_factory.mktemp("w3c-shacl-store")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCEGRAPH_")}
+    log = data_dir.parent / f"w3c-shacl-server-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from alliancegraph.cli import main; main()", "serve",
+             "--host", HOST, "--port", str(port), "--workers", "2", "--data-dir",
+             str(data_dir)], env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + log.read_text(errors="replace"))
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
-def _local(iri: URIRef, test_file: Path) -> Path:
+def _upload_base(server: str) -> str:
+    return f"{server}/validate/upload/"
+
+
+def _local(iri: URIRef, test_file: Path, base: str) -> Path:
     """The suite file an action names (relative IRIs were resolved against the upload base)."""
-    name = str(iri).removeprefix(UPLOAD_BASE).split("#")[0]
+    name = str(iri).removeprefix(base).split("#")[0]
     return test_file.parent / (name or test_file.name)
 
 
@@ -110,27 +159,28 @@ def test_the_whole_suite_is_found():
 
 
 @pytest.mark.parametrize("test_file", TEST_FILES, ids=_test_id)
-def test_w3c_shacl(test_file: Path, client, request):
+def test_w3c_shacl(test_file: Path, server: str, request):
     if _test_id(test_file) in NOT_APPLICABLE:
         pytest.skip(NOT_APPLICABLE[_test_id(test_file)])
     if _test_id(test_file) in ENGINE_GAPS:
         request.applymarker(pytest.mark.xfail(reason=ENGINE_GAPS[_test_id(test_file)],
                                               strict=True))
-    manifest = Graph().parse(test_file, format="turtle", publicID=UPLOAD_BASE + test_file.name)
+    base = _upload_base(server)
+    manifest = Graph().parse(test_file, format="turtle", publicID=base + test_file.name)
     (test,) = manifest.subjects(RDF.type, SHT.Validate)
     action = manifest.value(test, MF.action)
-    data_file = _local(manifest.value(action, SHT.dataGraph), test_file)
-    shapes_file = _local(manifest.value(action, SHT.shapesGraph), test_file)
-    response = client.post("/validate", headers={"Accept": "text/turtle"}, data={
-        "data": (data_file.open("rb"), data_file.name),
-        "shapes": (shapes_file.open("rb"), shapes_file.name),
-    }, content_type="multipart/form-data")
+    data_file = _local(manifest.value(action, SHT.dataGraph), test_file, base)
+    shapes_file = _local(manifest.value(action, SHT.shapesGraph), test_file, base)
+    response = requests.post(server + "/validate", headers={"Accept": "text/turtle"}, files={
+        "data": (data_file.name, data_file.read_bytes(), "text/turtle"),
+        "shapes": (shapes_file.name, shapes_file.read_bytes(), "text/turtle"),
+    }, timeout=60)
     expected = manifest.value(test, MF.result)
     if expected == SHT.Failure:
-        assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:500]
+        assert 400 <= response.status_code < 500, response.text[:500]
         return
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    actual = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    assert response.status_code == 200, response.text[:500]
+    actual = Graph().parse(data=response.text, format="turtle")
     (actual_report,) = actual.subjects(RDF.type, SH.ValidationReport)
     messages = {str(m) for m in manifest.objects(None, SH.resultMessage)}
     want = normalise(manifest, expected, messages)
