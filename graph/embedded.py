@@ -179,6 +179,7 @@ class EmbeddedStore:
         def work(store: ox.Store) -> None:
             _require_graphs(store, required, "USING")
             if guard is not None:
+                _check_update_syntax(sparql, base)  # Oxigraph's message, before the guard's parser
                 guard.check_update(store, sparql, dataset=dataset, base_iri=base)
             _engine(lambda: store.update(sparql, base_iri=base))
 
@@ -469,6 +470,20 @@ def _engine(call: Callable[[], T]) -> T:
         raise _parse_error(exc) from None
     except RuntimeError as exc:  # an update operation that fails (CREATE of an existing graph…)
         raise BadRequest(str(exc)) from None
+
+
+def _check_update_syntax(sparql: str, base: str) -> None:
+    """Raise ParseError (with Oxigraph's line and column) when an update does not parse.
+
+    pyoxigraph has no parse-only call, so the update runs on an empty in-memory store:
+    only its syntax errors count here; any other error (DROP of a missing graph…) is a
+    property of the real store and is reported when the update runs there."""
+    try:
+        ox.Store().update(sparql, base_iri=base)
+    except SyntaxError as exc:
+        raise _parse_error(exc) from None
+    except (RuntimeError, OSError, ValueError):
+        pass  # not a syntax error: decided against the real store, see the docstring
 
 
 def _parse_error(exc: SyntaxError) -> ParseError:

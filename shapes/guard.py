@@ -250,7 +250,10 @@ def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -
     for request in parsed.algebra:
         if request.name == "Load" or _has_service(request):
             raise BadRequest("LOAD and SERVICE are not allowed in an update")
-    parsed.algebra = [_as_modify(r) if r.name == "DeleteWhere" else r for r in parsed.algebra]
+    # CREATE adds no triple, and rdflib cannot evaluate it ("Create not implemented"):
+    # Oxigraph applies it for real after the check.
+    parsed.algebra = [_as_modify(r) if r.name == "DeleteWhere" else r
+                      for r in parsed.algebra if r.name != "Create"]
     overlay = OverlayStore(store)
     dataset = rdflib.Dataset(store=overlay, default_union=False)
     sparql_module = rdflib.plugins.sparql
@@ -264,6 +267,10 @@ def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -
             warnings.filterwarnings("ignore", category=DeprecationWarning,
                                     module=r"rdflib\.plugins\.sparql")
             evalUpdate(dataset, parsed)
+    except Exception as exc:  # rdflib's update evaluator raises plain Exception
+        if type(exc) is not Exception:
+            raise
+        raise BadRequest(f"the update cannot be applied: {exc}") from exc
     finally:
         sparql_module.SPARQL_LOAD_GRAPHS, sparql_module.SPARQL_DEFAULT_GRAPH_UNION = saved
     return overlay.delta

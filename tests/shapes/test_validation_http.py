@@ -191,3 +191,33 @@ def test_uploaded_shapes_cannot_fetch_or_read_files(client, clause: str):
         "shapes": (io.BytesIO(shapes), "shapes.ttl")})
     assert response.status_code == 400
     assert "SERVICE or FROM" in response.get_json()["message"]
+
+
+def _update(client, text: str):
+    return client.post("/sparql", data=text.encode(), content_type="application/sparql-update",
+                       headers={"Authorization": f"Bearer {TOKEN}",
+                                "Accept": "application/json"})
+
+
+def test_create_graph_with_validation_on_write(client):
+    """Regression: rdflib (which computes the guard's delta) cannot evaluate CREATE and
+    answered 500; CREATE adds no triple, so Oxigraph decides it."""
+    assert _update(client, "CREATE GRAPH <http://example.org/created>").status_code == 204
+    again = _update(client, "CREATE GRAPH <http://example.org/created>")
+    assert again.status_code == 400
+    assert "already exists" in again.get_json()["message"]
+    assert _update(client, "DROP GRAPH <http://example.org/created>").status_code == 204
+
+
+def test_update_syntax_error_names_oxigraph_line_and_column(client):
+    """Regression: the guard's rdflib parser used to report line 1, column 1."""
+    response = _update(client, 'INSERT DATA {\n<http://ex/a> <http://ex/b> "x" .\n'
+                               '<http://ex/a> <http://ex/b> ?? }')
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("3:"), message
+
+
+def test_an_update_rdflib_cannot_apply_is_400_not_500(client):
+    response = _update(client, "DROP GRAPH <http://example.org/never-created>")
+    assert response.status_code == 400, response.get_data(as_text=True)

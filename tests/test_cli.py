@@ -1,0 +1,36 @@
+"""The console command: one click group, --version, --help on every sub-command."""
+
+from __future__ import annotations
+
+import pytest
+from alliancegraph import __version__
+from alliancegraph.cli import COMMANDS, main
+from click.testing import CliRunner
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"alliancegraph, version {__version__}"
+
+
+def test_group_help_lists_every_sub_command():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines()
+              if line.strip()}
+    assert listed == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_sub_command_has_help(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: main {name}") or f" {name} " in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_an_unknown_sub_command_is_an_error():
+    result = CliRunner().invoke(main, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
