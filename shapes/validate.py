@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
 
+import owlrl
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
@@ -26,7 +27,7 @@ from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from rdflib import RDF, BNode, Graph, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import OWL, SH
 
 __all__ = [
     "SHAPES_DIR",
@@ -391,7 +392,24 @@ def validate(
     if shapes is None and inference == "none":
         return _validate_split(data, shapes_graph)
     graph = to_rdflib_graph(data) if isinstance(data, ox.Store) else data
+    if inference == "owlrl":
+        graph, inference = owl_rl_closure(graph), "none"
     return report_from_graph(_run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
+
+
+def owl_rl_closure(data: Graph) -> Graph:
+    """A copy of ``data`` (a dataset: the union of its graphs) with its OWL 2 RL
+    entailments, less the reflexive ``x owl:sameAs x`` that rule eq-ref adds for every node
+    and literal: it says nothing, and would trip the identity-link shapes on each literal."""
+    closure = Graph()
+    triples = ((s, p, o) for s, p, o, _ in data.quads()) if isinstance(
+        data, rdflib.ConjunctiveGraph) else data.triples((None, None, None))
+    for triple in triples:
+        closure.add(triple)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    for node in {s for s, o in closure.subject_objects(OWL.sameAs) if s == o}:
+        closure.remove((node, OWL.sameAs, node))
+    return closure
 
 
 # rdflib's SPARQL engine calls out for SERVICE and reads documents (even local files) named

@@ -81,6 +81,9 @@ def test_cq4_threats_japan_and_the_rok_perceive_in_paper_b(source_store):
         # Japan's growing role "attracted the attention of neighboring countries,
         # including that of Korea"
         ("threat/japan-military-expansion", "south-korea only", None, concern),
+        # 2-3: the Cold War relationship was "geared towards deterring a North Korean
+        # invasion of South Korea"
+        ("threat/north-korean-invasion", "south-korea only", None, concern),
     }
 
 

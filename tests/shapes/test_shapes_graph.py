@@ -76,7 +76,7 @@ def test_sparql_shapes_carry_no_core_constraint(shapes: Graph):
 
 def test_all_three_severities_are_used(shapes: Graph):
     used = set(shapes.objects(None, SH.severity))
-    assert {SH.Violation, SH.Warning} <= used
+    assert {SH.Violation, SH.Warning, SH.Info} <= used
 
 
 def _classes_in_use(store: ox.Store) -> set[str]:
