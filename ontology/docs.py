@@ -16,7 +16,7 @@ from alliancegraph import __version__
 from alliancegraph.errors import AllianceGraphError, ParseError
 from alliancegraph.ontology import NAMESPACE, ONTOLOGY_IRI, source_files
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import OWL, RDF, SKOS
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,13 @@ def render_html(graph: Graph) -> str:
         copy.bind(prefix, namespace, override=True)
     for triple in graph:
         copy.add(triple)
+    # pyLODE titles the page with the last title (label, prefLabel…) of any ontology *or
+    # concept scheme* and runs them all into its heading: show the schemes to it as plain
+    # individuals (their concepts and labels stay documented).
+    for scheme in set(copy.subjects(RDF.type, SKOS.ConceptScheme)):
+        if (scheme, RDF.type, OWL.Ontology) not in copy:
+            copy.remove((scheme, RDF.type, SKOS.ConceptScheme))
+            copy.add((scheme, RDF.type, OWL.NamedIndividual))
     with warnings.catch_warnings():
         # pyLODE 3.3 reads its stylesheet with an unclosed open() (ontpub.py, _make_head);
         # ignore only that ResourceWarning, which CPython raises as the file is dropped.

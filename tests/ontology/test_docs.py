@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +18,8 @@ from alliancegraph.ontology.docs import (
     version_iri,
 )
 from click.testing import CliRunner
-from rdflib.namespace import OWL
+from rdflib import URIRef
+from rdflib.namespace import DCTERMS, OWL
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,16 @@ def test_html_documents_the_ontology_and_its_terms(docs_dir: Path):
     for label in ("numeric fact", "has evidence", "supporting footnote"):
         assert label in html
     assert f"{ONTOLOGY_IRI}/{__version__}" in html
+
+
+def test_the_page_is_titled_with_the_ontology_title(docs_dir: Path):
+    """Regression: pyLODE took the last dcterms:title of any concept scheme ("Alignment
+    forms") as the page title and ran every scheme title into its heading."""
+    title = str(merged_ontology().value(URIRef(ONTOLOGY_IRI), DCTERMS.title))
+    html = (docs_dir / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>(.*?)</title>", html).group(1) == title
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, flags=re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading).strip() == title
 
 
 OXIGRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
