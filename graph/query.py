@@ -17,6 +17,7 @@ import click
 from alliancegraph.config import load_settings
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import AllianceGraphError
+from alliancegraph.queries import prefixes
 from rich.console import Console
 from rich.table import Table
 
@@ -31,27 +32,7 @@ RESULT_MEDIA_TYPES = {
 GRAPH_MEDIA_TYPES = {"table": "text/turtle", "json": "application/ld+json"}
 
 #: prefixes used to shorten IRIs in tables (the project's, from graph/MODELLING.md)
-SHORT_PREFIXES = {
-    "ag": "https://w3id.org/alliancegraph/ontology#",
-    "agid": "https://w3id.org/alliancegraph/id/",
-    "agsch": "https://w3id.org/alliancegraph/scheme/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "cito": "http://purl.org/spar/cito/",
-    "fabio": "http://purl.org/spar/fabio/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "doco": "http://purl.org/spar/doco/",
-    "org": "http://www.w3.org/ns/org#",
-    "time": "http://www.w3.org/2006/time#",
-    "wd": "http://www.wikidata.org/entity/",
-    "dbr": "http://dbpedia.org/resource/",
-}
+SHORT_PREFIXES = prefixes()
 
 
 class CommandError(click.ClickException):

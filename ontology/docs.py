@@ -15,6 +15,7 @@ import click
 from alliancegraph import __version__
 from alliancegraph.errors import AllianceGraphError, ParseError
 from alliancegraph.ontology import NAMESPACE, ONTOLOGY_IRI, source_files
+from alliancegraph.queries import prefixes
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
@@ -28,21 +29,8 @@ RELEASE_FORMATS = {
     "alliancegraph.jsonld": "json-ld",
 }
 PREFIXES = {
+    **{name: iri for name, iri in prefixes().items() if name != "agid"},
     "ag": NAMESPACE,
-    "agsch": "https://w3id.org/alliancegraph/scheme/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "cito": "http://purl.org/spar/cito/",
-    "fabio": "http://purl.org/spar/fabio/",
-    "biro": "http://purl.org/spar/biro/",
-    "c4o": "http://purl.org/spar/c4o/",
-    "doco": "http://purl.org/spar/doco/",
-    "frbr": "http://purl.org/vocab/frbr/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "org": "http://www.w3.org/ns/org#",
     "vann": "http://purl.org/vocab/vann/",
 }
 
