@@ -64,15 +64,6 @@ def select(store: ox.Store, query: str) -> list[tuple]:
 # ---------------------------------------------------------------- the shipped queries
 
 
-def test_every_paper_a_query_has_title_and_description():
-    files = sorted(QUERIES.glob("paper-a-*.rq"))
-    assert len(files) >= 6
-    for path in files:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        assert lines[0].startswith("# title: Paper A: ") and len(lines[0]) > 20, path.name
-        assert lines[1].startswith("# description: ") and len(lines[1]) > 40, path.name
-
-
 def test_cooperation_areas_and_what_they_contain(source_store):
     rows = run(source_store, "paper-a-cooperation-areas")
     assert len(rows) == 13

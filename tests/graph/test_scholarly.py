@@ -46,15 +46,6 @@ def run(store: ox.Store, name: str) -> list[tuple]:
     return [tuple(_short(row[v]) for v in variables) for row in result]
 
 
-def test_every_scholarly_query_has_title_and_description():
-    files = sorted(QUERIES.glob("scholarly-*.rq"))
-    assert len(files) >= 15
-    for path in files:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        assert lines[0].startswith("# title: ") and len(lines[0]) > 12, path.name
-        assert lines[1].startswith("# description: ") and len(lines[1]) > 20, path.name
-
-
 def test_cq1_footnotes_and_distinct_works_per_paper(source_store):
     assert run(source_store, "scholarly-footnotes-and-works-per-paper") == [
         (A, "41", "26"),

@@ -44,15 +44,6 @@ def run(store: ox.Store, name: str, *, replace: tuple[str, str] | None = None) -
     return [tuple(_short(row[v]) for v in variables) for row in result]
 
 
-def test_every_security_query_has_title_and_description():
-    files = sorted(QUERIES.glob("security-*.rq"))
-    assert len(files) >= 11
-    for path in files:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        assert lines[0].startswith("# title: ") and len(lines[0]) > 12, path.name
-        assert lines[1].startswith("# description: ") and len(lines[1]) > 20, path.name
-
-
 # --- CQ 4 -------------------------------------------------------------------------------------
 
 
