@@ -214,33 +214,29 @@ class EmbeddedStore:
     def put_graph(self, name: str | None, data: bytes, *, media_type: str,
                   base_iri: str | None = None) -> bool:
         """Replace a graph in one transaction; True when the graph was created."""
-        quads = parse_rdf(data, media_type, graph=name, base_iri=base_iri or self.base_iri)
-        guard = self.write_guard
-
-        def work(store: ox.Store) -> bool:
-            created = name is not None and not store.contains_named_graph(ox.NamedNode(name))
-            if guard is not None:
-                guard.check_put(store, name, quads)
-            target = "DEFAULT" if name is None else f"GRAPH <{name}>"
-            create = "" if name is None else f"CREATE SILENT GRAPH <{name}> ;\n"
-            _engine(lambda: store.update(
-                f"DROP SILENT {target} ;\n{create}{_insert_data(name, quads)}"))
-            return created
-
-        return self._write(work)
+        return self._store_graph(name, data, media_type, base_iri, replace=True)
 
     def post_graph(self, name: str | None, data: bytes, *, media_type: str,
                    base_iri: str | None = None) -> bool:
         """Merge into a graph in one transaction; True when the graph was created."""
+        return self._store_graph(name, data, media_type, base_iri, replace=False)
+
+    def _store_graph(self, name: str | None, data: bytes, media_type: str,
+                     base_iri: str | None, *, replace: bool) -> bool:
+        """Parse ``data`` fully, then (after the write guard) replace or merge into the graph
+        with ONE update, so a failure leaves the old graph."""
         quads = parse_rdf(data, media_type, graph=name, base_iri=base_iri or self.base_iri)
         guard = self.write_guard
 
         def work(store: ox.Store) -> bool:
             created = name is not None and not store.contains_named_graph(ox.NamedNode(name))
             if guard is not None:
-                guard.check_post(store, name, quads)
+                check = guard.check_put if replace else guard.check_post
+                check(store, name, quads)
+            target = "DEFAULT" if name is None else f"GRAPH <{name}>"
+            drop = f"DROP SILENT {target} ;\n" if replace else ""
             create = "" if name is None else f"CREATE SILENT GRAPH <{name}> ;\n"
-            _engine(lambda: store.update(f"{create}{_insert_data(name, quads)}"))
+            _engine(lambda: store.update(f"{drop}{create}{_insert_data(name, quads)}"))
             return created
 
         return self._write(work)
