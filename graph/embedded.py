@@ -45,6 +45,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -406,7 +407,7 @@ def _child_main(sender: Connection, work: Callable[[], Any], lock_path: str,
         signal.alarm(alarm)
     try:
         with _locked(lock_path, exclusive):
-            result = work()
+            result = _in_new_thread(work)
         message: tuple[str, Any] = ("ok", result)
     except BaseException as exc:
         message = ("error", _pack_error(exc))
@@ -416,6 +417,29 @@ def _child_main(sender: Connection, work: Callable[[], Any], lock_path: str,
         sender.send(("error", _pack_error(AllianceGraphError(
             f"cannot send the result back: {exc}"))))
     sender.close()
+
+
+def _in_new_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a new thread of this forked child.
+
+    pyoxigraph draws fresh blank-node labels from a per-thread random generator, and a fork
+    copies the parent's: in the child's main thread, ``INSERT DATA`` would hand out the very
+    labels the parent draws next, so blank nodes of separate writes merged. A new thread
+    seeds its own generator from the OS."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # re-raised below, in the calling thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="store-work")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 @contextlib.contextmanager

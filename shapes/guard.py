@@ -3,11 +3,10 @@
 The store calls the guard inside its exclusive write lock, before it applies a write, with the
 open read-write pyoxigraph store. The guard
 
-1. works out the write's *delta* (quads added and removed) without applying it. For the Graph
-   Store Protocol the delta is explicit. For SPARQL Update, rdflib's update engine evaluates
-   the request over :class:`OverlayStore`, an rdflib store that reads through to pyoxigraph
-   (index lookups, ``quads_for_pattern``) and records adds and removes instead of writing;
-   later operations of one request see the effect of earlier ones, as SPARQL requires;
+1. works out the write's *delta* (quads added and removed) without applying it
+   (:mod:`alliancegraph.shapes.delta`: explicit for the Graph Store Protocol; for SPARQL
+   Update, pattern operations are evaluated by Oxigraph, the rest by rdflib over a
+   read-through overlay);
 2. collects the *affected* nodes (see :func:`affected_nodes`);
 3. validates only those nodes, each against the shapes that target it in the after-state
    (the store plus the delta, seen as one union graph), with pySHACL's own shape objects;
@@ -15,12 +14,6 @@ open read-write pyoxigraph store. The guard
    violation involves an affected node, and otherwise returns the report (warnings).
 
 The cost grows with the write and the degree of the nodes it touches, not with the store.
-
-rdflib and Oxigraph evaluate the same update; they can differ where SPARQL lets them: fresh
-blank nodes (``BNODE()``, blank nodes in INSERT templates get other labels, same structure),
-``NOW()``, ``RAND()``, ``UUID()``/``STRUUID()``, and corner cases of ill-typed literals. The
-store applies Oxigraph's result, so a write whose outcome depends on such a function is
-validated on rdflib's reading of it.
 """
 
 from __future__ import annotations
@@ -28,20 +21,24 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-import rdflib.plugins.sparql
-from alliancegraph.errors import BadRequest, ParseError, ValidationFailed
+from alliancegraph.errors import ValidationFailed
+from alliancegraph.shapes.delta import (
+    UNION_ID,
+    Delta,
+    OverlayStore,
+    drop_delta,
+    graph_delta,
+    update_delta,
+)
 from alliancegraph.shapes.validate import (
     Report,
     _bundled_shapes_cached,
     report_from_graph,
-    to_ox,
     to_rdflib,
 )
 from alliancegraph.store import Dataset
@@ -49,335 +46,180 @@ from pyshacl.graph_abstraction import RdfLibDataGraph
 from pyshacl.pytypes import SHACLExecutor
 from pyshacl.shapes_graph import ShapesGraph
 from pyshacl.validator import Validator
-from rdflib import RDF, RDFS, BNode, Graph, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib.extras.shacl import parse_shacl_path
 from rdflib.namespace import SH
-from rdflib.plugins.sparql.algebra import BGP, Join, translateUpdate
-from rdflib.plugins.sparql.algebra import Graph as algebra_graph
-from rdflib.plugins.sparql.parser import parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import prepareQuery
-from rdflib.plugins.sparql.update import evalUpdate
-from rdflib.store import Store as RdflibStore
 
-__all__ = ["Delta", "OverlayStore", "ShapesWriteGuard", "affected_nodes", "dependency_predicates",
-           "update_delta"]
+__all__ = ["Delta", "Dependencies", "OverlayStore", "ShapesWriteGuard", "affected_nodes",
+           "dependencies", "dependency_predicates", "graph_delta", "update_delta"]
 
 log = logging.getLogger(__name__)
-
-#: The identifier of the union view over every graph of an overlay (the validation view).
-UNION_ID = URIRef("urn:x-alliancegraph:union")
-
-
-@dataclass
-class Delta:
-    """What a write adds and removes (quads), computed before it is applied."""
-
-    added: set[ox.Quad] = field(default_factory=set)
-    removed: set[ox.Quad] = field(default_factory=set)
-    created_graphs: set[ox.NamedNode] = field(default_factory=set)
-    dropped_graphs: set[ox.NamedNode] = field(default_factory=set)
-
-    def __len__(self) -> int:
-        return len(self.added) + len(self.removed)
-
-
-# ---------------------------------------------------------------------- the overlay store
-
-
-def _graph_term(context: Any) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None:
-    """The pyoxigraph graph of an rdflib context; None for the union of all graphs."""
-    if context is None:
-        return None
-    identifier = getattr(context, "identifier", context)
-    if identifier == UNION_ID:
-        return None
-    if identifier == DATASET_DEFAULT_GRAPH_ID:
-        return ox.DefaultGraph()
-    if isinstance(identifier, BNode):
-        return ox.BlankNode(str(identifier))
-    return ox.NamedNode(str(identifier))
-
-
-def _context_id(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> URIRef | BNode:
-    if isinstance(graph, ox.DefaultGraph):
-        return DATASET_DEFAULT_GRAPH_ID
-    return to_rdflib(graph)
-
-
-class OverlayStore(RdflibStore):
-    """A read-through, write-recording rdflib store over an open pyoxigraph store.
-
-    Reads see ``base`` plus ``delta.added`` minus ``delta.removed``; writes only change the
-    delta. The base store is never written to.
-    """
-
-    context_aware = True
-    graph_aware = True
-    formula_aware = False
-    transaction_aware = False
-
-    def __init__(self, base: ox.Store, delta: Delta | None = None):
-        super().__init__()
-        self.base = base
-        self.delta = delta or Delta()
-        self._namespaces: dict[str, URIRef] = {}
-
-    # --- reads
-    def _quads(self, s, p, o, graph) -> Iterator[ox.Quad]:
-        if isinstance(s, rdflib.Literal) or isinstance(p, rdflib.Literal | BNode):
-            return  # nothing matches a literal subject or a non-IRI predicate
-        ps, pp, po = (None if t is None else to_ox(t) for t in (s, p, o))
-        base = self.base.quads_for_pattern(ps, pp, po, graph)
-        removed = self.delta.removed
-        for quad in base:
-            if quad not in removed:
-                yield quad
-        for quad in self.delta.added:
-            if _matches(quad, ps, pp, po, graph):
-                yield quad
-
-    def triples(self, triple_pattern, context=None):
-        s, p, o = triple_pattern
-        if isinstance(p, rdflib.paths.Path):  # rdflib passes paths to stores that accept them
-            raise NotImplementedError
-        graph = _graph_term(context)
-        if graph is None:
-            seen: set[tuple] = set()
-            for quad in self._quads(s, p, o, None):
-                key = (quad.subject, quad.predicate, quad.object)
-                if key in seen:
-                    continue
-                seen.add(key)
-                triple = tuple(to_rdflib(t) for t in key)
-                yield triple, iter(())
-        else:
-            for quad in self._quads(s, p, o, graph):
-                yield tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)), \
-                    iter(())
-
-    def __len__(self, context=None) -> int:
-        """An estimate. rdflib and pySHACL ask for a graph's length to test that it is not
-        empty; counting an Oxigraph store is a full scan, which would make every check cost
-        as much as the store. So: the delta's added quads, plus one if the base has a quad."""
-        base_has_any = any(True for _ in self.base.quads_for_pattern(None, None, None, None))
-        return len(self.delta.added) + int(base_has_any)
-
-    def contexts(self, triple=None):
-        graphs = {g for g in self.base.named_graphs()} | self.delta.created_graphs
-        graphs |= {q.graph_name for q in self.delta.added
-                   if not isinstance(q.graph_name, ox.DefaultGraph)}
-        graphs -= self.delta.dropped_graphs
-        for graph in sorted(graphs, key=str):
-            if triple is None or any(True for _ in self.triples(triple, _context_id(graph))):
-                yield Graph(store=self, identifier=_context_id(graph))
-
-    # --- writes (recorded, never applied)
-    def add(self, triple, context, quoted=False):
-        graph = _graph_term(context) or ox.DefaultGraph()
-        quad = ox.Quad(*(to_ox(t) for t in triple), graph)
-        if quad in self.delta.removed:
-            self.delta.removed.discard(quad)
-        elif not _in_base(self.base, quad):
-            self.delta.added.add(quad)
-
-    def addN(self, quads):
-        for s, p, o, context in quads:
-            self.add((s, p, o), context)
-
-    def remove(self, triple, context=None):
-        s, p, o = triple
-        graph = _graph_term(context)
-        for quad in list(self._quads(s, p, o, graph)):
-            if quad in self.delta.added:
-                self.delta.added.discard(quad)
-            else:
-                self.delta.removed.add(quad)
-
-    def add_graph(self, graph):
-        term = _graph_term(graph)
-        if isinstance(term, ox.NamedNode | ox.BlankNode):
-            self.delta.dropped_graphs.discard(term)
-            self.delta.created_graphs.add(term)
-
-    def remove_graph(self, graph):
-        term = _graph_term(graph)
-        self.remove((None, None, None), graph)
-        if isinstance(term, ox.NamedNode | ox.BlankNode):
-            self.delta.created_graphs.discard(term)
-            self.delta.dropped_graphs.add(term)
-
-    # --- namespaces (kept in memory, for rdflib's serialisers)
-    def bind(self, prefix, namespace, override=True):
-        self._namespaces[prefix] = URIRef(namespace)
-
-    def namespace(self, prefix):
-        return self._namespaces.get(prefix)
-
-    def prefix(self, namespace):
-        for prefix, value in self._namespaces.items():
-            if value == namespace:
-                return prefix
-        return None
-
-    def namespaces(self):
-        yield from self._namespaces.items()
-
-
-def _in_base(base: ox.Store, quad: ox.Quad) -> bool:
-    return any(True for _ in base.quads_for_pattern(
-        quad.subject, quad.predicate, quad.object, quad.graph_name))
-
-
-def _matches(quad: ox.Quad, s, p, o, graph) -> bool:
-    return ((s is None or quad.subject == s) and (p is None or quad.predicate == p)
-            and (o is None or quad.object == o)
-            and (graph is None or quad.graph_name == graph))
-
-
-# ---------------------------------------------------------------------- deltas
-
-
-def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -> Delta:
-    """The quads a SPARQL Update would add and remove, evaluated by rdflib over an overlay.
-
-    Raises ParseError (400) for a syntax error and BadRequest for LOAD or SERVICE (the store
-    refuses those before the guard runs; this is a second lock on the door)."""
-    try:
-        parsed = translateUpdate(parseUpdate(sparql), base=base_iri)
-    except Exception as exc:  # pyparsing and rdflib raise several unrelated types
-        raise ParseError(f"the update does not parse: {exc}") from exc
-    for request in parsed.algebra:
-        if request.name == "Load" or _has_service(request):
-            raise BadRequest("LOAD and SERVICE are not allowed in an update")
-    # CREATE adds no triple, and rdflib cannot evaluate it ("Create not implemented"):
-    # Oxigraph applies it for real after the check.
-    parsed.algebra = [_as_modify(r) if r.name == "DeleteWhere" else r
-                      for r in parsed.algebra if r.name != "Create"]
-    overlay = OverlayStore(store)
-    dataset = rdflib.Dataset(store=overlay, default_union=False)
-    sparql_module = rdflib.plugins.sparql
-    saved = sparql_module.SPARQL_LOAD_GRAPHS, sparql_module.SPARQL_DEFAULT_GRAPH_UNION
-    # USING <g> must select a stored graph, never make rdflib fetch or read <g>; and an
-    # update works on the real default graph (as Oxigraph does), not on the union.
-    sparql_module.SPARQL_LOAD_GRAPHS = sparql_module.SPARQL_DEFAULT_GRAPH_UNION = False
-    try:
-        with warnings.catch_warnings():
-            # rdflib's own SPARQL code still calls Dataset.default_context and .contexts
-            warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                    module=r"rdflib\.plugins\.sparql")
-            evalUpdate(dataset, parsed)
-    except Exception as exc:  # rdflib's update evaluator raises plain Exception
-        if type(exc) is not Exception:
-            raise
-        raise BadRequest(f"the update cannot be applied: {exc}") from exc
-    finally:
-        sparql_module.SPARQL_LOAD_GRAPHS, sparql_module.SPARQL_DEFAULT_GRAPH_UNION = saved
-    return overlay.delta
-
-
-def _as_modify(request: CompValue) -> CompValue:
-    """DELETE WHERE {P} as DELETE {P} WHERE {P} (the same by the spec): rdflib's own
-    DELETE WHERE cannot take a variable graph name (GRAPH ?g)."""
-    where = BGP(request.triples or [])
-    for graph, triples in (request.quads or {}).items():
-        where = Join(where, algebra_graph(graph, BGP(triples)))
-    delete = CompValue("DeleteClause", triples=request.triples or [], quads=request.quads or {})
-    return CompValue("Modify", delete=delete, insert=None, where=where, using=None,
-                     withClause=None)
-
-
-def _has_service(node: Any) -> bool:
-    if getattr(node, "name", None) == "ServiceGraphPattern":
-        return True
-    if isinstance(node, dict):
-        return any(_has_service(v) for v in node.values())
-    if isinstance(node, list | tuple):
-        return any(_has_service(v) for v in node)
-    return False
-
-
-def graph_delta(store: ox.Store, graph: str | None, quads: Iterable[ox.Quad], *,
-                replace: bool) -> Delta:
-    """The delta of a Graph Store PUT (``replace``) or POST into ``graph``."""
-    target = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
-    new = {ox.Quad(q.subject, q.predicate, q.object, target) for q in quads}
-    delta = Delta()
-    if replace:
-        old = set(store.quads_for_pattern(None, None, None, target))
-        delta.removed = old - new
-        delta.added = new - old
-    else:
-        delta.added = {q for q in new if not _in_base(store, q)}
-    return delta
-
-
-def drop_delta(store: ox.Store, graph: str | None) -> Delta:
-    target = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
-    return Delta(removed=set(store.quads_for_pattern(None, None, None, target)))
-
 
 # ---------------------------------------------------------------------- affected nodes
 
 
-def dependency_predicates(shapes: Graph) -> set[URIRef]:
-    """Predicates through which one node's data can change another node's result:
-    rdf:type and rdfs:subClassOf (``sh:class``, targets), predicates of inverse paths, and
-    every IRI named in a SPARQL constraint (an over-approximation: classes come along)."""
-    found = {RDF.type, RDFS.subClassOf}
-    found |= {p for p in shapes.objects(None, SH.inversePath) if isinstance(p, URIRef)}
+AGS = "https://w3id.org/alliancegraph/shapes#"
+UNIQUE_KEY = URIRef(AGS + "uniqueKey")
+RECHECK_VIA = URIRef(AGS + "recheckVia")
+
+#: A shape whose result can depend on any triple of a neighbour (see :func:`dependencies`).
+ANY = None
+#: SHACL links from a shape to the shapes and constraints it is made of.
+_PARTS = (SH.property, SH.node, SH.qualifiedValueShape, SH.sparql, SH["and"], SH["or"],
+          SH.xone, SH["not"], RDF.first, RDF.rest)
+#: Constraints that, on a property shape, look at the value nodes' own data.
+_VALUE_SHAPES = (SH.node, SH.qualifiedValueShape, SH.property, SH["and"], SH["or"], SH.xone,
+                 SH["not"])
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What links one node's data to another node's validation result, read off the shapes.
+
+    ``by_shape``: for each shape, the predicates through which a *neighbour's* change can
+    alter its result on a node — rdf:type and rdfs:subClassOf when it uses ``sh:class``,
+    predicates of its inverse paths, every IRI its SPARQL names — or ANY when it checks its
+    value nodes against shapes (``sh:node`` on a property shape, …). ``keys``: predicate →
+    shapes that compare its literal values across nodes (``ags:uniqueKey``). ``rechecks``:
+    (shape, the IRIs its SPARQL names, a path from a changed node back to its focus nodes)
+    for shapes that look further than one link (``ags:recheckVia``)."""
+
+    by_shape: dict[URIRef, frozenset[URIRef] | None]
+    keys: dict[URIRef, frozenset[URIRef]]
+    rechecks: tuple[tuple[URIRef, frozenset[URIRef], Any], ...] = ()
+
+    def shapes_watching(self, predicate: URIRef) -> frozenset[URIRef]:
+        return frozenset(shape for shape, watched in self.by_shape.items()
+                         if watched is ANY or predicate in watched)
+
+
+def dependencies(shapes: Graph) -> Dependencies:
     prefixes = {str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
                 for d in shapes.objects(None, SH.declare)}
-    for query in shapes.objects(None, SH.select):
-        text = str(query)
-        found |= {URIRef(iri) for iri in re.findall(r"<([^<>\s]+)>", text)}
-        for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", text):
-            if prefix in prefixes:
-                found.add(URIRef(prefixes[prefix] + local))
+    by_shape = {shape: _watched(shapes, shape, prefixes) for shape in _shape_nodes(shapes)}
+    keys: dict[URIRef, set[URIRef]] = {}
+    for shape, key in shapes.subject_objects(UNIQUE_KEY):
+        keys.setdefault(key, set()).add(shape)
+    rechecks = tuple((shape, by_shape.get(shape) or frozenset(),
+                      parse_shacl_path(shapes, path))
+                     for shape, path in shapes.subject_objects(RECHECK_VIA))
+    return Dependencies(by_shape, {k: frozenset(v) for k, v in keys.items()}, rechecks)
+
+
+def _shape_nodes(shapes: Graph) -> set:
+    found = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type,
+                                                                                SH.PropertyShape))
+    for target in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        found |= set(shapes.subjects(target, None))
     return found
 
 
-UNIQUE_KEY = URIRef("https://w3id.org/alliancegraph/shapes#uniqueKey")
+def _watched(shapes: Graph, shape, prefixes: dict[str, str]) -> frozenset[URIRef] | None:
+    parts, todo = set(), [shape]
+    while todo:
+        node = todo.pop()
+        if node not in parts:
+            parts.add(node)
+            todo.extend(o for p in _PARTS for o in shapes.objects(node, p)
+                        if not isinstance(o, rdflib.Literal))
+    found: set[URIRef] = set()
+    for part in parts:
+        if (part, SH.path, None) in shapes and _checks_value_data(shapes, part):
+            return ANY
+        if (part, SH["class"], None) in shapes:
+            found |= {RDF.type, RDFS.subClassOf}
+        for path in shapes.objects(part, SH.path):
+            found |= {p for p in shapes.objects(path, SH.inversePath) if isinstance(p, URIRef)}
+        for query in shapes.objects(part, SH.select):
+            found |= _named_iris(str(query), prefixes)
+    return frozenset(found)
 
 
-def unique_keys(shapes: Graph) -> set[URIRef]:
-    """Predicates whose literal values a shape compares across nodes (``ags:uniqueKey``)."""
-    return {p for p in shapes.objects(None, UNIQUE_KEY) if isinstance(p, URIRef)}
+def _checks_value_data(shapes: Graph, property_shape) -> bool:
+    """Does a property shape check its value nodes' own triples (a nested shape with a path,
+    SPARQL or a further sh:node), not only the values themselves (datatype, pattern…)?"""
+    todo = [o for p in _VALUE_SHAPES for o in shapes.objects(property_shape, p)]
+    seen = set()
+    while todo:
+        node = todo.pop()
+        if node in seen or isinstance(node, rdflib.Literal):
+            continue
+        seen.add(node)
+        if any((node, p, None) in shapes for p in (SH.path, SH.sparql, SH.node)):
+            return True
+        todo.extend(o for p in (RDF.first, RDF.rest, *_VALUE_SHAPES)
+                    for o in shapes.objects(node, p))
+    return False
 
 
-def affected_nodes(view: Graph, delta: Delta, dependencies: set[URIRef],
-                   keys: set[URIRef] = frozenset()) -> set:  # type: ignore[assignment]
-    """The focus nodes a write can change the validation result of.
+def dependency_predicates(shapes: Graph) -> set[URIRef]:
+    """Every predicate some shape watches on neighbours (see :class:`Dependencies`)."""
+    watched = dependencies(shapes).by_shape.values()
+    return set().union(*(w for w in watched if w is not ANY))
+
+
+def _named_iris(query: str, prefixes: dict[str, str]) -> set[URIRef]:
+    found = {URIRef(iri) for iri in re.findall(r"<([^<>\s]+)>", query)}
+    for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", query):
+        if prefix in prefixes:
+            found.add(URIRef(prefixes[prefix] + local))
+    return found
+
+
+#: The focus of an incremental check: each node, with the shapes to check it against
+#: (ANY: every shape that targets it).
+Focus = dict[Any, set[URIRef] | None]
+
+
+def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
+                   before: Graph | None = None) -> Focus:
+    """The nodes a write can change the validation result of, each with the shapes to
+    re-check it against.
 
     * every subject of an added or removed triple, and every IRI or blank-node object
-      (``sh:targetObjectsOf``, inverse paths);
-    * when the changed triple's predicate is a *dependency* (:func:`dependency_predicates`):
-      the 1-hop neighbours, both directions, of its subject in the after-state (a shape on a
-      neighbour may look at it: ``sh:class`` on a value whose type changed, a SPARQL
-      constraint that follows one link, such as the parties of an agreement);
-    * when the predicate is a unique key (``ags:uniqueKey`` on a shape: ISO codes, footnote
-      numbers and labels), every other subject with the same predicate and literal.
+      (``sh:targetObjectsOf``, inverse paths): against every shape;
+    * the 1-hop neighbours, both directions, of the subject in the after-state: against the
+      shapes that watch the changed triple's predicate (``sh:class`` on a value whose type
+      changed, a SPARQL constraint that follows one link, such as the parties of an
+      agreement);
+    * for a unique key (``ags:uniqueKey``: ISO codes, footnote numbers and labels), every
+      other subject with the same predicate and literal: against the shapes declaring it;
+    * for a shape that looks further (``ags:recheckVia``, such as ags:EventAfterPaperShape:
+      event → evidence → paper → its date), the nodes its path reaches from the subject, in
+      the after-state and in the ``before`` state: against that shape.
 
-    This is complete for shapes whose constraints look at most one link away from the focus
-    node, or at nodes sharing a literal with it: all bundled shapes but one. The exception is
-    ags:EventAfterPaperShape (event → evidence → paper → its date, three links), a warning:
-    changing only a paper's date is not re-checked against the events it reports. A full
-    ``alliancegraph validate`` checks everything.
+    Complete for shapes that look at most one link from the focus node, at nodes sharing a
+    literal with it, or that declare the way back with ``ags:recheckVia``: all bundled
+    shapes (tests/shapes/test_guard.py checks writes of each kind against full validation).
     """
+    focus: Focus = {}
+
+    def add(nodes, shapes: frozenset[URIRef] | None) -> None:
+        for node in nodes:
+            if shapes is ANY or focus.get(node, set()) is ANY:
+                focus[node] = ANY
+            elif shapes:
+                focus.setdefault(node, set()).update(shapes)
+
     quads = delta.added | delta.removed
-    nodes = {to_rdflib(q.subject) for q in quads}
-    nodes |= {to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}
+    add({to_rdflib(q.subject) for q in quads}, ANY)
+    add({to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}, ANY)
+    states = [view] if before is None else [view, before]
     for quad in quads:
-        predicate = to_rdflib(quad.predicate)
-        if predicate in keys and isinstance(quad.object, ox.Literal):
-            nodes |= set(view.subjects(predicate, to_rdflib(quad.object)))
-        if predicate not in dependencies:
-            continue
-        subject = to_rdflib(quad.subject)
-        nodes |= {s for s, _ in view.subject_predicates(subject)}
-        nodes |= {o for _, o in view.predicate_objects(subject)
-                  if not isinstance(o, rdflib.Literal)}
-    return nodes
+        predicate, subject = to_rdflib(quad.predicate), to_rdflib(quad.subject)
+        if predicate in deps.keys and isinstance(quad.object, ox.Literal):
+            add(view.subjects(predicate, to_rdflib(quad.object)), deps.keys[predicate])
+        for shape, named, path in deps.rechecks:
+            if predicate in named:
+                add({n for state in states for n in state.objects(subject, path)},
+                    frozenset({shape}))
+        watching = deps.shapes_watching(predicate)
+        if watching:
+            add({s for s, _ in view.subject_predicates(subject)}, watching)
+            add({o for _, o in view.predicate_objects(subject)
+                 if not isinstance(o, rdflib.Literal)}, watching)
+    return focus
 
 
 # ---------------------------------------------------------------------- validation
@@ -395,7 +237,7 @@ class _FocusedValidator:
                 self.targeted.append((shape, set(nodes), set(classes) | set(implicit),
                                       set(objects_of), set(subjects_of)))
 
-    def run(self, view: Graph, focus: set) -> tuple[Graph, dict]:
+    def run(self, view: Graph, focus: Focus) -> tuple[Graph, dict]:
         data = _PreparedQueryGraph(view.store, impl=view)
         executor = SHACLExecutor(validator=None, allow_warnings=True)
         types = {node: _all_types(view, node) for node in focus}
@@ -403,9 +245,11 @@ class _FocusedValidator:
         conforms = True
         checked: dict[str, list[str]] = {}
         for shape, nodes, classes, objects_of, subjects_of in self.targeted:
-            chosen = [n for n in focus if n in nodes or types[n] & classes
-                      or any((n, p, None) in view for p in subjects_of)
-                      or any((None, p, n) in view for p in objects_of)]
+            chosen = [n for n, only in focus.items()
+                      if (only is ANY or shape.node in only)
+                      and (n in nodes or types[n] & classes
+                           or any((n, p, None) in view for p in subjects_of)
+                           or any((None, p, n) in view for p in objects_of))]
             if not chosen:
                 continue
             checked[str(shape.node)] = sorted(str(n) for n in chosen)
@@ -449,8 +293,7 @@ class ShapesWriteGuard:
     def __init__(self, shapes: Graph | None = None):
         self.shapes = shapes if shapes is not None else _bundled_shapes_cached()
         self._validator = _FocusedValidator(self.shapes)
-        self._dependencies = dependency_predicates(self.shapes)
-        self._keys = unique_keys(self.shapes)
+        self._dependencies = dependencies(self.shapes)
 
     # --- the WriteGuard protocol
     def check_update(self, store: ox.Store, sparql: str, *, dataset: Dataset | None = None,
@@ -472,7 +315,8 @@ class ShapesWriteGuard:
         """Validate the affected nodes of ``delta`` in the after-state; never raises 422."""
         overlay = OverlayStore(store, delta)
         view = Graph(store=overlay, identifier=UNION_ID)
-        focus = affected_nodes(view, delta, self._dependencies, self._keys)
+        before = Graph(store=OverlayStore(store), identifier=UNION_ID)
+        focus = affected_nodes(view, delta, self._dependencies, before)
         graph, checked = self._validator.run(view, focus)
         report = report_from_graph(graph, self.shapes)
         report.checked = checked

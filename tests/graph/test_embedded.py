@@ -498,3 +498,16 @@ def test_a_query_outliving_its_caller_is_killed_and_frees_the_lock(tmp_path):
     started = time.monotonic()
     store.update("INSERT DATA { <after> <p> 1 }")  # waits for the exclusive lock
     assert time.monotonic() - started < 10
+
+
+def test_blank_nodes_of_separate_writes_stay_apart(store):
+    # every write runs in a forked child; pyoxigraph's blank-node generator must not repeat
+    # the labels the parent (or an earlier child) drew, or nodes of two writes would merge
+    graph = "http://example.org/bnodes"
+    store.post_graph(graph, b'[ <http://p> "first-a" ] . [ <http://p> "first-b" ] .',
+                     media_type="text/turtle")
+    store.post_graph(graph, b'[ <http://p> "second" ] .', media_type="text/turtle")
+    store.update('INSERT DATA { GRAPH <http://example.org/bnodes> { [ <http://p> "third" ] } }')
+    rows = select(store, "SELECT ?s ?o WHERE { GRAPH <http://example.org/bnodes> { ?s ?p ?o } }")
+    assert len(rows) == 4
+    assert len({row["s"] for row in rows}) == 4

@@ -9,11 +9,17 @@ import pyoxigraph as ox
 import pytest
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import ValidationFailed
-from alliancegraph.shapes.guard import ShapesWriteGuard, graph_delta, update_delta
+from alliancegraph.shapes.guard import (
+    ANY,
+    ShapesWriteGuard,
+    dependencies,
+    graph_delta,
+    update_delta,
+)
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import validate
 from alliancegraph.sources import load_sources
-from rdflib import RDF, SKOS
+from rdflib import RDF, SKOS, Graph, URIRef
 
 BASE = "https://w3id.org/alliancegraph/"
 AG = "https://w3id.org/alliancegraph/ontology#"
@@ -170,3 +176,72 @@ class ox_store:
 
     def __exit__(self, *exc) -> None:
         del self.raw
+
+
+PAPER_A = f"<{BASE}id/paper-a>"
+#: Writes whose effect reaches nodes the write does not touch; each goes through the guard's
+#: differential check below. ags:EventAfterPaperShape looks three links from its event.
+REACHING_WRITES = {
+    "paper-date": f"INSERT DATA {{ GRAPH <{BASE}graph/paper-a> {{ {PAPER_A} "
+                  "<http://purl.org/dc/terms/issued> "
+                  "\"2000\"^^<http://www.w3.org/2001/XMLSchema#gYear> } }",
+    "date-bound": f"INSERT DATA {{ GRAPH <{BASE}graph/paper-a> {{ <{BASE}id/bound/test> "
+                  f"ag:datedDocument {PAPER_A} ; ag:notAfter \"2000\" }} }}",
+    "pattern-update-iso-code": "DELETE { GRAPH ?g { ?s ag:iso3166Alpha2 \"JP\" } } "
+                               "INSERT { GRAPH ?g { ?s ag:iso3166Alpha2 \"KR\" } } "
+                               "WHERE { GRAPH ?g { ?s ag:iso3166Alpha2 \"JP\" } }",
+}
+
+
+@pytest.mark.parametrize("name", REACHING_WRITES)
+def test_guard_rechecks_what_a_write_reaches(name: str, guard: ShapesWriteGuard):
+    """What full validation reports after the write and not before, the guard reports."""
+    raw = ox.Store()
+    load_sources(raw)
+    delta = update_delta(raw, PREFIXES + REACHING_WRITES[name])
+    assert len(delta)
+    incremental = {r.key() for r in guard.report_for(raw, delta).results}
+    full_before = {r.key() for r in validate(raw).results}
+    after = ox.Store()
+    after.extend(raw)
+    after.extend(delta.added)
+    for quad in delta.removed:
+        after.remove(quad)
+    full_after = {r.key() for r in validate(after).results}
+    new = full_after - full_before
+    assert new, "the write must change the report, or the test proves nothing"
+    assert new <= incremental <= full_after
+
+
+def test_a_paper_date_rechecks_the_events_it_reports(guard: ShapesWriteGuard):
+    raw = ox.Store()
+    load_sources(raw)
+    report = guard.report_for(raw, update_delta(raw, PREFIXES + REACHING_WRITES["paper-date"]))
+    warned = {r.focus_node for r in report.results
+              if "#EventAfterPaperShape" in r.source_shape}
+    assert f"<{BASE}id/event/japan-maritime-survey-2006>" in warned
+    assert f"<{BASE}id/event/korean-air-bombing-1987>" not in warned
+
+
+def test_a_shape_on_value_nodes_rechecks_their_holders():
+    """A property shape that checks its value nodes' own data (sh:node with a path) depends on
+    any triple of those values: removing a member's name re-checks (and fails) its group."""
+    shapes = Graph().parse(format="turtle", data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/v/> .
+        ex:GroupShape a sh:NodeShape ; sh:targetClass ex:Group ;
+            sh:property [ sh:path ex:member ;
+                          sh:node [ sh:property [ sh:path ex:name ; sh:minCount 1 ] ] ] .
+        ex:PlainShape a sh:NodeShape ; sh:targetClass ex:Group ;
+            sh:property [ sh:path ex:code ; sh:nodeKind sh:Literal ] .
+        """)
+    deps = dependencies(shapes)
+    assert deps.by_shape[URIRef("http://example.org/v/GroupShape")] is ANY
+    assert deps.by_shape[URIRef("http://example.org/v/PlainShape")] == frozenset()
+    raw = ox.Store()
+    raw.load(b"@prefix ex: <http://example.org/v/> . ex:g a ex:Group ; ex:member ex:m . "
+             b"ex:m ex:name \"M\" .", ox.RdfFormat.TURTLE)
+    guard = ShapesWriteGuard(shapes)
+    delta = update_delta(raw, "DELETE DATA { <http://example.org/v/m> "
+                              "<http://example.org/v/name> \"M\" }")
+    report = guard.report_for(raw, delta)
+    assert {r.focus_node for r in report.violations} == {"<http://example.org/v/g>"}
