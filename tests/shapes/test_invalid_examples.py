@@ -42,12 +42,6 @@ def test_invalid_example_reports_exactly_the_stated_results(path: Path, reports)
     assert report.conforms is expected.conforms
 
 
-@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
-def test_valid_example_has_no_result_at_all(path: Path):
-    report = validate_files([path])
-    assert report.results == (), report.text()
-
-
 def _shapes_needing_an_example(shapes: Graph) -> set[URIRef]:
     """Every named shape that can be a result's source shape: property shapes, and node
     shapes with a constraint of their own. Helper shapes reached only through sh:node
