@@ -28,9 +28,8 @@ from alliancegraph.shapes.validate import (
     Report,
     bundled_shapes,
     format_for,
-    parse_rdf,
+    parse_rdf_graph,
     report_from_graph,
-    to_rdflib_graph,
     validate,
 )
 from flask import Blueprint, Response, current_app, render_template_string, request
@@ -69,32 +68,34 @@ def _inference() -> str:
     return value
 
 
-def _body() -> ox.Store:
+def _body() -> Graph:
     fmt = negotiation.rdf_input_format(request.content_type)
     data = request.get_data()
     if fmt.oxigraph == ox.RdfFormat.RDF_XML:
         refuse_doctype(data)
-    return parse_rdf(data, fmt.oxigraph, source="the request body", base_iri=request.base_url)
+    return parse_rdf_graph(data, fmt.oxigraph, source="the request body",
+                           base_iri=request.base_url)
 
 
-def _multipart() -> tuple[ox.Store, Graph | None]:
+def _multipart() -> tuple[Graph, Graph | None]:
     files = request.files.getlist("data") or [
         f for name in request.files for f in request.files.getlist(name) if name != "shapes"]
     if not files:
         raise BadRequest("a multipart upload needs at least one file in the 'data' field")
-    data = ox.Store()
+    # rdflib graphs, not Oxigraph stores: a store keeps some literals by value, not as written
+    data = Graph()
     for upload in files:
         _read_part(upload, into=data)
     shapes_uploads = request.files.getlist("shapes")
     if not shapes_uploads:
         return data, None
-    shapes_store = ox.Store()
+    shapes = Graph()
     for upload in shapes_uploads:
-        _read_part(upload, into=shapes_store)
-    return data, to_rdflib_graph(shapes_store)
+        _read_part(upload, into=shapes)
+    return data, shapes
 
 
-def _read_part(upload, *, into: ox.Store) -> None:
+def _read_part(upload, *, into: Graph) -> None:
     name = upload.filename or upload.name
     explicit = request.form.get("format")
     if explicit:
@@ -107,7 +108,7 @@ def _read_part(upload, *, into: ox.Store) -> None:
     if fmt == ox.RdfFormat.RDF_XML:
         refuse_doctype(body, what=name)
     base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
-    parse_rdf(body, fmt, source=name or "upload", base_iri=base, into=into)
+    parse_rdf_graph(body, fmt, source=name or "upload", base_iri=base, into=into)
 
 
 def _dry_run() -> Report:

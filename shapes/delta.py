@@ -257,7 +257,9 @@ def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -
     for operation, text in zip(parsed.algebra, texts, strict=True):
         if operation.name == "Create":
             # CREATE adds no triple, and rdflib cannot evaluate it ("Create not
-            # implemented"): Oxigraph applies it for real after the check.
+            # implemented"): record the graph, which later operations can see (GRAPH ?g)
+            overlay.add_graph(operation.graphiri)
+            overlay.delta.evaluated_by.append("recorded")
             continue
         if operation.name == "DeleteWhere":
             operation = _as_modify(operation)
@@ -411,11 +413,27 @@ def _independent(operation: CompValue, delta: Delta) -> bool:
         return True
     if delta.created_graphs or delta.dropped_graphs:
         return False
+    if _mentions_exists(operation.where):
+        return False  # rdflib's algebra can hide a pattern nested in EXISTS: be safe
     predicates = _where_predicates(operation.where)
     if predicates is None:
         return False
     changed = {to_rdflib(q.predicate) for q in delta.added | delta.removed}
     return not (predicates & changed)
+
+
+def _mentions_exists(node: Any) -> bool:
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, CompValue) and current.name in ("Builtin_EXISTS",
+                                                               "Builtin_NOTEXISTS"):
+            return True
+        if isinstance(current, dict):
+            todo.extend(current.values())
+        elif isinstance(current, list | tuple):
+            todo.extend(current)
+    return False
 
 
 def _where_predicates(node: Any) -> set[URIRef] | None:
@@ -429,11 +447,32 @@ def _where_predicates(node: Any) -> set[URIRef] | None:
             for _, predicate, _ in current.triples or ():
                 if not _path_predicates(predicate, found):
                     return None
+        elif isinstance(current, CompValue) and current.name == "TriplesBlock":
+            # inside EXISTS rdflib keeps the parse tree: triples, paths as parse nodes
+            for triple in current.triples or ():
+                if not _parsed_predicates(triple[1], found):
+                    return None
+            continue
         if isinstance(current, dict):
             todo.extend(current.values())
         elif isinstance(current, list | tuple):
             todo.extend(current)
     return found
+
+
+def _parsed_predicates(predicate: Any, found: set[URIRef]) -> bool:
+    """As :func:`_path_predicates`, for a predicate or path still in rdflib's parse tree."""
+    if isinstance(predicate, URIRef):
+        found.add(predicate)
+        return True
+    if isinstance(predicate, Path):
+        return _path_predicates(predicate, found)
+    if not isinstance(predicate, CompValue) or predicate.name == "PathNegatedPropertySet":
+        return False  # a variable, or !(…)
+    parts = [v for v in predicate.values() if not isinstance(v, set | str) or
+             isinstance(v, URIRef)]
+    todo = [p for part in parts for p in (part if isinstance(part, list) else [part])]
+    return all(_parsed_predicates(p, found) for p in todo)
 
 
 def _path_predicates(predicate: Any, found: set[URIRef]) -> bool:

@@ -21,16 +21,18 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import ValidationFailed
+from alliancegraph.shapes.compat import prepare_shapes
 from alliancegraph.shapes.delta import (
     UNION_ID,
     Delta,
     OverlayStore,
+    _where_predicates,
     drop_delta,
     graph_delta,
     update_delta,
@@ -79,7 +81,8 @@ class Dependencies:
 
     ``by_shape``: for each shape, the predicates through which a *neighbour's* change can
     alter its result on a node — rdf:type and rdfs:subClassOf when it uses ``sh:class``,
-    predicates of its inverse paths, every IRI its SPARQL names — or ANY when it checks its
+    every predicate of its complex paths (inverse, sequence…) and of its
+    ``sh:targetObjectsOf``, every IRI its SPARQL names — or ANY when it checks its
     value nodes against shapes (``sh:node`` on a property shape, …). ``keys``: predicate →
     shapes that compare its literal values across nodes (``ags:uniqueKey``). ``rechecks``:
     (shape, the IRIs its SPARQL names, a path from a changed node back to its focus nodes)
@@ -88,6 +91,13 @@ class Dependencies:
     by_shape: dict[URIRef, frozenset[URIRef] | None]
     keys: dict[URIRef, frozenset[URIRef]]
     rechecks: tuple[tuple[URIRef, frozenset[URIRef], Any], ...] = ()
+    #: per shape, the predicates it can follow from its focus node to a neighbour (ANY: all)
+    edges: dict[URIRef, frozenset[URIRef] | None] = field(default_factory=dict)
+
+    def crossing(self, shapes: frozenset[URIRef], edge: URIRef) -> frozenset[URIRef]:
+        """Those of ``shapes`` that can follow ``edge`` from a focus node to its neighbour."""
+        return frozenset(s for s in shapes
+                         if self.edges.get(s, ANY) is ANY or edge in self.edges[s])
 
     def shapes_watching(self, predicate: URIRef) -> frozenset[URIRef]:
         return frozenset(shape for shape, watched in self.by_shape.items()
@@ -97,14 +107,16 @@ class Dependencies:
 def dependencies(shapes: Graph) -> Dependencies:
     prefixes = {str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
                 for d in shapes.objects(None, SH.declare)}
-    by_shape = {shape: _watched(shapes, shape, prefixes) for shape in _shape_nodes(shapes)}
+    nodes = _shape_nodes(shapes)
+    by_shape = {shape: _watched(shapes, shape, prefixes) for shape in nodes}
+    edges = {shape: _edges(shapes, shape, prefixes) for shape in nodes}
     keys: dict[URIRef, set[URIRef]] = {}
     for shape, key in shapes.subject_objects(UNIQUE_KEY):
         keys.setdefault(key, set()).add(shape)
     rechecks = tuple((shape, by_shape.get(shape) or frozenset(),
                       parse_shacl_path(shapes, path))
                      for shape, path in shapes.subject_objects(RECHECK_VIA))
-    return Dependencies(by_shape, {k: frozenset(v) for k, v in keys.items()}, rechecks)
+    return Dependencies(by_shape, {k: frozenset(v) for k, v in keys.items()}, rechecks, edges)
 
 
 def _shape_nodes(shapes: Graph) -> set:
@@ -115,7 +127,7 @@ def _shape_nodes(shapes: Graph) -> set:
     return found
 
 
-def _watched(shapes: Graph, shape, prefixes: dict[str, str]) -> frozenset[URIRef] | None:
+def _parts(shapes: Graph, shape) -> set:
     parts, todo = set(), [shape]
     while todo:
         node = todo.pop()
@@ -123,17 +135,59 @@ def _watched(shapes: Graph, shape, prefixes: dict[str, str]) -> frozenset[URIRef
             parts.add(node)
             todo.extend(o for p in _PARTS for o in shapes.objects(node, p)
                         if not isinstance(o, rdflib.Literal))
+    return parts
+
+
+def _edges(shapes: Graph, shape, prefixes: dict[str, str]) -> frozenset[URIRef] | None:
+    """The predicates a shape can follow from its focus node to a neighbour: those of its
+    paths and those its SPARQL names; ANY when its SPARQL has a variable predicate (or a
+    negated property set), or when it checks value nodes' own data."""
     found: set[URIRef] = set()
-    for part in parts:
+    header = "".join(f"PREFIX {p}: <{n}>\n" for p, n in prefixes.items())
+    for part in _parts(shapes, shape):
+        if (part, SH.path, None) in shapes and _checks_value_data(shapes, part):
+            return ANY
+        for path in shapes.objects(part, SH.path):
+            found |= {path} if isinstance(path, URIRef) else _path_iris(shapes, path)
+        for query in shapes.objects(part, SH.select):
+            text = header + str(query).replace("$", "?")
+            predicates = _where_predicates(prepareQuery(text).algebra)
+            if predicates is None:
+                return ANY
+            # rdflib's algebra can hide a pattern nested in EXISTS: every IRI named counts
+            found |= predicates | _named_iris(str(query), prefixes)
+    return frozenset(found)
+
+
+def _watched(shapes: Graph, shape, prefixes: dict[str, str]) -> frozenset[URIRef] | None:
+    found: set[URIRef] = set()
+    for part in _parts(shapes, shape):
         if (part, SH.path, None) in shapes and _checks_value_data(shapes, part):
             return ANY
         if (part, SH["class"], None) in shapes:
             found |= {RDF.type, RDFS.subClassOf}
         for path in shapes.objects(part, SH.path):
-            found |= {p for p in shapes.objects(path, SH.inversePath) if isinstance(p, URIRef)}
+            if not isinstance(path, URIRef):  # inverse, sequence, alternative…: all of them
+                found |= _path_iris(shapes, path)
+        found |= {p for p in shapes.objects(part, SH.targetObjectsOf) if isinstance(p, URIRef)}
         for query in shapes.objects(part, SH.select):
             found |= _named_iris(str(query), prefixes)
     return frozenset(found)
+
+
+def _path_iris(shapes: Graph, path) -> set[URIRef]:
+    """Every predicate named anywhere in a complex SHACL path."""
+    found, todo, seen = set(), [path], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, URIRef):
+            found.add(node)
+        elif not isinstance(node, rdflib.Literal):
+            todo.extend(shapes.objects(node, None))
+    return found - {RDF.first, RDF.rest, RDF.nil}
 
 
 def _checks_value_data(shapes: Graph, property_shape) -> bool:
@@ -177,8 +231,8 @@ def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
     """The nodes a write can change the validation result of, each with the shapes to
     re-check it against.
 
-    * every subject of an added or removed triple, and every IRI or blank-node object
-      (``sh:targetObjectsOf``, inverse paths): against every shape;
+    * every subject of an added or removed triple: against every shape; every IRI or
+      blank-node object: against the shapes that watch the predicate (below);
     * the 1-hop neighbours, both directions, of the subject in the after-state: against the
       shapes that watch the changed triple's predicate (``sh:class`` on a value whose type
       changed, a SPARQL constraint that follows one link, such as the parties of an
@@ -204,21 +258,26 @@ def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
 
     quads = delta.added | delta.removed
     add({to_rdflib(q.subject) for q in quads}, ANY)
-    add({to_rdflib(q.object) for q in quads if not isinstance(q.object, ox.Literal)}, ANY)
     states = [view] if before is None else [view, before]
     for quad in quads:
         predicate, subject = to_rdflib(quad.predicate), to_rdflib(quad.subject)
+        watching = deps.shapes_watching(predicate)
+        if not isinstance(quad.object, ox.Literal):
+            # the object's own data did not change: only shapes that look back along this
+            # predicate (inverse paths, SPARQL, sh:targetObjectsOf) can judge it otherwise
+            add({to_rdflib(quad.object)}, watching)
         if predicate in deps.keys and isinstance(quad.object, ox.Literal):
             add(view.subjects(predicate, to_rdflib(quad.object)), deps.keys[predicate])
         for shape, named, path in deps.rechecks:
             if predicate in named:
                 add({n for state in states for n in state.objects(subject, path)},
                     frozenset({shape}))
-        watching = deps.shapes_watching(predicate)
-        if watching:
-            add({s for s, _ in view.subject_predicates(subject)}, watching)
-            add({o for _, o in view.predicate_objects(subject)
-                 if not isinstance(o, rdflib.Literal)}, watching)
+        if watching:  # neighbours whose shapes can follow the link to the changed subject
+            for neighbour, edge in view.subject_predicates(subject):
+                add({neighbour}, deps.crossing(watching, edge))
+            for edge, neighbour in view.predicate_objects(subject):
+                if not isinstance(neighbour, rdflib.Literal):
+                    add({neighbour}, deps.crossing(watching, edge))
     return focus
 
 
@@ -229,7 +288,7 @@ class _FocusedValidator:
     """pySHACL's shapes, harvested once, run on chosen focus nodes only."""
 
     def __init__(self, shapes: Graph):
-        self.shapes_graph = ShapesGraph(shapes)
+        self.shapes_graph = ShapesGraph(prepare_shapes(shapes))
         self.targeted = []
         for shape in self.shapes_graph.shapes:
             nodes, classes, implicit, objects_of, subjects_of = shape.target()

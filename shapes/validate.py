@@ -23,6 +23,7 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from alliancegraph.shapes.compat import prepare_shapes, with_shapes_graph
 from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
@@ -38,6 +39,7 @@ __all__ = [
     "bundled_shapes",
     "format_for",
     "parse_rdf",
+    "parse_rdf_graph",
     "render_path",
     "report_from_graph",
     "shape_files",
@@ -55,6 +57,7 @@ SHAPES_NS = SHAPES_IRI + "#"
 Inference = TypingLiteral["none", "rdfs", "owlrl"]
 INFERENCE_CHOICES = ("none", "rdfs", "owlrl")
 SEVERITIES = ("Violation", "Warning", "Info")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 #: file suffix -> pyoxigraph format
 _SUFFIXES = {
@@ -119,8 +122,28 @@ def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
               base_iri: str | None = None, into: ox.Store | None = None) -> ox.Store:
     """Parse RDF bytes into an (in-memory) pyoxigraph store; triples go to the default graph.
 
+    Beware: an Oxigraph store keeps some typed literals by value, not as written
+    ("55"^^xsd:byte comes back as "55"^^xsd:integer, "01"^^xsd:integer as "1"; Oxigraph
+    issue 1413). Data to validate is best read with :func:`parse_rdf_graph`.
+
     Raises ParseError naming ``source``, line and column, and BadRequest for a DOCTYPE."""
     store = into if into is not None else ox.Store()
+    store.extend(_parse_quads(data, fmt, source=source, base_iri=base_iri))
+    return store
+
+
+def parse_rdf_graph(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
+                    base_iri: str | None = None, into: Graph | None = None) -> Graph:
+    """Parse RDF bytes into an rdflib graph (every graph of a dataset syntax merged), each
+    literal exactly as written. Raises as :func:`parse_rdf`."""
+    graph = into if into is not None else Graph()
+    for quad in _parse_quads(data, fmt, source=source, base_iri=base_iri):
+        graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def _parse_quads(data: bytes, fmt: ox.RdfFormat, *, source: str,
+                 base_iri: str | None) -> list[ox.Quad]:
     if fmt == ox.RdfFormat.RDF_XML and _DOCTYPE.search(data):
         raise BadRequest(f"{source}: RDF/XML with a DOCTYPE or entity declaration is refused")
     try:
@@ -131,8 +154,7 @@ def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
                          column=getattr(exc, "offset", None)) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(str(exc), source=source) from exc
-    store.extend(quads)
-    return store
+    return quads
 
 
 def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
@@ -170,9 +192,7 @@ def _shapes_graph(shapes: Graph | str | Path | Sequence[Path] | None) -> Graph:
             data = path.read_bytes()
         except OSError as exc:
             raise BadRequest(f"{path}: cannot read shapes file: {exc.strerror}") from exc
-        store = parse_rdf(data, format_for(path=path), source=str(path))
-        for quad in store:
-            graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+        parse_rdf_graph(data, format_for(path=path), source=str(path), into=graph)
     return graph
 
 
@@ -183,7 +203,13 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Nod
         return BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=URIRef(term.datatype.value))
+    if term.datatype.value == _XSD_STRING:
+        # RDF 1.1: "a" and "a"^^xsd:string are one literal, but rdflib tells them apart and
+        # its SPARQL parser reads "a" without a datatype: keep it so, or BGPs never match.
+        return rdflib.Literal(term.value)
+    # normalize=False: rdflib would rewrite "01"^^xsd:integer as "1" and "none"^^xsd:boolean
+    # as "false"; validation (sh:in, sh:hasValue, the report's sh:value) needs the data's own.
+    return rdflib.Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
 
 
 @functools.lru_cache(maxsize=1)
@@ -249,7 +275,22 @@ class Report:
 
     def serialize(self, fmt: str = "turtle") -> str:
         """The sh:ValidationReport in ``turtle``, ``json-ld``, ``xml`` or ``nt``."""
-        return self.graph.serialize(format=fmt)
+        if fmt != "turtle":
+            return self.graph.serialize(format=fmt)
+        # rdflib's Turtle writer abbreviates by the literal's value: "1"^^xsd:boolean comes
+        # out as 1 (an integer), "none"^^xsd:boolean as none (not Turtle). Oxigraph's writer
+        # keeps each literal as written; N-Triples (full forms) carries it across.
+        quads = list(ox.parse(self.graph.serialize(format="nt").encode(),
+                              ox.RdfFormat.N_TRIPLES))
+        iris = {t.value for q in quads for t in (q.subject, q.predicate, q.object)
+                if isinstance(t, ox.NamedNode)}
+        iris |= {q.object.datatype.value for q in quads if isinstance(q.object, ox.Literal)}
+        prefixes = {p: str(n) for p, n in self.graph.namespaces()
+                    if p and any(iri.startswith(str(n)) for iri in iris)}
+        reports = {q.subject for q in quads if q.object == ox.NamedNode(str(SH.ValidationReport))}
+        quads.sort(key=lambda q: (q.subject not in reports, str(q.subject), str(q.predicate),
+                                  str(q.object)))  # the report first, each node in one block
+        return ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode()
 
     def by_shape(self) -> list[dict]:
         """Results grouped by source shape, the largest group first."""
@@ -400,7 +441,11 @@ def validate(
 def owl_rl_closure(data: Graph) -> Graph:
     """A copy of ``data`` (a dataset: the union of its graphs) with its OWL 2 RL
     entailments, less the reflexive ``x owl:sameAs x`` that rule eq-ref adds for every node
-    and literal: it says nothing, and would trip the identity-link shapes on each literal."""
+    and literal: it says nothing, and would trip the identity-link shapes on each literal.
+    Each owl:sameAs clique is then smushed onto one IRI (:mod:`.entailment`), or the report
+    would speak of one individual once per alias."""
+    from alliancegraph.shapes.entailment import smush_same_as
+
     closure = Graph()
     triples = ((s, p, o) for s, p, o, _ in data.quads()) if isinstance(
         data, rdflib.ConjunctiveGraph) else data.triples((None, None, None))
@@ -409,7 +454,7 @@ def owl_rl_closure(data: Graph) -> Graph:
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
     for node in {s for s, o in closure.subject_objects(OWL.sameAs) if s == o}:
         closure.remove((node, OWL.sameAs, node))
-    return closure
+    return smush_same_as(closure)
 
 
 # rdflib's SPARQL engine calls out for SERVICE and reads documents (even local files) named
@@ -432,11 +477,19 @@ class ShapesError(BadRequest):
     parse, a pre-bound variable misused…): the validator signals an error, not a report."""
 
 
+_UNKNOWN_PREFIX = "Unknown namespace prefix"
+
+
 def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
+    """pySHACL on ``data``, with the shapes corrected where pySHACL departs from SHACL
+    (:mod:`alliancegraph.shapes.compat`). On an rdflib graph ``$shapesGraph`` is supported;
+    on an Oxigraph store pySHACL reports the failure SHACL requires of a processor without."""
+    on_rdflib = isinstance(data, Graph)
+    prepared = prepare_shapes(shapes, shapes_graph_variable=on_rdflib)
     try:
         _, report_graph, _ = pyshacl_validate(
-            data,
-            shacl_graph=shapes,
+            with_shapes_graph(data, shapes) if on_rdflib else data,
+            shacl_graph=prepared,
             inference=None if inference == "none" else inference,
             do_owl_imports=False,
         )
@@ -444,6 +497,11 @@ def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from exc
     except (ParseException, NotImplementedError) as exc:
         raise ShapesError(f"the shapes cannot be used: {exc}") from exc
+    except Exception as exc:  # rdflib signals an undeclared prefix with a bare Exception
+        if not str(exc).startswith(_UNKNOWN_PREFIX):
+            raise
+        raise ShapesError(f"the shapes cannot be used: a SPARQL query uses an undeclared "
+                          f"prefix ({exc})") from exc
     if isinstance(report_graph, ValidationFailure):  # pySHACL returns some failures
         raise ShapesError(f"the shapes cannot be used: {report_graph.message}")
     return report_graph
@@ -601,12 +659,12 @@ def validate_files(paths: Iterable[Path], *, fmt: str | None = None,
                    shapes: Graph | str | Path | Sequence[Path] | None = None,
                    inference: Inference = "none") -> Report:
     """Parse files (syntax by suffix or ``fmt``) into one graph and validate it."""
-    store = ox.Store()
+    graph = Graph()
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise BadRequest(f"{path}: cannot read: {exc.strerror}") from exc
-        parse_rdf(data, format_for(name=fmt, path=path), source=str(path),
-                  base_iri=Path(path).resolve().as_uri(), into=store)
-    return validate(store, shapes=shapes, inference=inference)
+        parse_rdf_graph(data, format_for(name=fmt, path=path), source=str(path),
+                        base_iri=Path(path).resolve().as_uri(), into=graph)
+    return validate(graph, shapes=shapes, inference=inference)

@@ -84,7 +84,14 @@ CASES = {
     "created-graph-depends": ("CREATE GRAPH ex:g9 ; "
                               "INSERT DATA { GRAPH ex:g9 { ex:x ex:p ex:y } } ; "
                               "INSERT { ?s ex:inG9 true } WHERE { GRAPH ex:g9 { ?s ex:p ?o } }",
-                              ["rdflib", "rdflib"]),
+                              ["recorded", "rdflib", "rdflib"]),
+    "created-graph-is-seen": ("CREATE GRAPH ex:g8 ; INSERT { ex:x ex:graph ?g } "
+                              "WHERE { GRAPH ?g { } }", ["recorded", "rdflib"]),
+    "exists-is-judged-dependent": ("INSERT DATA { ex:x ex:unrelated ex:y } ; "
+                                   "INSERT { ?s ex:flag true } WHERE { ?s ex:q ?v "
+                                   "FILTER NOT EXISTS { ?s ex:p ?o "
+                                   "FILTER EXISTS { ?o ex:unrelated ?z } } }",
+                                   ["rdflib", "rdflib"]),
     "clear-then-pattern": ("CLEAR GRAPH ex:g2 ; INSERT { ?s ex:left true } "
                            "WHERE { GRAPH ?g { ?s ex:label ?l } }", ["rdflib", "rdflib"]),
     "trailing-semicolon-and-comments": ("# a comment ; with a semicolon\n"
