@@ -54,7 +54,7 @@ from rdflib.namespace import SH
 from rdflib.plugins.sparql.processor import prepareQuery
 
 __all__ = ["Delta", "Dependencies", "OverlayStore", "ShapesWriteGuard", "affected_nodes",
-           "dependencies", "dependency_predicates", "graph_delta", "update_delta"]
+           "dependencies", "graph_delta", "update_delta"]
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +205,6 @@ def _checks_value_data(shapes: Graph, property_shape) -> bool:
         todo.extend(o for p in (RDF.first, RDF.rest, *_VALUE_SHAPES)
                     for o in shapes.objects(node, p))
     return False
-
-
-def dependency_predicates(shapes: Graph) -> set[URIRef]:
-    """Every predicate some shape watches on neighbours (see :class:`Dependencies`)."""
-    watched = dependencies(shapes).by_shape.values()
-    return set().union(*(w for w in watched if w is not ANY))
 
 
 def _named_iris(query: str, prefixes: dict[str, str]) -> set[URIRef]:
