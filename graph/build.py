@@ -76,7 +76,8 @@ def build_store(data_dir: str | Path, *, base_iri: str, progress: bool = True,
         bar.update(task, total=1, completed=1)
         task = bar.add_task("writing the store", total=None)
         names = {g: graph_iri(g, base_iri) for g in (*BUNDLED_GRAPHS, INFERRED)}
-        counts = store.apply(lambda oxstore: _replace_graphs(oxstore, names, quads + inferred))
+        counts = store.apply(lambda oxstore: _replace_graphs(oxstore, names, quads + inferred),
+                             capped=False)
         bar.update(task, total=1, completed=1)
     report.graphs = counts
     if docs:

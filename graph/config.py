@@ -54,8 +54,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", str, "Address `alliancegraph serve` listens on."),
     Setting("port", 8000, int, "Port `alliancegraph serve` listens on."),
     Setting("workers", 2, int,
-            "gunicorn worker processes of `alliancegraph serve` (sync workers; each query "
-            "runs in a forked child)."),
+            "gunicorn worker processes of `alliancegraph serve`; each query and validation "
+            "runs in a child process the worker can stop."),
+    Setting("threads", 4, int,
+            "Request threads per worker. Idle and keep-alive connections wait in the "
+            "worker's event loop and hold no thread."),
+    Setting("client_timeout", 10.0, float,
+            "Seconds a client may stay silent while it sends a request or reads an answer; "
+            "then the connection is closed."),
+    Setting("request_read_timeout", 60.0, float,
+            "Seconds a client may take to send a whole request (headers and body); then the "
+            "connection is closed (408 when the headers were read)."),
+    Setting("keepalive", 5.0, float,
+            "Seconds an idle keep-alive connection stays open."),
+    Setting("max_memory_mb", 2048, int,
+            "Memory, in MiB, that one query, validation or write may add to the process that "
+            "runs it; more is stopped and answered 503. At most workers x threads run at once."),
+    Setting("public_url", None, str,
+            "The URL clients reach this service at (e.g. behind a proxy), used in its own "
+            "descriptions. Default: http://<host>:<port>/ ; never taken from the Host header."),
+    Setting("auth_failure_limit", "10/minute", str,
+            "Failed write authentications allowed per client (count/second|minute|hour); "
+            "beyond it 429 with Retry-After. Empty: no limit."),
+    Setting("read_rate_limit", None, str,
+            "Requests allowed per client for reads (count/second|minute|hour), answered 429 "
+            "with Retry-After beyond it. Unset (the default) or empty: no limit."),
     Setting("cors_origins", "*", str,
             "Origins allowed to read cross-site (CORS on read routes), comma-separated; "
             "'*' for any, empty to send no CORS headers."),

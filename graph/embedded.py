@@ -8,7 +8,8 @@ does one thing and sends the answer back through a pipe:
   read-only; a query is killed (SIGKILL) when it runs over ``query_timeout`` and the
   caller gets :class:`~alliancegraph.errors.QueryTimeout`. pyoxigraph's ``Store.query``
   has no timeout and cannot be cancelled from Python, so ending the process is the only
-  way to really stop it.
+  way to really stop it. The child's memory is capped too (``max_memory_mb``), and an
+  engine crash is told apart from a store that is down (:mod:`alliancegraph.limits`).
 * writes take an EXCLUSIVE lock, open the store read-write, call the write guard, apply
   one all-or-nothing pyoxigraph operation (a multi-operation SPARQL update is one
   transaction), flush and close. pyoxigraph forbids a read-only open while another
@@ -34,32 +35,26 @@ Dataset rules:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import json
+import logging
 import math
-import multiprocessing
 import os
-import pickle
 import re
-import signal
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
-from alliancegraph import sparql_guard
+from alliancegraph import limits, rdfxml, sparql_guard
 from alliancegraph.errors import (
     AllianceGraphError,
     BadRequest,
     NotAcceptable,
     NotFound,
     ParseError,
-    QueryTimeout,
     ResultTooLarge,
     StoreUnavailable,
     UnsupportedMediaType,
@@ -72,9 +67,8 @@ T = TypeVar("T")
 #: by the query time limit.
 WRITE_TIMEOUT = 600.0
 _CHUNK = 64 * 1024
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _QUERY_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+log = logging.getLogger(__name__)
 
 
 def store_directory(data_dir: str | os.PathLike[str]) -> Path:
@@ -104,6 +98,7 @@ class EmbeddedStore:
         base_iri: str,
         write_guard: WriteGuard | None = None,
         union_default_graph: bool = True,
+        max_memory_mb: int | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.path = store_directory(data_dir)
@@ -113,6 +108,8 @@ class EmbeddedStore:
         self.base_iri = base_iri
         self.write_guard = write_guard
         self.union_default_graph = union_default_graph
+        #: memory a query or write may add to its process (None: no cap)
+        self.max_memory_mb = max_memory_mb
 
     # ------------------------------------------------------------------ queries
 
@@ -153,7 +150,8 @@ class EmbeddedStore:
             body, count = _engine(lambda: _serialise(results, output, self.max_rows))
             return QueryOutcome(form, output.media_type, body, count)
 
-        return self._in_child(work, exclusive=False, timeout=self.query_timeout)
+        return self._in_child(work, exclusive=False, timeout=self.query_timeout,
+                              label=limits.fingerprint(sparql))
 
     # ------------------------------------------------------------------ updates
 
@@ -306,22 +304,23 @@ class EmbeddedStore:
             os.unlink(temp)  # the open handle keeps the data readable
         return _stream_file(handle)
 
-    def apply(self, work: Callable[[ox.Store], T]) -> T:
+    def apply(self, work: Callable[[ox.Store], T], *, capped: bool = True) -> T:
         """Run ``work`` on the store opened read-write under the exclusive lock (in a child
-        process; its result must pickle). For the build: the write guard is not called."""
-        return self._write(work)
+        process; its result must pickle). The write guard is not called. ``capped=False``
+        lifts the memory cap (the build, which no request can start)."""
+        return self._write(work, capped=capped)
 
     # ------------------------------------------------------------------ processes
 
     def _read(self, work: Callable[[ox.Store], T], *, timeout: float | None = None) -> T:
         def run() -> T:
-            return work(ox.Store.read_only(str(self.path)))
+            return work(_open(str(self.path), read_only=True))
 
         return self._in_child(run, exclusive=False, timeout=timeout or self.query_timeout)
 
-    def _write(self, work: Callable[[ox.Store], T]) -> T:
+    def _write(self, work: Callable[[ox.Store], T], *, capped: bool = True) -> T:
         def run() -> T:
-            store = ox.Store(str(self.path))
+            store = _open(str(self.path), read_only=False)
             error: BaseException | None = None
             try:
                 result = work(store)
@@ -335,45 +334,42 @@ class EmbeddedStore:
                 raise error
             return result
 
-        return self._in_child(run, exclusive=True, timeout=WRITE_TIMEOUT)
+        return self._in_child(run, exclusive=True, timeout=WRITE_TIMEOUT, capped=capped)
 
-    def _in_child(self, work: Callable[[], T], *, exclusive: bool, timeout: float) -> T:
+    def _in_child(self, work: Callable[[], T], *, exclusive: bool, timeout: float,
+                  label: str | None = None, capped: bool = True) -> T:
         _check_fork_safe()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not exclusive and not self.exists():
             self._write(lambda store: None)  # create it empty, so reads see an empty store
-        context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        # a reader also ends itself a little after the limit, should it outlive us
-        alarm = None if exclusive else math.ceil(timeout) + 5
-        child = context.Process(target=_child_main, daemon=True,
-                                args=(sender, work, str(self.lock_path), exclusive,
-                                      os.getpid(), alarm))
-        child.start()
-        sender.close()
-        try:
-            if not receiver.poll(timeout):
-                what = "write" if exclusive else "query"
-                raise QueryTimeout(
-                    f"the {what} ran longer than the limit of {timeout:g} s and was stopped")
-            try:
-                status, payload = receiver.recv()
-            except EOFError:
-                child.join()
-                raise StoreUnavailable(
-                    f"the store process ended without an answer (exit code {child.exitcode})"
-                ) from None
-        finally:
-            receiver.close()
-            if child.is_alive():
-                child.kill()
-            child.join()
-        if status == "ok":
-            return payload
-        raise _unpack_error(payload)
+        lock_path = str(self.lock_path)
+
+        def locked() -> T:
+            with _locked(lock_path, exclusive):
+                return _in_new_thread(work)
+
+        return limits.run_in_child(
+            locked, timeout=timeout, memory_mb=self.max_memory_mb if capped else None,
+            what="write" if exclusive else "query",
+            timeout_setting="write_timeout" if exclusive else "query_timeout",
+            label=label,
+            # a reader also ends itself a little after the limit, should it outlive us
+            alarm=None if exclusive else math.ceil(timeout) + 5)
 
 
 # ---------------------------------------------------------------------- child side
+
+
+def _open(path: str, *, read_only: bool) -> ox.Store:
+    """Open the store; an I/O error of the storage engine (a lock it cannot take, a file
+    it cannot read) is StoreUnavailable with the details in the log, not in the answer."""
+    try:
+        return ox.Store.read_only(path) if read_only else ox.Store(path)
+    except OSError as exc:
+        log.warning("cannot open the store %s: %s", path, exc)
+        raise StoreUnavailable("the store cannot be opened right now (its storage engine "
+                               "reported an I/O error, logged on the server); try again"
+                               ) from None
 
 
 def _check_fork_safe() -> None:
@@ -393,30 +389,6 @@ def _check_fork_safe() -> None:
                 "this process has opened an Oxigraph store itself, so the store cannot "
                 "fork its query and write processes; open stores only through "
                 "EmbeddedStore")
-
-
-def _child_main(sender: Connection, work: Callable[[], Any], lock_path: str,
-                exclusive: bool, parent: int, alarm: int | None) -> None:
-    if sys.platform == "linux":
-        # the kernel kills this process when its parent dies: an orphan never keeps the lock
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl
-            os._exit(1)
-    if alarm is not None:
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # no handler inherited: it ends us
-        signal.alarm(alarm)
-    try:
-        with _locked(lock_path, exclusive):
-            result = _in_new_thread(work)
-        message: tuple[str, Any] = ("ok", result)
-    except BaseException as exc:
-        message = ("error", _pack_error(exc))
-    try:
-        sender.send(message)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        sender.send(("error", _pack_error(AllianceGraphError(
-            f"cannot send the result back: {exc}"))))
-    sender.close()
 
 
 def _in_new_thread(work: Callable[[], T]) -> T:
@@ -450,36 +422,6 @@ def _locked(lock_path: str, exclusive: bool) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pack_error(exc: BaseException) -> tuple[Any, ...]:
-    if isinstance(exc, AllianceGraphError):
-        # an attribute that does not pickle (a guard's report object) travels as text
-        attributes = {key: value if _picklable(value) else str(value)
-                      for key, value in exc.__dict__.items()}
-        return ("project", pickle.dumps((type(exc), exc.args, attributes)))
-    return ("plain", type(exc).__name__, f"{type(exc).__name__}: {exc}", 500)
-
-
-def _picklable(value: Any) -> bool:
-    try:
-        pickle.dumps(value)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return False
-    return True
-
-
-def _unpack_error(payload: tuple[Any, ...]) -> AllianceGraphError:
-    if payload[0] == "project":
-        cls, args, attributes = pickle.loads(payload[1])
-        error = cls.__new__(cls)
-        Exception.__init__(error, *args)
-        error.__dict__.update(attributes)
-        return error
-    _, name, message, status = payload
-    if name == "OSError":
-        return StoreUnavailable(f"the store cannot be read: {message}")
-    return AllianceGraphError(message, status=status)
 
 
 def _engine(call: Callable[[], T]) -> T:
@@ -624,9 +566,8 @@ def parse_rdf(data: bytes, media_type: str, *, graph: str | None,
     if syntax is None:
         raise UnsupportedMediaType(f"cannot read {media_type}: send Turtle, N-Triples, "
                                    "N-Quads, TriG, JSON-LD or RDF/XML")
-    if syntax == ox.RdfFormat.RDF_XML and _DOCTYPE.search(data.replace(b"\x00", b"")):
-        raise BadRequest("RDF/XML with a DOCTYPE or ENTITY declaration is refused "
-                         "(entity expansion is not allowed)")
+    if syntax == ox.RdfFormat.RDF_XML:
+        rdfxml.check_rdf_xml(data)
     target = _graph_term(graph)
     try:
         parsed = list(ox.parse(data, syntax, base_iri=base_iri))

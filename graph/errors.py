@@ -96,3 +96,23 @@ class ResultTooLarge(AllianceGraphError):
 
 class StoreUnavailable(AllianceGraphError):
     status = 503
+
+
+class MemoryLimitExceeded(AllianceGraphError):
+    """A query, validation or write needed more memory than the configured cap and was
+    stopped; the service keeps serving."""
+
+    status = 503
+
+
+class EngineFailure(AllianceGraphError):
+    """The engine crashed while evaluating this request (not the store being down): the
+    process that ran it ended abnormally; the store is unaffected."""
+
+    status = 500
+
+
+class InternalError(AllianceGraphError):
+    """A bug: logged with its traceback, answered without internals."""
+
+    status = 500

@@ -56,10 +56,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=settings["max_body_bytes"],
     )
 
-    from alliancegraph.service import errors, logs, resources, security
+    from alliancegraph.service import errors, logs, resources, security, throttle
 
     logs.init_app(app)
     resources.init_app(app)
+    throttle.init_app(app)  # before security: a throttled read is refused first
     security.init_app(app)
     errors.init_app(app)
     for module_name in BLUEPRINTS:

@@ -2,13 +2,17 @@
 
 On first start (an empty store) it builds the store from the bundled sources, so the
 README's one command gives a working endpoint on a fresh machine. Workers are gunicorn's
-sync workers: a worker handles one request at a time and runs each query in a forked
-child the store can kill at the time limit (no threads). Flask's debug mode is never on.
+threaded workers (``alliancegraph.service.worker.ReadAheadWorker``): each runs up to
+``threads`` requests at once, each query in a child process the store can stop at the time
+limit, and gives a connection a thread only once its whole request has arrived, so slow and
+idle clients hold no thread (settings ``client_timeout``, ``request_read_timeout``,
+``keepalive``). Flask's debug mode is never on.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import click
@@ -32,9 +36,13 @@ class GunicornServer(BaseApplication):
         options = {
             "bind": f"{s['host']}:{s['port']}",
             "workers": s["workers"],
-            "worker_class": "sync",
-            # a worker is busy for a whole query or write; the store's own limits act
-            # first, so gunicorn never kills a worker in the middle of a write
+            "worker_class": "alliancegraph.service.worker.ReadAheadWorker",
+            "threads": s["threads"],
+            # gunicorn takes whole seconds; 0 turns keep-alive off
+            "keepalive": math.ceil(s["keepalive"]),
+            # a heartbeat: the worker's event loop reports every second whatever its threads
+            # do, so this only catches a stuck worker; it stays above the store's own limits
+            # so that it could never cut a write short
             "timeout": int(max(s["query_timeout"], WRITE_TIMEOUT)) + 30,
             "graceful_timeout": 10,
             "preload_app": False,
@@ -71,31 +79,42 @@ def ensure_built(settings: dict[str, Any]) -> None:
 @click.option("--host", default=None, help="Address to listen on (setting host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (setting port).")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes.")
+@click.option("--threads", type=int, default=None,
+              help="Request threads per worker (setting threads).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Directory of the embedded store (setting data_dir).")
 @click.option("--read-only", is_flag=True, default=None, help="Refuse every write.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
               default=None, help="TOML settings file (else $ALLIANCEGRAPH_CONFIG).")
 def serve_command(host: str | None, port: int | None, workers: int | None,
-                  data_dir: str | None, read_only: bool | None,
+                  threads: int | None, data_dir: str | None, read_only: bool | None,
                   config_file: str | None) -> None:
     """Serve the SPARQL endpoint, graph store and linked-data pages under gunicorn."""
     from alliancegraph.service.logs import configure_logging
 
     try:
         settings = load_settings(config_file, overrides={
-            "host": host, "port": port, "workers": workers, "data_dir": data_dir,
+            "host": host, "port": port, "workers": workers, "threads": threads,
+            "data_dir": data_dir,
             "read_only": read_only or None})
     except AllianceGraphError as exc:
         raise click.ClickException(exc.message) from exc
     if settings["workers"] < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
+    if settings["threads"] < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--threads")
+    for name in ("client_timeout", "request_read_timeout"):
+        if not settings[name] > 0:
+            raise click.ClickException(f"setting {name} must be more than 0")
+    if settings["keepalive"] < 0:
+        raise click.ClickException("setting keepalive must be 0 (off) or more")
     configure_logging(settings["log_level"])
     try:
         ensure_built(settings)
     except AllianceGraphError as exc:
         raise click.ClickException(f"cannot build the store: {exc.message}") from exc
-    log.info("serving %s on http://%s:%s/ (%s workers, %s)", settings["data_dir"],
-             settings["host"], settings["port"], settings["workers"],
+    log.info("serving %s on http://%s:%s/ (%s workers x %s threads, %s)",
+             settings["data_dir"], settings["host"], settings["port"], settings["workers"],
+             settings["threads"],
              "read-only" if settings["read_only"] or not settings["write_token"] else "writable")
     GunicornServer(settings).run()

@@ -81,7 +81,8 @@ def _writable() -> bool:
 # --- SPARQL 1.1 Service Description ------------------------------------------------------
 
 def service_description(endpoint_url: str, fmt: Format) -> bytes:
-    """The service description of the endpoint at ``endpoint_url`` (the exact URL asked)."""
+    """The service description of the endpoint at ``endpoint_url``: the service's public
+    URL (:func:`.security.public_url`), never one built from the request's ``Host``."""
     service, dataset, default_graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
     triples = [
         ox.Triple(service, RDF_TYPE, sd("Service")),
@@ -180,6 +181,7 @@ def void_triples(base: str) -> list[ox.Triple]:
                     ox.Triple(part, v("property"), _n(row["p"])),
                     ox.Triple(part, v("triples"), _int(int(row["n"])))]
     vocabularies = {_namespace(r["c"]) for r in classes} | {_namespace(r["p"]) for r in properties}
+    vocabularies.discard(None)
     triples += [ox.Triple(ds, v("vocabulary"), _n(ns)) for ns in sorted(vocabularies)]
     for name, count in _graph_counts().items():
         subset = _n(name)
@@ -220,13 +222,17 @@ def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
     return triples
 
 
-def _namespace(iri: str) -> str:
+def _namespace(iri: str) -> str | None:
+    """The vocabulary an IRI belongs to (up to its last ``#`` or ``/``), or None for an IRI
+    that has none: ``urn:x:p`` or ``http:p`` name a term but no namespace document."""
     cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[: cut + 1]
+    namespace = iri[: cut + 1]
+    scheme, colon, rest = namespace.partition(":")
+    return namespace if colon and scheme and rest.strip("/#") else None
 
 
 def _local_name(iri: str) -> str:
-    return iri[len(_namespace(iri)):]
+    return iri[len(_namespace(iri) or ""):]
 
 
 def _str(value: str) -> str:

@@ -22,6 +22,7 @@ def open_store(config: dict) -> Store:
         base_iri=config["BASE_IRI"],
         query_timeout=config["QUERY_TIMEOUT"],
         max_rows=config["MAX_ROWS"],
+        max_memory_mb=config["MAX_MEMORY_MB"],
         # validation on write (alliancegraph.shapes) plugs in here: create_app({"write_guard": …})
         write_guard=config.get("WRITE_GUARD") or _default_guard(config),
     )

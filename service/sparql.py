@@ -15,7 +15,12 @@ from alliancegraph.errors import BadRequest, UnsupportedMediaType
 from alliancegraph.service import describe, negotiation
 from alliancegraph.service.logs import query_hash
 from alliancegraph.service.resources import get_store
-from alliancegraph.service.security import mark_cors_read, no_content, require_write_token
+from alliancegraph.service.security import (
+    mark_cors_read,
+    no_content,
+    public_url,
+    require_write_token,
+)
 from alliancegraph.store import Dataset
 from flask import Blueprint, Response, current_app, g, make_response, request
 
@@ -89,7 +94,8 @@ def _describe_or_ui() -> Response:
     fmt = negotiation.negotiate(request.headers.get("Accept"), offers,
                                 format_param=request.args.get("format"),
                                 what="the service description")
-    body = describe.service_description(request.base_url, fmt)
+    # the configured public URL, not request.base_url: that would repeat the Host header
+    body = describe.service_description(public_url() + "sparql", fmt)
     response = Response(body, status=200, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response

@@ -16,13 +16,15 @@ serves the bundled shapes in every RDF syntax.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from alliancegraph import limits
 from alliancegraph.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from alliancegraph.service import negotiation
 from alliancegraph.service.resources import get_store
-from alliancegraph.service.security import refuse_doctype, require_write_token
+from alliancegraph.service.security import require_write_token
 from alliancegraph.shapes.validate import (
     INFERENCE_CHOICES,
     Report,
@@ -30,6 +32,8 @@ from alliancegraph.shapes.validate import (
     format_for,
     parse_rdf_graph,
     report_from_graph,
+    report_from_wire,
+    report_to_wire,
     validate,
 )
 from flask import Blueprint, Response, current_app, render_template_string, request
@@ -56,9 +60,48 @@ def validate_view() -> Response:
         if content_type == "multipart/form-data":
             data, shapes = _multipart()
         else:
-            data, shapes = _body(), None
-        report = validate(data, shapes=shapes, inference=inference)  # type: ignore[arg-type]
+            data, shapes = [_body()], []
+        report = _validate_in_child(data, shapes, inference)
     return _render(report)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One RDF document of the request, not parsed yet: parsing is work the request makes
+    the service do, so it runs in the limited child with the validation."""
+
+    data: bytes
+    fmt: ox.RdfFormat
+    source: str
+    base: str
+
+
+def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str) -> Report:
+    """Parse and validate in a child process under the time limit and the memory cap
+    (:mod:`alliancegraph.limits`): a catastrophic ``sh:pattern`` or an inference over a
+    large upload is stopped, and the worker serves the next request at once."""
+    config = current_app.config
+
+    def work() -> bytes:
+        data_graph = _parse(data)
+        shapes_graph = _parse(shapes) if shapes else None
+        report = validate(data_graph, shapes=shapes_graph,
+                          inference=inference)  # type: ignore[arg-type]
+        return report_to_wire(report)
+
+    wire = limits.run_in_child(work, timeout=config["QUERY_TIMEOUT"],
+                               memory_mb=config["MAX_MEMORY_MB"], what="validation",
+                               label=limits.fingerprint(repr([u.source for u in data])))
+    return report_from_wire(wire)
+
+
+def _parse(uploads: list[Upload]) -> Graph:
+    # rdflib graphs, not Oxigraph stores: a store keeps some literals by value, not as written
+    graph = Graph()
+    for upload in uploads:
+        parse_rdf_graph(upload.data, upload.fmt, source=upload.source, base_iri=upload.base,
+                        into=graph)
+    return graph
 
 
 def _inference() -> str:
@@ -68,34 +111,21 @@ def _inference() -> str:
     return value
 
 
-def _body() -> Graph:
+def _body() -> Upload:
     fmt = negotiation.rdf_input_format(request.content_type)
-    data = request.get_data()
-    if fmt.oxigraph == ox.RdfFormat.RDF_XML:
-        refuse_doctype(data)
-    return parse_rdf_graph(data, fmt.oxigraph, source="the request body",
-                           base_iri=request.base_url)
+    return Upload(request.get_data(), fmt.oxigraph, "the request body", request.base_url)
 
 
-def _multipart() -> tuple[Graph, Graph | None]:
+def _multipart() -> tuple[list[Upload], list[Upload]]:
     files = request.files.getlist("data") or [
         f for name in request.files for f in request.files.getlist(name) if name != "shapes"]
     if not files:
         raise BadRequest("a multipart upload needs at least one file in the 'data' field")
-    # rdflib graphs, not Oxigraph stores: a store keeps some literals by value, not as written
-    data = Graph()
-    for upload in files:
-        _read_part(upload, into=data)
-    shapes_uploads = request.files.getlist("shapes")
-    if not shapes_uploads:
-        return data, None
-    shapes = Graph()
-    for upload in shapes_uploads:
-        _read_part(upload, into=shapes)
-    return data, shapes
+    shapes = [_part(upload) for upload in request.files.getlist("shapes")]
+    return [_part(upload) for upload in files], shapes
 
 
-def _read_part(upload, *, into: Graph) -> None:
+def _part(upload) -> Upload:
     name = upload.filename or upload.name
     explicit = request.form.get("format")
     if explicit:
@@ -104,11 +134,8 @@ def _read_part(upload, *, into: Graph) -> None:
         fmt = negotiation.rdf_input_format(upload.mimetype).oxigraph
     else:
         fmt = format_for(path=Path(name or "upload"))
-    body = upload.read()
-    if fmt == ox.RdfFormat.RDF_XML:
-        refuse_doctype(body, what=name)
     base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
-    parse_rdf_graph(body, fmt, source=name or "upload", base_iri=base, into=into)
+    return Upload(upload.read(), fmt, name or "upload", base)
 
 
 def _dry_run() -> Report:

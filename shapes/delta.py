@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import rdflib
@@ -226,6 +227,20 @@ def _in_base(base: ox.Store, quad: ox.Quad) -> bool:
         quad.subject, quad.predicate, quad.object, quad.graph_name))
 
 
+def _resolve_bases(tree: CompValue, base_iri: str | None) -> None:
+    """Resolve each ``BASE <iri>`` of the update against the one before it (and the first
+    against ``base_iri``), as SPARQL and Oxigraph do; rdflib takes a relative BASE as it
+    is, and its IRIs would then differ from the ones Oxigraph stores."""
+    current = base_iri
+    for prologue in tree.get("prologue") or []:
+        for declaration in prologue:
+            if isinstance(declaration, CompValue) and declaration.name == "Base":
+                resolved = urljoin(current, str(declaration["iri"])) if current else None
+                if resolved:
+                    declaration["iri"] = rdflib.URIRef(resolved)
+                current = resolved or str(declaration["iri"])
+
+
 def _matches(quad: ox.Quad, s, p, o, graph) -> bool:
     return ((s is None or quad.subject == s) and (p is None or quad.predicate == p)
             and (o is None or quad.object == o)
@@ -242,9 +257,16 @@ def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -
     Raises ParseError (400) for a syntax error and BadRequest for LOAD or SERVICE (the store
     refuses those before the guard runs; this is a second lock on the door)."""
     try:
-        parsed = translateUpdate(parseUpdate(sparql), base=base_iri)
+        tree = parseUpdate(sparql)
+        _resolve_bases(tree, base_iri)
+        parsed = translateUpdate(tree, base=base_iri)
     except Exception as exc:  # pyparsing and rdflib raise several unrelated types
-        raise ParseError(f"the update does not parse: {exc}") from exc
+        # Oxigraph has parsed it already: what rdflib cannot read cannot be validated
+        raise ParseError(f"the update does not parse for the validator's SPARQL parser "
+                         f"(RDF-star quoted triples, for one, cannot be validated on write): "
+                         f"{exc}") from exc
+    if not isinstance(parsed, Update):  # no operation at all: a valid, empty update
+        return Delta()
     for request in parsed.algebra:
         if request.name == "Load" or _has_service(request):
             raise BadRequest("LOAD and SERVICE are not allowed in an update")
@@ -490,10 +512,10 @@ def _evaluate_on_rdflib(overlay: OverlayStore, operation: CompValue) -> None:
     """One operation by rdflib's update engine over the overlay (it records, never writes)."""
     dataset = rdflib.Dataset(store=overlay, default_union=False)
     sparql_module = rdflib.plugins.sparql
-    saved = sparql_module.SPARQL_LOAD_GRAPHS, sparql_module.SPARQL_DEFAULT_GRAPH_UNION
-    # USING <g> must select a stored graph, never make rdflib fetch or read <g>; and an
-    # update works on the real default graph (as Oxigraph does), not on the union.
-    sparql_module.SPARQL_LOAD_GRAPHS = sparql_module.SPARQL_DEFAULT_GRAPH_UNION = False
+    saved = sparql_module.SPARQL_DEFAULT_GRAPH_UNION
+    # an update works on the real default graph (as Oxigraph does), not on the union;
+    # USING <g> only selects a stored graph (alliancegraph.offline: rdflib never fetches)
+    sparql_module.SPARQL_DEFAULT_GRAPH_UNION = False
     try:
         with warnings.catch_warnings():
             # rdflib's own SPARQL code still calls Dataset.default_context and .contexts
@@ -505,7 +527,7 @@ def _evaluate_on_rdflib(overlay: OverlayStore, operation: CompValue) -> None:
             raise
         raise BadRequest(f"the update cannot be applied: {exc}") from exc
     finally:
-        sparql_module.SPARQL_LOAD_GRAPHS, sparql_module.SPARQL_DEFAULT_GRAPH_UNION = saved
+        sparql_module.SPARQL_DEFAULT_GRAPH_UNION = saved
 
 
 def _as_modify(request: CompValue) -> CompValue:

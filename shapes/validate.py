@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal as TypingLiteral
@@ -23,12 +22,16 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from alliancegraph.rdfxml import check_rdf_xml
 from alliancegraph.shapes.compat import prepare_shapes, with_shapes_graph
+from pyparsing import ParseResults
 from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.namespace import OWL, SH
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "SHAPES_DIR",
@@ -90,8 +93,6 @@ _NAMES = {
     "json-ld": ox.RdfFormat.JSON_LD,
     "jsonld": ox.RdfFormat.JSON_LD,
 }
-# A DOCTYPE lets RDF/XML declare entities; pyoxigraph expands them eagerly (billion laughs).
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def format_for(*, name: str | None = None, path: str | Path | None = None,
@@ -144,8 +145,8 @@ def parse_rdf_graph(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
 
 def _parse_quads(data: bytes, fmt: ox.RdfFormat, *, source: str,
                  base_iri: str | None) -> list[ox.Quad]:
-    if fmt == ox.RdfFormat.RDF_XML and _DOCTYPE.search(data):
-        raise BadRequest(f"{source}: RDF/XML with a DOCTYPE or entity declaration is refused")
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_rdf_xml(data, source=source)
     try:
         quads = list(ox.parse(data, fmt, base_iri=base_iri))
     except SyntaxError as exc:
@@ -197,6 +198,11 @@ def _shapes_graph(shapes: Graph | str | Path | Sequence[Path] | None) -> Graph:
 
 
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    """An Oxigraph term as rdflib's, each literal as written; BadRequest for an RDF-star
+    quoted triple, which rdflib (and so pySHACL and the write guard) cannot hold."""
+    if isinstance(term, ox.Triple):
+        raise BadRequest("RDF-star quoted triples (<< … >>) are not accepted here: the shapes "
+                         f"and validation work on plain RDF; found << {term} >>")
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -399,6 +405,37 @@ def report_from_graph(graph: Graph, shapes: Graph | None = None) -> Report:
     return Report(graph=graph, results=tuple(results), shapes=shapes)
 
 
+def report_to_wire(report: Report) -> tuple[bytes, bytes, dict | None]:
+    """The report as bytes that cross a process boundary unchanged: its graph and the labels
+    of the shapes it names, in N-Triples written by Oxigraph (each literal as written)."""
+    shapes = report.shapes if report.shapes is not None else Graph()
+    named = {URIRef(r.source_shape[1:-1]) for r in report.results
+             if r.source_shape.startswith("<")}
+    labels = [(shape, rdflib.RDFS.label, label) for shape in named
+              for label in shapes.objects(shape, rdflib.RDFS.label)]
+    return _ntriples(report.graph), _ntriples(labels), report.checked
+
+
+def report_from_wire(wire: tuple[bytes, bytes, dict | None]) -> Report:
+    """The :class:`Report` that :func:`report_to_wire` wrote."""
+    report_nt, labels_nt, checked = wire
+    report = report_from_graph(_from_ntriples(report_nt), _from_ntriples(labels_nt))
+    report.checked = checked
+    return report
+
+
+def _ntriples(triples: Iterable[tuple]) -> bytes:
+    return ox.serialize([ox.Triple(*(to_ox(t) for t in triple)) for triple in triples],
+                        format=ox.RdfFormat.N_TRIPLES)
+
+
+def _from_ntriples(data: bytes) -> Graph:
+    graph = Graph()
+    for quad in ox.parse(data, ox.RdfFormat.N_TRIPLES):
+        graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
 # ------------------------------------------------------------------ validation
 
 DataInput = ox.Store | Graph | rdflib.Dataset
@@ -457,19 +494,41 @@ def owl_rl_closure(data: Graph) -> Graph:
     return smush_same_as(closure)
 
 
-# rdflib's SPARQL engine calls out for SERVICE and reads documents (even local files) named
-# in FROM / FROM NAMED: shapes from outside must not make the validator do either.
-_OUTBOUND = re.compile(r"\bSERVICE\s+(SILENT\s+)?[<?$]|\bFROM\s+(NAMED\s+)?<", re.IGNORECASE)
 _SPARQL_TEXT = (SH.select, SH.ask, SH.construct, SH.update)
+#: parse-tree nodes of SPARQL that fetch or read documents
+_OUTBOUND = {"ServiceGraphPattern": "SERVICE", "DatasetClause": "FROM or FROM NAMED",
+             "Load": "LOAD", "UsingClause": "USING"}
 
 
 def refuse_outbound_sparql(shapes: Graph) -> None:
-    """Raise ShapesError when a SPARQL constraint or target uses SERVICE or FROM."""
+    """Raise ShapesError when any SPARQL text of the shapes (constraints, SPARQL-based
+    targets and constraint components, rules) uses SERVICE, FROM/FROM NAMED, LOAD or USING,
+    however it is spelt: the text is parsed and its parse tree searched. rdflib cannot fetch
+    anyway (:mod:`alliancegraph.offline`); this gives the user a clear error first."""
     for prop in _SPARQL_TEXT:
-        for text in shapes.objects(None, prop):
-            if _OUTBOUND.search(str(text)):
-                raise ShapesError("the shapes' SPARQL uses SERVICE or FROM, which are refused: "
-                                  "validation never fetches or reads documents")
+        for node, text in shapes.subject_objects(prop):
+            try:
+                tree = (parseUpdate if prop == SH.update else parseQuery)(str(text))
+            except ParseException as exc:
+                where = f"{prop.n3(shapes.namespace_manager)} of {_n3(node, shapes)}"
+                raise ShapesError(f"the shapes cannot be used: the {where} does not parse: "
+                                  f"{exc}") from exc
+            found = sorted({_OUTBOUND[name] for name in _node_names(tree) if name in _OUTBOUND})
+            if found:
+                raise ShapesError(f"the shapes' SPARQL uses {' and '.join(found)}, which "
+                                  "validation refuses: it never fetches or reads documents")
+
+
+def _node_names(tree: object) -> Iterator[str]:
+    """The names of every parse-tree node (rdflib's CompValue) under ``tree``."""
+    todo = [tree]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, CompValue):
+            yield current.name
+            todo.extend(current.values())
+        elif isinstance(current, list | tuple | ParseResults):
+            todo.extend(current)
 
 
 class ShapesError(BadRequest):
@@ -579,8 +638,13 @@ def _skolemised_store(data: DataInput) -> ox.Store:
 
 
 def to_ox(term: rdflib.term.Node):
+    """An rdflib term as Oxigraph's; BadRequest for an IRI that is not absolute (rdflib keeps
+    whatever it was given, Oxigraph stores only absolute IRIs)."""
     if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
+        try:
+            return ox.NamedNode(str(term))
+        except ValueError as exc:
+            raise BadRequest(f"<{term}> is not an absolute IRI: {exc}") from None
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     if term.language:

@@ -6,7 +6,10 @@ the product itself never reads them.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -64,3 +67,72 @@ def source_store() -> ox.Store:
     store = ox.Store()
     load_sources(store)
     return store
+
+
+class Canary:
+    """A loopback HTTP listener that counts every connection made to it and answers each
+    with a small Turtle document holding :attr:`marker` (so leaked content is visible)."""
+
+    marker = "canary-content-7d3f"
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.port = self._server.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        body = f'<urn:canary> <urn:says> "{self.marker}" .\n'.encode()
+        while self._running:
+            try:
+                connection, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with connection:
+                connection.settimeout(1)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\n"
+                                       b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                                       % (len(body), body))
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(timeout=5)
+        self._server.close()
+
+
+@pytest.fixture
+def canary():
+    """A fresh :class:`Canary` on a free loopback port, closed after the test."""
+    listener = Canary()
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+@pytest.fixture
+def local_canary_file(tmp_path: Path) -> tuple[Path, str]:
+    """A local N-Triples file whose content must never appear in an answer."""
+    marker = "local-file-content-91ab"
+    path = tmp_path / "secret.nt"
+    path.write_text(f'<urn:secret> <urn:says> "{marker}" .\n', encoding="utf-8")
+    return path, marker
+
+
+@pytest.fixture(scope="session")
+def sort_panic_query() -> str:
+    """A query pyoxigraph 0.5.13 aborts on (a Rust sort panic, not an exception): ORDER BY
+    over plain strings, language-tagged strings and xsd:decimal numbers, which its
+    comparison cannot order totally."""
+    values = " ".join(f'"{n}.{n % 10}"^^<http://www.w3.org/2001/XMLSchema#decimal> '
+                      f'"{n + 7}" "{n + 3}"@en' for n in range(3, 90, 7))
+    return f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }} ORDER BY ?x"

@@ -90,3 +90,17 @@ def test_dumps_listed_and_served(built_server, void, dataset):
     for dump in dumps:
         response = requests.head(built_server.url + "/" + dump[len(BASE):], timeout=60)
         assert response.status_code == 200, dump
+
+
+def test_iris_without_a_namespace_do_not_break_the_void(client, auth):
+    """Regression: a class or predicate IRI with no '/' or '#' (``urn:x:p``) made the
+    namespace split yield an empty IRI, and the VoID answered 500 to everyone."""
+    put = client.put("/rdf-graph-store?graph=urn:x:g", headers=auth, content_type="text/turtle",
+                     data=b"<urn:x:s> <urn:x:p> <urn:x:o> ; a <urn:x:C> .")
+    assert put.status_code in (201, 204)
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    void = rdflib.Graph().parse(data=response.data, format="turtle")
+    assert (None, VOID.property, rdflib.URIRef("urn:x:p")) in void
+    assert (None, VOID["class"], rdflib.URIRef("urn:x:C")) in void
+    assert all(str(v) for v in void.objects(None, VOID.vocabulary))

@@ -1,18 +1,24 @@
 """Safe by default, checked on the real server (gunicorn): body limits with and without
 Content-Length, entity bombs, the query time limit really stopping the query, no request
-leaving the service, no debugger, and no 500 for bad input."""
+leaving the service, no debugger, and no 500 for bad input. With the Flask test client:
+security headers (the CSP of the pages really allowing their scripts) and the service
+description's endpoint never taken from the Host header."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import rdflib
 import requests
+from alliancegraph.errors import ConfigError
 from alliancegraph.service import create_app
+from alliancegraph.service.security import public_url
 
 LIMIT = 64 * 1024  # the server fixture's max_body_bytes
 
@@ -46,6 +52,30 @@ def test_chunked_body_under_limit_is_read(base_url):
     assert response.request.headers.get("Transfer-Encoding") == "chunked"
     assert response.status_code == 200
     assert response.json()["boolean"] is True
+
+
+def _raw_exchange(base_url: str, request: bytes) -> bytes:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("body", [b"zz\r\nabc\r\n0\r\n\r\n",       # a chunk size that is no number
+                                  b"5\r\nabc\r\n0\r\n\r\n",        # a chunk shorter than it says
+                                  b"3\r\nASKxx\r\n0\r\n\r\n"])     # no CRLF after the chunk
+@pytest.mark.parametrize("path", ["/sparql", "/validate"])
+def test_a_malformed_chunked_body_is_400_not_500(base_url, body: bytes, path: str):
+    content_type = "application/sparql-query" if path == "/sparql" else "text/turtle"
+    answer = _raw_exchange(base_url, (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode() + body)
+    status = answer.split(b"\r\n", 1)[0]
+    assert status.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"Traceback" not in answer and b"/work/" not in answer
 
 
 def test_chunked_graph_upload_over_limit_changes_nothing(base_url, fixture_data):
@@ -243,3 +273,106 @@ def test_process_group_helper_sees_the_server(server):
     # guards the time-limit test: the helper must find the master and its workers
     assert {server.process.pid} < process_group(server.process.pid)
     assert os.getpgid(server.process.pid) == server.process.pid
+
+
+# --- security headers (Flask test client) --------------------------------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+#: a <script> element: its attributes and its text
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+DATA_TYPES = ("application/json", "application/ld+json")
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    return {name: values for name, *values in
+            (part.split() for part in policy.split(";") if part.strip())}
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/", "/id/state/japan.html", "/no/such/page"])
+def test_html_pages_carry_the_security_headers(client, path):
+    response = client.get(path, headers={"Accept": BROWSER})
+    assert response.mimetype == "text/html"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    csp = csp_directives(response)
+    assert csp["default-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["connect-src"] == ["'self'"]
+    # scripts: same-origin files only, never inline code or eval
+    assert csp["script-src"] == ["'self'"]
+    page = response.get_data(as_text=True)
+    inline = [attrs for attrs, text in SCRIPT.findall(page)
+              if "src=" not in attrs and not any(t in attrs for t in DATA_TYPES)]
+    assert inline == [], "a page has an inline script the CSP would block"
+
+
+def test_the_query_ui_loads_only_same_origin_scripts(client):
+    response = client.get("/sparql", headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    external = [m.group(1) for attrs, _ in SCRIPT.findall(page)
+                if (m := re.search(r'\bsrc="([^"]*)"', attrs))]
+    assert external == ["/static/yasgui/yasgui.min.js", "/static/query-ui.js"]
+    for url in external:
+        with client.get(url) as script:
+            assert script.status_code == 200
+    # the UI's own requests go to this origin: its endpoint is a path here
+    assert 'id="endpoint">/sparql<' in page
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/healthz", 200), ("/sparql?query=SELECT", 400), ("/static/style.css", 200),
+    ("/.well-known/void", 200)])
+def test_every_response_is_nosniff_and_no_page(client, path, status):
+    with client.get(path) as response:
+        assert response.status_code == status
+        assert response.mimetype != "text/html"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert csp_directives(response)["default-src"] == ["'none'"]
+
+
+# --- the public URL (Flask test client) ----------------------------------------------------
+
+SD_ENDPOINT = rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
+
+
+def sd_endpoints(app) -> set[str]:
+    response = app.test_client().get("/sparql", headers={
+        "Accept": "text/turtle", "Host": "evil.example",
+        "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"})
+    assert response.status_code == 200
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    return {str(o) for o in graph.objects(None, SD_ENDPOINT)}
+
+
+def test_sd_endpoint_is_the_configured_public_url_not_the_host_header(app_settings):
+    app = create_app({**app_settings, "public_url": "https://sparql.example.org/ag"})
+    assert sd_endpoints(app) == {"https://sparql.example.org/ag/sparql"}
+
+
+def test_sd_endpoint_defaults_to_the_listening_address(app_settings):
+    app = create_app({**app_settings, "public_url": "", "host": "192.0.2.7", "port": 8123})
+    assert sd_endpoints(app) == {"http://192.0.2.7:8123/sparql"}
+
+
+@pytest.mark.parametrize(("settings", "url"), [
+    ({"public_url": "https://example.org/ag/"}, "https://example.org/ag/"),
+    ({"public_url": "https://example.org"}, "https://example.org/"),
+    ({"public_url": "", "host": "::1", "port": 9000}, "http://[::1]:9000/"),
+])
+def test_public_url_ends_with_a_slash(data_dir, settings, url):
+    app = create_app({"data_dir": str(data_dir), "TESTING": True, **settings})
+    with app.app_context():
+        assert public_url() == url
+
+
+@pytest.mark.parametrize("value", ["sparql.example.org", "ftp://example.org/",
+                                   "https://example.org/?x=1", "https://exa mple.org/"])
+def test_a_malformed_public_url_stops_the_app_at_start(data_dir, value):
+    with pytest.raises(ConfigError, match="public_url"):
+        create_app({"data_dir": str(data_dir), "public_url": value})

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import time
 
 import pyoxigraph as ox
 import pytest
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.service import create_app
 from alliancegraph.shapes.manifest import example_files
-from alliancegraph.shapes.validate import bundled_shapes
+from alliancegraph.shapes.validate import bundled_shapes, parse_rdf_graph
 from alliancegraph.sources import load_sources
 from rdflib import Graph
 from rdflib.namespace import SH
@@ -191,7 +193,8 @@ def test_uploaded_shapes_cannot_fetch_or_read_files(client, clause: str):
         "data": (io.BytesIO(b"<urn:x> <urn:q> 1 ."), "data.ttl"),
         "shapes": (io.BytesIO(shapes), "shapes.ttl")})
     assert response.status_code == 400
-    assert "SERVICE or FROM" in response.get_json()["message"]
+    assert ("SERVICE" if clause.startswith("SERVICE") else "FROM") in \
+        response.get_json()["message"]
 
 
 def _update(client, text: str):
@@ -222,3 +225,183 @@ def test_update_syntax_error_names_oxigraph_line_and_column(client):
 def test_an_update_rdflib_cannot_apply_is_400_not_500(client):
     response = _update(client, "DROP GRAPH <http://example.org/never-created>")
     assert response.status_code == 400, response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------- no outbound access
+
+_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix ex: <http://example.org/> .
+"""
+
+
+def _sparql_shape(select: str) -> str:
+    return _SHAPE + ("ex:S a sh:NodeShape ; sh:targetNode ex:x ;\n"
+                     f'  sh:sparql [ sh:select """{select}""" ] .\n')
+
+
+def _outbound_shapes(canary_url: str, local_file: str) -> dict[str, str]:
+    """One shapes graph per way of naming a document in the SPARQL of a shape."""
+    body = "{ $this ?p ?o }"
+    return {
+        "FROM <iri>": _sparql_shape(f"SELECT $this FROM <{canary_url}> WHERE {body}"),
+        "FROM prefixed name": _sparql_shape(
+            f"PREFIX c: <{canary_url}> SELECT $this FROM c:x WHERE {body}"),
+        "FROM without whitespace": _sparql_shape(f"SELECT $this FROM<{canary_url}>WHERE{body}"),
+        "FROM NAMED": _sparql_shape(
+            f"SELECT $this FROM NAMED <{canary_url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"),
+        "FROM file": _sparql_shape(f"SELECT $this FROM <{local_file}> WHERE {body}"),
+        "SERVICE": _sparql_shape(f"SELECT $this WHERE {{ SERVICE <{canary_url}> {body} }}"),
+        "SERVICE SILENT in EXISTS": _sparql_shape(
+            f"SELECT $this WHERE {{ FILTER EXISTS {{ SERVICE SILENT <{canary_url}> {body} }} }}"),
+        "$shapesGraph with FROM": _sparql_shape(
+            f"SELECT $this FROM <{canary_url}> WHERE {{ GRAPH $shapesGraph {{ ?s ?p ?o }} }}"),
+        "SPARQL-based target": _SHAPE + (
+            "ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select "
+            f'"""SELECT ?this FROM <{canary_url}> WHERE {{ ?this ?p ?o }}""" ] ;\n'
+            "  sh:property [ sh:path ex:p ; sh:minCount 1 ] .\n"),
+        "constraint component": _SHAPE + (
+            "ex:C a sh:ConstraintComponent ; sh:parameter [ sh:path ex:flag ] ;\n"
+            "  sh:validator [ a sh:SPARQLAskValidator ; sh:ask "
+            f'"""ASK FROM <{canary_url}> {{ ?s ?p ?o }}""" ] .\n'
+            "ex:S a sh:NodeShape ; sh:targetNode ex:x ; ex:flag true .\n"),
+        "LOAD in a rule": _SHAPE + (
+            "ex:S a sh:NodeShape ; sh:targetNode ex:x ;\n"
+            f'  sh:rule [ a sh:SPARQLRule ; sh:update """LOAD <{canary_url}>""" ] .\n'),
+    }
+
+
+@pytest.mark.parametrize("form", list(_outbound_shapes("http://h/", "file:///f")))
+def test_uploaded_shapes_make_no_connection_and_read_no_file(client, canary, local_canary_file,
+                                                           form: str):
+    """Every spelling of a document in uploaded shapes is refused with 400 before anything
+    runs: no connection to a loopback canary, no local file's content in the answer."""
+    path, marker = local_canary_file
+    shapes = _outbound_shapes(canary.url, path.as_uri())[form]
+    response = client.post("/validate", content_type="multipart/form-data", data={
+        "data": (io.BytesIO(b"<http://example.org/x> <http://example.org/p> 1 ."), "d.ttl"),
+        "shapes": (io.BytesIO(shapes.encode()), "shapes.ttl")})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400, text
+    assert "refuses" in response.get_json()["message"]
+    assert canary.connections == 0
+    assert marker not in text and canary.marker not in text
+
+
+def test_imports_and_shapes_graph_links_are_never_followed(client, canary):
+    """owl:imports in the shapes or the data, and sh:shapesGraph in the data, name documents
+    that are never fetched: validation runs on what was uploaded."""
+    shapes = _SHAPE + (f"<urn:shapes> owl:imports <{canary.url}shapes> .\n"
+                       "ex:S a sh:NodeShape ; sh:targetNode ex:x ;\n"
+                       "  sh:property [ sh:path ex:p ; sh:minCount 1 ] .\n")
+    data = (f"<urn:data> <http://www.w3.org/2002/07/owl#imports> <{canary.url}data> ;\n"
+            f"  <http://www.w3.org/ns/shacl#shapesGraph> <{canary.url}sg> .\n"
+            "<http://example.org/x> <http://example.org/q> 1 .\n")
+    response = client.post("/validate", content_type="multipart/form-data", data={
+        "data": (io.BytesIO(data.encode()), "d.ttl"),
+        "shapes": (io.BytesIO(shapes.encode()), "shapes.ttl")})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["counts"]["Violation"] == 1  # ex:p is missing: shapes ran
+    bundled = client.post("/validate", data=data.encode(), content_type="text/turtle")
+    assert bundled.status_code == 200
+    assert canary.connections == 0
+
+
+# ---------------------------------------------------------------------- limits and bad input
+
+@pytest.fixture(scope="module")
+def limited_client(store_dir):
+    app = create_app({"data_dir": str(store_dir), "TESTING": True, "query_timeout": 2,
+                      "max_memory_mb": 512})
+    return app.test_client()
+
+
+def _upload(client, data: bytes, shapes: bytes, **extra):
+    return client.post("/validate", content_type="multipart/form-data", data={
+        "data": (io.BytesIO(data), "d.ttl"), "shapes": (io.BytesIO(shapes), "s.ttl"), **extra})
+
+
+def test_a_catastrophic_pattern_is_stopped_at_the_time_limit(limited_client):
+    shapes = (_SHAPE + 'ex:S a sh:NodeShape ; sh:targetNode ex:x ;\n'
+              '  sh:property [ sh:path ex:p ; sh:pattern "^(a+)+$" ] .\n').encode()
+    data = b'<http://example.org/x> <http://example.org/p> "' + b"a" * 40 + b'!" .'
+    started = time.monotonic()
+    response = _upload(limited_client, data, shapes)
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert "limit of 2 s (setting query_timeout)" in response.get_json()["message"]
+    assert time.monotonic() - started < 15
+    ok = limited_client.post("/validate", data=LINKS, content_type="text/turtle")
+    assert ok.status_code == 200  # the next request is served at once
+
+
+def test_inference_over_a_large_upload_is_stopped_at_the_time_limit(limited_client):
+    data = "".join(f"<http://example.org/s{i}> <http://www.w3.org/2002/07/owl#sameAs> "
+                   f"<http://example.org/s{i + 1}> .\n" for i in range(3000)).encode()
+    response = limited_client.post("/validate?inference=owlrl", data=data,
+                                   content_type="text/turtle")
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert "setting query_timeout" in response.get_json()["message"]
+
+
+def test_a_validation_over_the_memory_cap_is_a_503(store_dir):
+    client = create_app({"data_dir": str(store_dir), "TESTING": True,
+                         "max_memory_mb": 64}).test_client()
+    data = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" .\n'
+                   for i in range(60_000)).encode()
+    response = client.post("/validate", data=data, content_type="text/turtle")
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert "setting max_memory_mb" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("body", [
+    b"<< <http://a/s> <http://a/p> <http://a/o> >> <http://a/q> <http://a/r> .",
+    b"<http://a/s> <http://a/p> << <http://a/s> <http://a/p> <http://a/o> >> ."])
+def test_rdf_star_is_a_clear_400(client, body):
+    response = client.post("/validate", data=body, content_type="text/turtle")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "RDF-star" in response.get_json()["message"]
+
+
+def test_rdf_xml_cut_short_is_a_parse_error_not_an_empty_graph(client):
+    body = (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            b'<rdf:Description rdf:about="http://a/s">')
+    response = client.post("/validate", data=body, content_type="application/rdf+xml")
+    assert response.status_code == 400
+    assert "not well-formed XML" in response.get_json()["message"]
+
+
+def test_ill_typed_literals_do_not_flood_the_log(caplog):
+    """rdflib logs a traceback per ill-typed literal it reads; reading a client's data must
+    not (the shapes report such literals; they are not the service's problem)."""
+    body = "".join(f'<http://a/s{i}> <http://a/p> "x{i}"^^<http://www.w3.org/2001/XMLSchema#'
+                   'integer> .\n' for i in range(200)).encode()
+    with caplog.at_level(logging.DEBUG):
+        graph = parse_rdf_graph(body, ox.RdfFormat.TURTLE)
+    assert len(graph) == 200
+    assert not [r for r in caplog.records if r.name.startswith("rdflib")]
+
+
+# ---------------------------------------------------------------------- writes: never a 500
+
+def test_an_empty_update_is_a_valid_no_op(client):
+    for text in ("", "   ", "# only a comment\n", "PREFIX ex: <http://example.org/>"):
+        response = _update(client, text)
+        assert response.status_code == 204, (text, response.get_data(as_text=True))
+
+
+def test_a_relative_base_resolves_against_the_endpoint_as_oxigraph_does(client):
+    response = _update(client, "BASE <rel/> DELETE DATA { <a> <b> <c> }")
+    assert response.status_code == 204, response.get_data(as_text=True)
+
+
+def test_rdf_star_writes_are_refused_with_400_under_validation(client):
+    quoted = "<< <http://a/s> <http://a/p> <http://a/o> >>"
+    update = _update(client, f"INSERT DATA {{ {quoted} <http://a/q> <http://a/r> }}")
+    assert update.status_code == 400, update.get_data(as_text=True)
+    assert "RDF-star" in update.get_json()["message"]
+    put = client.put("/rdf-graph-store?graph=http://example.org/star",
+                     data=f"{quoted} <http://a/q> <http://a/r> .".encode(),
+                     content_type="text/turtle",
+                     headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"})
+    assert put.status_code == 400, put.get_data(as_text=True)
+    assert "RDF-star" in put.get_json()["message"]
