@@ -3,6 +3,10 @@
 The library layer (this package) knows nothing of Flask: it builds the graph from
 the bundled sources into a store, queries it and validates it. The web tier lives in
 :mod:`alliancegraph.service`.
+
+For notebooks, :func:`connect` (from :mod:`alliancegraph.notebook`) gives SELECT results as
+pandas DataFrames. It is loaded on first use, so ``import alliancegraph`` stays light (no
+pandas, rdflib or pyoxigraph).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,4 +20,19 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 #: to the configured ``base_iri`` so the same graph can be served at another host.
 CANONICAL_BASE = "https://w3id.org/alliancegraph/"
 
-__all__ = ["CANONICAL_BASE", "__version__"]
+#: names served by alliancegraph.notebook, imported when first asked for
+_NOTEBOOK = ("Connection", "connect", "examples")
+
+__all__ = ["CANONICAL_BASE", "__version__", *_NOTEBOOK]
+
+
+def __getattr__(name: str) -> object:
+    if name in _NOTEBOOK:
+        from alliancegraph import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'alliancegraph' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_NOTEBOOK])

@@ -145,7 +145,7 @@ class EmbeddedStore:
             options = _query_options(dataset, union)
             # parsed first, so a syntax error is reported before a missing FROM graph
             # (SELECT and CONSTRUCT are evaluated lazily, when read below)
-            results = _engine(lambda: store.query(sparql, base_iri=base, **options))
+            results = _engine(lambda: store.query(sparql, base_iri=base, **options), sparql)
             _require_graphs(store, required, "FROM")
             body, count = _engine(lambda: _serialise(results, output, self.max_rows))
             return QueryOutcome(form, output.media_type, body, count)
@@ -180,7 +180,7 @@ class EmbeddedStore:
             if guard is not None:
                 _check_update_syntax(sparql, base)  # Oxigraph's message, before the guard's parser
                 guard.check_update(store, sparql, dataset=dataset, base_iri=base)
-            _engine(lambda: store.update(sparql, base_iri=base))
+            _engine(lambda: store.update(sparql, base_iri=base), sparql)
 
         self._write(work)
 
@@ -424,12 +424,12 @@ def _locked(lock_path: str, exclusive: bool) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _engine(call: Callable[[], T]) -> T:
+def _engine(call: Callable[[], T], text: str | None = None) -> T:
     """Run a pyoxigraph call, turning its errors into project errors."""
     try:
         return call()
     except SyntaxError as exc:
-        raise _parse_error(exc) from None
+        raise _parse_error(exc, text) from None
     except RuntimeError as exc:  # an update operation that fails (CREATE of an existing graph…)
         raise BadRequest(str(exc)) from None
 
@@ -443,19 +443,19 @@ def _check_update_syntax(sparql: str, base: str) -> None:
     try:
         ox.Store().update(sparql, base_iri=base)
     except SyntaxError as exc:
-        raise _parse_error(exc) from None
+        raise _parse_error(exc, sparql) from None
     except (RuntimeError, OSError, ValueError):
         pass  # not a syntax error: decided against the real store, see the docstring
 
 
-def _parse_error(exc: SyntaxError) -> ParseError:
+def _parse_error(exc: SyntaxError, text: str | None = None) -> ParseError:
     message = str(exc.msg if exc.msg else exc)
     line, column = exc.lineno, exc.offset
     found = _QUERY_ERROR_AT.search(message)
     if line is None and found:
         line, column = int(found.group(1)), int(found.group(2))
         message = message[found.end():].lstrip(": ")
-    return ParseError(message, line=line, column=column)
+    return ParseError(message, line=line, column=column, text=text)
 
 
 def _require_graphs(store: ox.Store, iris: list[str], clause: str) -> None:

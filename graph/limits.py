@@ -57,9 +57,11 @@ _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"Cannot allocate mem
 _STDERR_KEPT = 4096
 
 
-def fingerprint(text: str) -> str:
-    """A short, stable fingerprint of a query or update, for the logs (never the text)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def fingerprint(text: str | bytes) -> str:
+    """A short, stable fingerprint of a query, an update or a body, for the logs (never the
+    text itself)."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def run_in_child(work: Callable[[], T], *, timeout: float, memory_mb: int | None,

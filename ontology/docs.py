@@ -7,6 +7,7 @@ the HTML page is rendered from it by pyLODE.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import warnings
 from pathlib import Path
@@ -76,9 +77,24 @@ def write_release(graph: Graph, out_dir: Path) -> list[Path]:
     return written
 
 
+def _import_pylode() -> type:
+    """pyLODE's ``OntPub``, imported only when needed (it is slow to import) and without
+    its side effect: pyLODE calls ``logging.basicConfig(level=DEBUG)`` at import, which would
+    flood the caller's log with ``INFO:root:`` and ``DEBUG:asyncio:`` lines. basicConfig does
+    nothing when the root logger has a handler, so one is there for the import and then
+    removed: the caller's root logger is left exactly as it was."""
+    placeholder = logging.NullHandler()
+    logging.root.addHandler(placeholder)
+    try:
+        module = importlib.import_module("pylode")
+    finally:
+        logging.root.removeHandler(placeholder)
+    return module.OntPub
+
+
 def render_html(graph: Graph) -> str:
     """The HTML documentation page pyLODE renders for the ontology."""
-    from pylode import OntPub  # imported here: pyLODE is slow to import and only needed here
+    ontpub = _import_pylode()
 
     # pyLODE adds its background ontologies to the graph it is given: hand it a copy.
     copy = Graph()
@@ -97,7 +113,7 @@ def render_html(graph: Graph) -> str:
         # pyLODE 3.3 reads its stylesheet with an unclosed open() (ontpub.py, _make_head);
         # ignore only that ResourceWarning, which CPython raises as the file is dropped.
         warnings.filterwarnings("ignore", message=r".*pylode\.css", category=ResourceWarning)
-        return OntPub(ontology=copy).make_html()
+        return ontpub(ontology=copy).make_html()
 
 
 def build_docs(out_dir: str | Path) -> Path:

@@ -1,19 +1,21 @@
 """Descriptions of the service and its data: the SPARQL 1.1 Service Description (served
 by ``/sparql`` when it is asked for RDF without a query) and the VoID description at
 ``/.well-known/void``. Both state only what the service really does and holds: counts
-come from the store at request time.
+come from the store at request time. A browser (a client preferring HTML to every RDF
+syntax) gets the VoID as a page, read back from the same triples.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 import pyoxigraph as ox
 from alliancegraph.service import negotiation
 from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 bp = Blueprint("describe", __name__)
 
@@ -133,15 +135,96 @@ def _default_graph_triples() -> int:
 
 # --- VoID -------------------------------------------------------------------------------
 
+HTML = "text/html"
+
+
+def prefers_html(offers: Sequence[Format]) -> bool:
+    """Whether to answer a page rather than RDF: ``format=html``, or, with no format
+    parameter, an Accept header ranking HTML above every RDF syntax offered (a browser: its
+    ``application/xml;q=0.9`` names RDF/XML, but ``text/html`` ranks higher). ``*/*``
+    (curl) and no Accept at all keep getting RDF."""
+    named = [value.strip().lower() for value in negotiation.format_values(request.args)]
+    if named:
+        return named[0] in ("html", HTML)
+    return negotiation.prefers(request.headers.get("Accept"), HTML, offers)
+
+
+#: How pages name the RDF syntaxes they link to.
+FORMAT_TITLES = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF/XML",
+                 "trig": "TriG", "nq": "N-Quads"}
+
+
+def alternates(offers: Sequence[Format],
+               url_for_format: Callable[[Format], str]) -> list[dict[str, str]]:
+    """The RDF documents a page links to: ``{name, title, media_type, href}`` per format."""
+    return [{"name": f.name, "title": FORMAT_TITLES.get(f.name, f.name),
+             "media_type": f.media_type, "href": url_for_format(f)} for f in offers]
+
+
+def link_header(links: list[dict[str, str]]) -> str:
+    return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media_type"]}"' for a in links)
+
+
 @bp.get("/.well-known/void")
 def void_description() -> Response:
-    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS["graph"],
-                                format_param=request.args.get("format"),
-                                what="the VoID description")
-    body = _serialize(void_triples(current_app.config["BASE_IRI"]), fmt)
-    response = Response(body, content_type=fmt.content_type)
+    offers = negotiation.OFFERS["graph"]
+    base = current_app.config["BASE_IRI"]
+    if prefers_html(offers):
+        links = alternates(offers, lambda f: f"{request.script_root}/.well-known/void"
+                                             f"?format={f.name}")
+        html = render_template("void.html", alternates=links,
+                               **void_page(void_triples(base), base))
+        response = Response(html, content_type="text/html; charset=utf-8")
+        response.headers["Link"] = link_header(links)
+    else:
+        fmt = negotiation.negotiate(request.headers.get("Accept"), offers, params=request.args,
+                                    what="the VoID description")
+        response = Response(_serialize(void_triples(base), fmt), content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
+
+
+def void_page(triples: list[ox.Triple], base: str) -> dict:
+    """What void.html shows, read back from the VoID triples themselves, so the page says
+    exactly what the RDF says (and costs no query of its own)."""
+    about: dict[ox.NamedNode | ox.BlankNode, dict[str, list]] = defaultdict(
+        lambda: defaultdict(list))
+    for triple in triples:
+        about[triple.subject][triple.predicate.value].append(triple.object)
+
+    def value(node, term: str) -> str | None:
+        objects = about[node].get(term, [])
+        return objects[0].value if objects else None
+
+    def count(node, term: str) -> int:
+        return int(value(node, VOID + term) or 0)
+
+    ds = _n(base + ".well-known/void#alliancegraph")
+    subsets = about[ds][VOID + "subset"]
+    linksets = [s for s in subsets if v("Linkset") in about[s][RDF_TYPE.value]]
+    return {
+        "title": value(ds, DCTERMS + "title"),
+        "description": value(ds, DCTERMS + "description"),
+        "license": value(ds, DCTERMS + "license"),
+        "sparql_endpoint": value(ds, VOID + "sparqlEndpoint"),
+        "uri_space": value(ds, VOID + "uriSpace"),
+        "counts": {what: count(ds, what)
+                   for what in ("triples", "entities", "classes", "properties")},
+        "dumps": sorted(d.value for d in about[ds][VOID + "dataDump"]),
+        "graphs": sorted((s.value, count(s, "triples")) for s in subsets if s not in linksets),
+        "classes": [(value(p, VOID + "class"), count(p, "entities"))
+                    for p in about[ds][VOID + "classPartition"]],
+        "properties": [(value(p, VOID + "property"), count(p, "triples"))
+                       for p in about[ds][VOID + "propertyPartition"]],
+        "vocabularies": sorted(o.value for o in about[ds][VOID + "vocabulary"]),
+        "linksets": [{"target": value(target, DCTERMS + "title"),
+                      "homepage": value(target, FOAF + "homepage"),
+                      "uri_space": value(target, VOID + "uriSpace"),
+                      "predicate": value(linkset, VOID + "linkPredicate"),
+                      "triples": count(linkset, "triples")}
+                     for linkset in linksets
+                     for target in about[linkset][VOID + "objectsTarget"]],
+    }
 
 
 def void_triples(base: str) -> list[ox.Triple]:

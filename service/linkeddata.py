@@ -7,7 +7,9 @@ the Semantic Web", section 4.3 ("303 URIs forwarding to different documents") �
 answers ``303 See Other`` to a document about it in the negotiated format:
 ``{iri}.html``, ``.ttl``, ``.jsonld``, ``.nt`` or ``.rdf``. The documents answer 200,
 each with ``Link: <…>; rel="alternate"`` headers to the others. Unknown IRIs are 404,
-in HTML or RDF by ``Accept``.
+in HTML or RDF by ``Accept``. Turtle and RDF/XML carry the prefixes they use
+(:func:`document_prefixes`); JSON-LD is compacted under the context published at
+``{base_iri}context.jsonld`` (:func:`jsonld_context`).
 
 All data comes from the store through SPARQL (:func:`describe`); nothing here reads a
 source file.
@@ -15,6 +17,7 @@ source file.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -50,6 +53,8 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = f"{RDF}type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = f"{XSD}string"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 PROV_ENTITY = "http://www.w3.org/ns/prov#entity"
 #: Properties whose values name the thing, best first (the preferred label is the first
@@ -166,20 +171,138 @@ def see_other(path: str, iri: str) -> Response:
     return response
 
 
-#: Syntaxes re-written with the project's prefixes, for people reading them.
+# --- documents people read: prefixes, and compacted JSON-LD -----------------------------
+
+#: Syntaxes re-written with prefixes, for people reading them.
 _WITH_PREFIXES = (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+#: A prefix name Turtle and XML both accept (PN_PREFIX and NCName, in ASCII).
+_PREFIX_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 
 
-def with_prefixes(body: bytes, fmt: Format) -> bytes:
-    """The store writes full IRIs; Turtle and RDF/XML read better with prefixes."""
+def document_prefixes(triples: Iterable[ox.Triple], *, folders: bool) -> dict[str, str]:
+    """The prefixes of the project table one document uses and, with ``folders``, one per
+    folder below a table namespace: ``agid-state:`` for ``{base}id/state/``,
+    ``agid-paper-b-perception:`` … Turtle can write a ``/`` in a local name only escaped
+    (``agid:state\\/japan``), so each of our IRIs gets the prefix of its own folder and
+    reads ``agid-state:japan``. (RDF/XML writes subjects and objects as full IRIs: its
+    prefixes only name properties and classes, so it needs no folders.)"""
+    table = {namespace: name for name, namespace in prefixes(base_iri()).items()}
+    used: dict[str, str] = {}
+    for triple in triples:
+        terms = (triple.subject, triple.predicate, triple.object)
+        iris = [t.value for t in terms if isinstance(t, ox.NamedNode)]
+        iris += [t.datatype.value for t in terms  # strings are written without theirs
+                 if isinstance(t, ox.Literal) and not t.language and t.datatype.value != XSD_STRING]
+        for iri in iris:
+            namespace = max((n for n in table if iri.startswith(n)), key=len, default=None)
+            if namespace is None:
+                continue
+            name = table[namespace]
+            folder, slash, _ = iri[len(namespace):].rpartition("/")
+            derived = f"{name}-{folder.replace('/', '-')}"
+            if folders and slash and _PREFIX_NAME.fullmatch(derived):
+                name, namespace = derived, f"{namespace}{folder}/"
+            # first come, first served: should two folders give one name (a-b/c, a/b-c),
+            # the second keeps the table's prefix and an escaped local name
+            used.setdefault(name, namespace)
+    return used
+
+
+#: Where the JSON-LD context of every document is published (under the base IRI).
+CONTEXT_PATH = "context.jsonld"
+SKOS_PREF_LABEL = f"{SKOS}prefLabel"
+#: Literals written as JSON natives: those JSON-LD reads back as the very same literal
+#: (canonical lexical forms; integers no larger than a JavaScript number holds exactly).
+_NATIVE = {f"{XSD}integer": re.compile(r"0|-?[1-9][0-9]{0,14}"),
+           f"{XSD}boolean": re.compile(r"true|false")}
+
+
+def context_url() -> str:
+    return base_iri() + CONTEXT_PATH
+
+
+def jsonld_context() -> dict[str, object]:
+    """The JSON-LD context of our documents: the project's prefix table, and ``label``
+    for skos:prefLabel as a language map (``"label": {"en": "Japan", "ja": "日本"}``)."""
+    return {**prefixes(base_iri()),
+            "label": {"@id": SKOS_PREF_LABEL, "@container": "@language"}}
+
+
+def _compact_iri(iri: str) -> str:
+    """``agid:state/japan`` under the context's prefixes, else the IRI (also when the
+    suffix starts with ``//``, which JSON-LD would read as an absolute IRI)."""
+    short = curie(iri)
+    return iri if short.partition(":")[2].startswith("//") else short
+
+
+def _jsonld_value(term: Term) -> object:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": _compact_iri(term.value)}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": f"_:{term.value}"}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    datatype = term.datatype.value
+    if datatype == XSD_STRING:
+        return term.value
+    native = _NATIVE.get(datatype)
+    if native and native.fullmatch(term.value):
+        return json.loads(term.value)
+    return {"@value": term.value, "@type": _compact_iri(datatype)}
+
+
+def _one_or_many(values: list) -> object:
+    return values[0] if len(values) == 1 else values
+
+
+def compact_jsonld(triples: Iterable[ox.Triple], iri: str) -> bytes:
+    """The triples as JSON-LD compacted under :func:`jsonld_context`, which the document
+    names by its URL: one node per subject (``iri`` first), compact IRIs, labels by
+    language. pyoxigraph writes only expanded JSON-LD; rdflib's serialiser, given a
+    context, turns every xsd:integer, boolean and double into a JSON native ("01" → 1,
+    "1.5"^^xsd:double → 1.5, read back as "1.5E0"), so this small context is applied
+    here, keeping each literal as written."""
+    nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    labels: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for triple in triples:
+        subject = f"_:{triple.subject.value}" if isinstance(triple.subject, ox.BlankNode) \
+            else _compact_iri(triple.subject.value)
+        node, predicate, value = nodes[subject], triple.predicate.value, triple.object
+        if predicate == RDF_TYPE and isinstance(value, ox.NamedNode):
+            node["@type"].append(_compact_iri(value.value))
+        elif predicate == SKOS_PREF_LABEL and isinstance(value, ox.Literal) and value.language:
+            labels[subject][value.language].append(value.value)
+        else:
+            node[_compact_iri(predicate)].append(_jsonld_value(value))
+    own = _compact_iri(iri)
+    graph = []
+    for subject in sorted(nodes.keys() | labels.keys(), key=lambda s: (s != own, s)):
+        entry: dict[str, object] = {"@id": subject}
+        entry.update((key, _one_or_many(values)) for key, values in sorted(nodes[subject].items()))
+        if subject in labels:
+            entry["label"] = {language: _one_or_many(values)
+                              for language, values in sorted(labels[subject].items())}
+        graph.append(entry)
+    document = {"@context": context_url(), "@graph": graph}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+def readable(body: bytes, fmt: Format, iri: str) -> bytes:
+    """The store writes full IRIs and expanded JSON-LD; people read Turtle and RDF/XML
+    better with prefixes, and JSON-LD compacted (``iri``: what the document is about)."""
+    if fmt.oxigraph is ox.RdfFormat.JSON_LD:
+        return compact_jsonld(ox.parse(body, fmt.oxigraph), iri)
     if fmt.oxigraph not in _WITH_PREFIXES:
         return body
     triples = list(ox.parse(body, fmt.oxigraph))
-    return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes(base_iri()))
+    folders = fmt.oxigraph is ox.RdfFormat.TURTLE
+    return ox.serialize(triples, format=fmt.oxigraph,
+                        prefixes=document_prefixes(triples, folders=folders))
 
 
 def rdf_document(body: bytes, fmt: Format, path: str) -> Response:
-    response = Response(with_prefixes(body, fmt), status=200, content_type=fmt.content_type)
+    response = Response(readable(body, fmt, iri_for_path(path)), status=200,
+                        content_type=fmt.content_type)
     add_alternates(response, path, current=fmt)
     return response
 
@@ -244,10 +367,13 @@ def construct_query(iri: str) -> str:
     blank nodes hanging off it (evidence) and the triples of other resources pointing
     at it."""
     root = sparql_iri(iri)
+    # DISTINCT: a triple can be found more than once (a blank node reached by two
+    # properties, ag:evidence and the inferred prov:qualifiedDerivation; a triple in two
+    # graphs), and Oxigraph does not drop every repeat from a CONSTRUCT's result
     return (f"# The description of {root}: its triples, its blank nodes, and links to it\n"
-            f"CONSTRUCT {{ ?s ?p ?o }}\nWHERE {{\n"
+            f"CONSTRUCT {{ ?s ?p ?o }}\nWHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{\n"
             f"  {{\n  {_closure(root)}\n  ?s ?p ?o }}\n"
-            f"  UNION {{ VALUES ?o {{ {root} }} ?s ?p ?o . FILTER(isIRI(?s)) }}\n}}\n")
+            f"  UNION {{ VALUES ?o {{ {root} }} ?s ?p ?o . FILTER(isIRI(?s)) }}\n}} }}\n")
 
 
 def statements_query(iri: str) -> str:

@@ -3,18 +3,17 @@ and, for SPARQL requests, a hash of the query text (never the text itself)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 
+from alliancegraph.limits import fingerprint
 from flask import Flask, Response, g, request
 
 log = logging.getLogger(__name__)
 
 
-def query_hash(text: str) -> str:
-    """A short, stable fingerprint of a query or update, for the logs."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+#: the fingerprint the store logs too, so a request's line and an engine failure match
+query_hash = fingerprint
 
 
 def configure_logging(level: str) -> None:

@@ -1,16 +1,17 @@
 """Content negotiation, in one place.
 
 A typed table of the formats the service writes (built on pyoxigraph's ``RdfFormat`` and
-``QueryResultsFormat``), and the choice among them from the ``Accept`` header (werkzeug's
-parser, q-values honoured), a ``format`` override, and what the answer *is*: a result set
-(SELECT/ASK), a graph (CONSTRUCT/DESCRIBE, one graph of the store) or a dataset (a dump).
+``QueryResultsFormat``), and the choice among them from the format parameters clients send
+(``format``, ``output``, ``results``), the ``Accept`` header (werkzeug's parser, q-values
+honoured), and what the answer *is*: a result set (SELECT/ASK), a graph
+(CONSTRUCT/DESCRIBE, one graph of the store) or a dataset (a dump).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import pyoxigraph as ox
 from alliancegraph.errors import NotAcceptable, UnsupportedMediaType
@@ -91,9 +92,57 @@ OFFERS: dict[str, tuple[Format, ...]] = {
 #: RDF syntaxes the service reads (request bodies). N3 is refused: it is not RDF 1.1.
 READABLE_RDF: tuple[Format, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, TRIG, N_QUADS)
 
-_BY_NAME = {f.name: f for offers in OFFERS.values() for f in offers}
-_BY_NAME.update({"turtle": TURTLE, "ntriples": N_TRIPLES, "json-ld": JSON_LD, "rdfxml": RDF_XML,
-                 "nquads": N_QUADS, "srj": JSON_RESULTS, "srx": XML_RESULTS})
+#: Request parameters that name a format, as the usual clients and endpoints spell them:
+#: ``format`` (Virtuoso), ``output`` (Joseki, Fuseki), ``results`` (Rasqal). SPARQLWrapper
+#: sends all three on every query, with its return format's short name (``xml`` by
+#: default, whatever the query form) and, for some, a media type as a second value.
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def _names() -> dict[str, tuple[Format, ...]]:
+    """What a format parameter value can mean, candidates in order: the first that the
+    answer offers is the one meant (``xml`` is SPARQL XML for a SELECT, RDF/XML for a
+    CONSTRUCT; ``json`` SPARQL JSON or JSON-LD)."""
+    names: dict[str, tuple[Format, ...]] = {
+        "json": (JSON_RESULTS, JSON_LD), "xml": (XML_RESULTS, RDF_XML),
+        "srj": (JSON_RESULTS,), "srx": (XML_RESULTS,),
+        "csv": (CSV_RESULTS,), "tsv": (TSV_RESULTS,),
+        "ttl": (TURTLE,), "turtle": (TURTLE,),
+        "n3": (TURTLE,),  # Turtle is a subset of N3: a Turtle document is an N3 document
+        "nt": (N_TRIPLES,), "ntriples": (N_TRIPLES,), "n-triples": (N_TRIPLES,),
+        "jsonld": (JSON_LD,), "json-ld": (JSON_LD,),
+        "rdf": (RDF_XML,), "rdfxml": (RDF_XML,), "rdf+xml": (RDF_XML,),
+        "trig": (TRIG,), "nq": (N_QUADS,), "nquads": (N_QUADS,), "n-quads": (N_QUADS,),
+    }
+    # every media type of the table, aliases included (``application/json`` is either)
+    for fmt in (JSON_RESULTS, XML_RESULTS, CSV_RESULTS, TSV_RESULTS, *READABLE_RDF):
+        for media_type in fmt.media_types:
+            names[media_type] = (*names.get(media_type, ()), fmt)
+    return names
+
+
+_NAMES = _names()
+
+
+class Params(Protocol):
+    """Request parameters (werkzeug's ``MultiDict``: ``request.args``, ``request.values``)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def format_values(params: Params | None) -> list[str]:
+    """The values of the format parameters of a request, in :data:`FORMAT_PARAMETERS`
+    order (empty ones dropped)."""
+    if params is None:
+        return []
+    return [v for name in FORMAT_PARAMETERS for v in params.getlist(name) if v.strip()]
+
+
+def _named_formats(value: str) -> tuple[Format, ...]:
+    """The formats a parameter value may mean (``()`` when it names none): a short name
+    or a media type, case and media-type parameters ignored."""
+    value = value.strip().lower()
+    return _NAMES.get(value) or _NAMES.get(value.split(";")[0].strip(), ())
 
 
 def parse_accept(header: str | None) -> MIMEAccept | None:
@@ -110,43 +159,64 @@ def negotiate(
     accept_header: str | None,
     offers: Sequence[Format],
     *,
+    params: Params | None = None,
     format_param: str | None = None,
     what: str = "this answer",
 ) -> Format:
     """The format to answer in, from ``offers`` (server preference first).
 
-    ``format_param`` (a short name such as ``json``/``ttl`` or a media type) overrides the
-    Accept header. Raises :class:`NotAcceptable` (406) when nothing offered is acceptable.
+    A format parameter (``format``/``output``/``results`` read from ``params``, or the one
+    value ``format_param``) is the client's first choice: the first value naming a format
+    in ``offers`` wins over Accept. A value naming a format that cannot serve this answer
+    (SPARQLWrapper's ``xml`` for a CONSTRUCT is RDF/XML, but ``csv`` is nothing) is passed
+    over for the Accept header, which clients send too. Only values that name no format
+    at all, or an Accept with nothing offered, are answered :class:`NotAcceptable` (406).
     """
     available = ", ".join(f.media_type for f in offers)
-    if format_param:
-        chosen = by_name_or_media_type(format_param)
-        if chosen is None or chosen not in offers:
-            raise NotAcceptable(
-                f"format={format_param!r} cannot be produced for {what}; available: {available}")
-        return chosen
+    hints = [format_param] if format_param else format_values(params)
+    named = [_named_formats(value) for value in hints]
+    for candidates in named:
+        for fmt in candidates:
+            if fmt in offers:
+                return fmt
+    if hints and not any(named):
+        raise NotAcceptable(
+            f"format={hints[0]!r} names no format; for {what} use one of: {available}, "
+            f"or a name: {', '.join(sorted(n for n in _NAMES if '/' not in n))}")
     accept = parse_accept(accept_header)
     if accept is None:
         return offers[0]
-    best: tuple[float, int, Format] | None = None
-    for rank, fmt in enumerate(offers):
-        quality = _quality(accept, fmt)
-        # higher q wins; on a tie, the server's order (lower rank) wins
+    best: tuple[float, Format] | None = None
+    for fmt in offers:
+        quality = _quality(accept, fmt.media_types)
+        # higher q wins; on a tie, the server's order (the earlier offer) wins
         if quality > 0 and (best is None or quality > best[0]):
-            best = (quality, rank, fmt)
+            best = (quality, fmt)
     if best is None:
+        asked = f"format={hints[0]!r} and " if hints else ""
         raise NotAcceptable(
-            f"none of the acceptable media types ({accept_header}) can be produced for "
-            f"{what}; available: {available}")
-    return best[2]
+            f"none of {asked}the acceptable media types ({accept_header}) can be produced "
+            f"for {what}; available: {available}")
+    return best[1]
 
 
-def _quality(accept: MIMEAccept, fmt: Format) -> float:
-    """q of the most specific Accept entries matching any name of ``fmt`` (0 when none
+def prefers(accept_header: str | None, media_type: str, over: Sequence[Format]) -> bool:
+    """Whether the client ranks ``media_type`` strictly above every format of ``over``: a
+    browser (``text/html`` before ``application/xml;q=0.9``) does, ``*/*`` (curl, the usual
+    API clients) and no Accept at all do not."""
+    accept = parse_accept(accept_header)
+    if accept is None:
+        return False
+    wanted = _quality(accept, (media_type,))
+    return wanted > 0 and all(wanted > _quality(accept, f.media_types) for f in over)
+
+
+def _quality(accept: MIMEAccept, media_types: Sequence[str]) -> float:
+    """q of the most specific Accept entries matching any of ``media_types`` (0 when none
     does): ``text/turtle;q=0, */*`` must refuse Turtle even though ``*/*`` matches it."""
     levels = (
-        set(fmt.media_types),
-        {f"{m.partition('/')[0]}/*" for m in fmt.media_types},
+        set(media_types),
+        {f"{m.partition('/')[0]}/*" for m in media_types},
         {"*/*", "*"},
     )
     for patterns in levels:
@@ -154,19 +224,6 @@ def _quality(accept: MIMEAccept, fmt: Format) -> float:
         if matched:
             return max(matched)
     return 0.0
-
-
-def by_name_or_media_type(value: str) -> Format | None:
-    """A format from a ``format`` parameter: short name, file suffix or media type."""
-    value = value.strip().lower()
-    if value in _BY_NAME:
-        return _BY_NAME[value]
-    media_type = value.split(";")[0].strip()
-    for offers in OFFERS.values():
-        for fmt in offers:
-            if media_type in fmt.media_types:
-                return fmt
-    return None
 
 
 def rdf_input_format(content_type: str | None) -> Format:

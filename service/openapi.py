@@ -54,6 +54,8 @@ SEE_OTHER = _response(
     headers={"Location": {"schema": {"type": "string"}},
              "Link": {"schema": {"type": "string"}}})
 ACCEPT = _param("Accept", "header", "Media types the client wants, with q-values.")
+VALIDATORS = {name: {"schema": {"type": "string"}}
+              for name in ("Content-Length", "ETag", "Last-Modified", "Accept-Ranges")}
 FORMAT = _param("format", "query", "A format name or media type that overrides Accept.")
 
 SPARQL_PARAMS = [
@@ -215,13 +217,30 @@ PATHS: dict[str, dict[str, Any]] = {
                       "404": NOT_FOUND},
     }},
     "/dumps/{name}": {"get": {
-        "tags": ["linked data"], "summary": "A full dump of the store, streamed",
+        "tags": ["linked data"], "summary": "A full dump of the store, as a file",
+        "description": "Written once per state of the store and served as a file: "
+                       "`Content-Length`, `ETag` and `Last-Modified` (also on HEAD); "
+                       "`If-None-Match`/`If-Modified-Since` answer 304 and `Range` 206, "
+                       "so clients can cache and resume. A write changes the `ETag`.",
         "parameters": [_param("name", "path", "The dump file.", schema={
             "type": "string", "enum": ["alliancegraph.ttl", "alliancegraph.trig",
-                                       "alliancegraph.nq", "alliancegraph.nq.gz"]})],
+                                       "alliancegraph.nq", "alliancegraph.nq.gz"]}),
+                       _param("Range", "header", "A byte range, to resume a download."),
+                       _param("If-None-Match", "header", "An `ETag` already held.")],
         "responses": {"200": _response("The dump (Turtle is the union of all graphs).",
-                                       "text/turtle", *DATASET_TYPES, "application/gzip"),
-                      "404": NOT_FOUND},
+                                       "text/turtle", *DATASET_TYPES, "application/gzip",
+                                       headers=VALIDATORS),
+                      "206": _response("The requested range of the dump.", headers=VALIDATORS),
+                      "304": _response("Not modified since the `ETag` or date given."),
+                      "404": NOT_FOUND, "416": _response("The range is not in the file.")},
+    }},
+    "/context.jsonld": {"get": {
+        "tags": ["linked data"], "summary": "The JSON-LD context of the JSON-LD documents",
+        "description": "`{base_iri}context.jsonld`, named by every JSON-LD document here: "
+                       "the project's prefixes and `label` (`skos:prefLabel` as a language "
+                       "map). Cacheable for a day, with an `ETag`.",
+        "responses": {"200": _response("The context.", "application/ld+json"),
+                      "304": _response("Not modified.")},
     }},
     "/validate": {"post": {
         "tags": ["validation"], "summary": "Validate RDF against the shapes (SHACL)",

@@ -4,12 +4,17 @@
   ``Accept``/``?format=json``).
 * ``{base}ontology`` — 303 to ``/ontology.html`` (the generated documentation) or to the
   ontology graph in an RDF syntax (``/ontology.ttl`` …), as for every other IRI here.
-* ``/dumps/alliancegraph.{ttl,trig,nq,nq.gz}`` — the whole store, streamed from it.
+* ``/dumps/alliancegraph.{ttl,trig,nq,nq.gz}`` — the whole store, written to a file once
+  per state of the store and served from it (length, ETag, Last-Modified, 304, 206).
+* ``{base}context.jsonld`` — the JSON-LD context the documents name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import shutil
 import tempfile
 import zlib
@@ -17,10 +22,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from alliancegraph.embedded import store_directory
 from alliancegraph.errors import NotAcceptable, NotFound
 from alliancegraph.queries import load_examples, prefix_declarations
 from alliancegraph.service import negotiation
 from alliancegraph.service.linkeddata import (
+    CONTEXT_PATH,
     HTML,
     LABEL_PROPERTIES,
     add_alternates,
@@ -28,6 +35,7 @@ from alliancegraph.service.linkeddata import (
     base_iri,
     can_be_iri,
     href,
+    jsonld_context,
     not_found,
     preferred_labels,
     rdf_document,
@@ -37,7 +45,15 @@ from alliancegraph.service.linkeddata import (
 )
 from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +91,90 @@ def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
     yield compressor.flush()
 
 
+def store_fingerprint() -> tuple[str, float]:
+    """A fingerprint of the store's state, and when that state began (a POSIX time).
+
+    The store has no generation counter; this is its quad count and the newest mtime of
+    its files (``<data_dir>/oxigraph/``): every write, even one that keeps the count,
+    rewrites some of RocksDB's files, and reads touch none. A store without files here
+    (not the embedded one) is fingerprinted by its count alone."""
+    store = get_store()
+    quads = store.count()  # first: it creates a missing store, files and all
+    folder = Path(getattr(store, "path", None) or store_directory(current_app.config["DATA_DIR"]))
+    newest = 0
+    for entry in os.scandir(folder) if folder.is_dir() else ():
+        try:
+            newest = max(newest, entry.stat().st_mtime_ns)
+        except FileNotFoundError:  # removed by a write (compaction) while we looked
+            continue
+    return hashlib.sha256(f"{quads} {newest}".encode()).hexdigest()[:24], newest / 1e9
+
+
+def dump_file(name: str, fingerprint: str) -> Path:
+    """The dump ``name`` of the store state ``fingerprint``: ``<data_dir>/dumps/<fp>-<name>``,
+    written on first need into a temporary file that is then renamed, so concurrent workers
+    never serve half of it. Dumps of earlier states are removed once it is there. (A write
+    during the dump may put later data under the earlier fingerprint: the next request,
+    seeing the new state, writes a new dump.)"""
+    folder = Path(current_app.config["DATA_DIR"]) / "dumps"
+    path = folder / f"{fingerprint}-{name}"
+    if path.is_file():
+        return path
+    fmt, gzipped = DUMPS[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}-", dir=folder)
+    try:
+        chunks = get_store().dump(media_type=fmt.media_type)
+        with os.fdopen(handle, "wb") as out:
+            for chunk in gzip_stream(chunks) if gzipped else chunks:
+                out.write(chunk)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the dumps are public
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    for old in folder.glob(f"*-{name}"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def _send_dump(name: str) -> Response:
+    fmt, gzipped = DUMPS[name]
+    fingerprint, modified = store_fingerprint()
+    return send_file(dump_file(name, fingerprint),
+                     mimetype="application/gzip" if gzipped else fmt.media_type,
+                     as_attachment=gzipped, download_name=name, conditional=True,
+                     etag=fingerprint, last_modified=modified)
+
+
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
-    """A full dump at a stable URL, streamed from the store."""
+    """A full dump at a stable URL, served as a file: GET and HEAD say its length, ETag
+    and Last-Modified; If-None-Match/If-Modified-Since answer 304, Range 206."""
     if name not in DUMPS:
         raise NotFound(f"no dump named {name!r}; available: {', '.join(DUMPS)}")
-    fmt, gzipped = DUMPS[name]
-    if request.method == "HEAD":  # the headers only: do not write a dump nobody reads
-        chunks: Iterable[bytes] = ()
-    else:
-        chunks = get_store().dump(media_type=fmt.media_type)
-    if gzipped:
-        response = Response(gzip_stream(chunks), mimetype="application/gzip")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    else:
-        response = Response(chunks, content_type=fmt.content_type)
-    return response
+    try:
+        return _send_dump(name)
+    except FileNotFoundError:  # another worker replaced it by a newer state's dump: again
+        return _send_dump(name)
+
+
+# --- the JSON-LD context --------------------------------------------------------------
+
+#: The context changes only with the software (the prefix table): a day in caches.
+CONTEXT_MAX_AGE = 24 * 3600
+
+
+@bp.get(f"/{CONTEXT_PATH}")
+def context() -> Response:
+    """The JSON-LD context every JSON-LD document here names by its URL."""
+    body = json.dumps({"@context": jsonld_context()}, indent=2).encode()
+    response = Response(body, content_type=negotiation.JSON_LD.content_type)
+    response.cache_control.public = True
+    response.cache_control.max_age = CONTEXT_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 # --- the ontology ---------------------------------------------------------------------

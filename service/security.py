@@ -195,7 +195,8 @@ def add_cors_headers(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
         response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers["Access-Control-Expose-Headers"] = "Content-Type, Link, Location"
+    response.headers["Access-Control-Expose-Headers"] = (
+        "Content-Type, Link, Location, ETag, Last-Modified, Content-Range, Retry-After")
     return response
 
 

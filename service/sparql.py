@@ -8,6 +8,7 @@ process it can stop) and serialises; :mod:`.negotiation` picks the format.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -27,7 +28,9 @@ from flask import Blueprint, Response, current_app, g, make_response, request
 bp = Blueprint("sparql", __name__)
 
 #: A view the query-UI blueprint may register (``app.extensions[SPARQL_UI]``) to answer
-#: browsers that GET ``/sparql`` without a query; without it they get the description.
+#: browsers (HTML preferred, no format parameter) that GET ``/sparql``: called with the
+#: query they GET (a :class:`ProtocolRequest`, to fill in and run) or ``None``. Without
+#: it browsers get the service description, or the results as any client.
 SPARQL_UI = "alliancegraph.sparql_ui"
 
 FORM = "application/x-www-form-urlencoded"
@@ -53,6 +56,10 @@ def endpoint() -> Response:
     g.query_hash = query_hash(protocol_request.text)
     if protocol_request.operation == "update":
         return _update(protocol_request)
+    # a "run" link followed by a browser: the UI runs the query and shows the results,
+    # rather than the browser saving SPARQL XML as a file named "sparql"
+    if request.method == "GET" and (ui := _browser_ui(_QUERY_OFFERS)) is not None:
+        return _ui_response(ui, protocol_request)
     mark_cors_read()
     return _query(protocol_request)
 
@@ -61,12 +68,33 @@ def _has_operation() -> bool:
     return "query" in request.args or "update" in request.args
 
 
+#: Whatever a query may be answered in, whichever its form (the form is not known yet
+#: when deciding whether a browser should get the UI instead).
+_QUERY_OFFERS = tuple(dict.fromkeys(
+    f for form in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") for f in negotiation.OFFERS[form]))
+
+
+def _browser_ui(offers: Sequence[negotiation.Format]) -> Callable[..., Response] | None:
+    """The query UI view when the client is a browser: it prefers HTML over every one of
+    ``offers`` and names no format (``?format=csv`` in a browser means the CSV)."""
+    ui = current_app.extensions.get(SPARQL_UI)
+    if ui is None or negotiation.format_values(request.args):
+        return None
+    return ui if negotiation.prefers(request.headers.get("Accept"), "text/html", offers) else None
+
+
+def _ui_response(ui: Callable[..., Response], initial: ProtocolRequest | None) -> Response:
+    response = make_response(ui(initial))
+    response.vary.add("Accept")
+    return response
+
+
 def _query(protocol_request: ProtocolRequest) -> Response:
     store = get_store()
     form = store.query_form(protocol_request.text)
-    fmt = negotiation.negotiate(
-        request.headers.get("Accept"), negotiation.OFFERS[form],
-        format_param=request.values.get("format"), what=f"the {form} query")
+    # request.values: SPARQLWrapper puts its format parameters in the body of a form POST
+    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS[form],
+                                params=request.values, what=f"the {form} query")
     outcome = store.query(protocol_request.text, media_type=fmt.media_type,
                           dataset=protocol_request.dataset, base_iri=request.base_url)
     response = Response(outcome.body, status=200, content_type=fmt.content_type)
@@ -82,17 +110,12 @@ def _update(protocol_request: ProtocolRequest) -> Response:
 
 
 def _describe_or_ui() -> Response:
-    ui = current_app.extensions.get(SPARQL_UI)
     offers = negotiation.OFFERS["graph"]
-    accept = negotiation.parse_accept(request.headers.get("Accept"))
     # HTML only when preferred: a browser gets the UI, `*/*` (curl) the description
-    if ui is not None and accept is not None and "format" not in request.args and \
-            accept.best_match([*(f.media_type for f in offers), "text/html"]) == "text/html":
-        response = make_response(ui())
-        response.vary.add("Accept")
-        return response
-    fmt = negotiation.negotiate(request.headers.get("Accept"), offers,
-                                format_param=request.args.get("format"),
+    ui = _browser_ui(offers)
+    if ui is not None:
+        return _ui_response(ui, None)
+    fmt = negotiation.negotiate(request.headers.get("Accept"), offers, params=request.args,
                                 what="the service description")
     # the configured public URL, not request.base_url: that would repeat the Host header
     body = describe.service_description(public_url() + "sparql", fmt)

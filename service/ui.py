@@ -1,16 +1,17 @@
 """The query UI: YASGUI (vendored under ``static/yasgui``) at ``/sparql`` for browsers.
 
-The SPARQL blueprint owns ``/sparql``; a browser that GETs it without a query (``Accept``
-preferring ``text/html``) is handed to :func:`render_query_ui`, which this blueprint
-registers as ``app.extensions[SPARQL_UI]`` when it is registered itself. A query can be
-pre-filled with a fragment: ``/sparql#query=…`` (YASGUI reads it).
+The SPARQL blueprint owns ``/sparql``; a browser that GETs it (``Accept`` preferring
+``text/html``, no format parameter) is handed to :func:`render_query_ui`, which this
+blueprint registers as ``app.extensions[SPARQL_UI]`` when it is registered itself. With a
+query (``/sparql?query=…``, the index's "run" links) the page opens it in a tab and runs
+it; a fragment (``/sparql#query=…``, YASGUI's own share links) is read by YASGUI itself.
 """
 
 from __future__ import annotations
 
 from alliancegraph.queries import load_examples, prefix_declarations, prefixes
 from alliancegraph.service.linkeddata import HTML, base_iri
-from alliancegraph.service.sparql import SPARQL_UI
+from alliancegraph.service.sparql import SPARQL_UI, ProtocolRequest
 from flask import Blueprint, Response, render_template, request
 from flask.blueprints import BlueprintSetupState
 
@@ -30,9 +31,11 @@ def default_query() -> str:
     return prefix_declarations(base_iri()) + "\n" + DEFAULT_QUERY_BODY
 
 
-def render_query_ui() -> Response:
-    """The YASGUI page, pre-loaded with the shipped example queries and prefixes."""
+def render_query_ui(initial: ProtocolRequest | None = None) -> Response:
+    """The YASGUI page, pre-loaded with the shipped example queries and prefixes, and the
+    query a browser GET ``/sparql`` with (``initial``), which the page runs on load."""
     examples = load_examples()
+    dataset = initial.dataset if initial is not None else None
     html = render_template(
         "query_ui.html",
         endpoint=f"{request.script_root}/sparql",
@@ -41,6 +44,11 @@ def render_query_ui() -> Response:
                         "query": e.text} for e in examples],
         prefixes=prefixes(base_iri()),
         default_query=default_query(),
+        initial_query=initial.text if initial is not None else None,
+        # the link's dataset parameters, or the UI would run the query on another dataset
+        initial_dataset={
+            "default-graph-uri": list(dataset.default_graphs or ()) if dataset else [],
+            "named-graph-uri": list(dataset.named_graphs or ()) if dataset else []},
     )
     response = Response(html, status=200, content_type=HTML.content_type)
     response.vary.add("Accept")

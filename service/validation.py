@@ -10,11 +10,13 @@ The report is negotiated: a JSON summary (default), Turtle or JSON-LD (the
 ``conforms`` says whether the data passed.
 
 ``GET /shapes`` (or ``/shapes.ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.trig``, ``.nq``)
-serves the bundled shapes in every RDF syntax.
+serves the bundled shapes in every RDF syntax, and to a browser (HTML preferred to every
+RDF syntax, or ``/shapes.html``) as a page listing each shape by topic.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ import pyoxigraph as ox
 from alliancegraph import limits
 from alliancegraph.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from alliancegraph.service import negotiation
+from alliancegraph.service.describe import alternates, link_header, prefers_html
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import require_write_token
 from alliancegraph.shapes.validate import (
@@ -31,13 +34,23 @@ from alliancegraph.shapes.validate import (
     bundled_shapes,
     format_for,
     parse_rdf_graph,
+    render_path,
     report_from_graph,
     report_from_wire,
     report_to_wire,
+    shape_files,
     validate,
 )
-from flask import Blueprint, Response, current_app, render_template_string, request
-from rdflib import Graph
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    render_template_string,
+    request,
+)
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import SH
 
 bp = Blueprint("validation", __name__)
 
@@ -82,7 +95,7 @@ def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str)
     large upload is stopped, and the worker serves the next request at once."""
     config = current_app.config
 
-    def work() -> bytes:
+    def work() -> tuple[bytes, bytes, dict | None]:
         data_graph = _parse(data)
         shapes_graph = _parse(shapes) if shapes else None
         report = validate(data_graph, shapes=shapes_graph,
@@ -91,7 +104,7 @@ def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str)
 
     wire = limits.run_in_child(work, timeout=config["QUERY_TIMEOUT"],
                                memory_mb=config["MAX_MEMORY_MB"], what="validation",
-                               label=limits.fingerprint(repr([u.source for u in data])))
+                               label=limits.fingerprint(b"".join(u.data for u in data + shapes)))
     return report_from_wire(wire)
 
 
@@ -240,16 +253,18 @@ _PAGE = """<!doctype html>
 @bp.route("/shapes", methods=["GET"])
 @bp.route("/shapes.<suffix>", methods=["GET"])
 def shapes_view(suffix: str | None = None) -> Response:
-    if suffix is not None:
-        if suffix not in _SUFFIXES:
-            raise NotAcceptable(f"no shapes in .{suffix}; try one of: "
-                                + ", ".join(sorted(_SUFFIXES)))
-        fmt = _SUFFIXES[suffix]
+    if suffix == "html" or (suffix is None and prefers_html(SHAPES_OFFERS)):
+        response = _shapes_page()
     else:
-        fmt = negotiation.negotiate(request.headers.get("Accept"), SHAPES_OFFERS,
-                                    format_param=request.args.get("format"), what="the shapes")
-    body = _serialised_shapes(fmt.oxigraph)
-    response = Response(body, content_type=fmt.content_type)
+        if suffix is not None:
+            if suffix not in _SUFFIXES:
+                raise NotAcceptable(f"no shapes in .{suffix}; try one of: "
+                                    + ", ".join(sorted([*_SUFFIXES, "html"])))
+            fmt = _SUFFIXES[suffix]
+        else:
+            fmt = negotiation.negotiate(request.headers.get("Accept"), SHAPES_OFFERS,
+                                        params=request.args, what="the shapes")
+        response = Response(_serialised_shapes(fmt.oxigraph), content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
 
@@ -261,3 +276,112 @@ def _serialised_shapes(fmt: ox.RdfFormat) -> bytes:
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         return ox.serialize(triples, format=fmt, prefixes=prefixes)
     return ox.serialize(triples, format=fmt)
+
+
+def _shapes_page() -> Response:
+    links = alternates(SHAPES_OFFERS, lambda f: f"{request.script_root}/shapes.{f.name}")
+    topics = shape_topics()
+    html = render_template("shapes.html", topics=topics, alternates=links,
+                           total=sum(len(t.shapes) for t in topics))
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Link"] = link_header(links)
+    return response
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    """One named shape as the shapes page lists it."""
+
+    iri: str
+    anchor: str  # the IRI's fragment: ``/shapes#StateShape`` (where the IRI resolves) lands here
+    label: str
+    property_of: str | None  # a property shape: the node shape naming it in sh:property
+    path: str | None  # a property shape's path: an IRI, or a SPARQL path (``^<p>`` …)
+    targets: tuple[tuple[str, tuple[str, ...]], ...]  # ("instances of", (ag:State, …)), …
+    severity: str
+    message: str | None
+
+
+@dataclass(frozen=True)
+class ShapeTopic:
+    """The shapes of one file of ``shapes/``, with the comment that heads it."""
+
+    file: str
+    about: tuple[str, ...]
+    shapes: tuple[ShapeRow, ...]
+
+
+_TARGETS = ((SH.targetClass, "instances of"), (SH.targetSubjectsOf, "subjects of"),
+            (SH.targetObjectsOf, "objects of"), (SH.targetNode, "the node"))
+
+
+@functools.lru_cache(maxsize=1)
+def shape_topics() -> tuple[ShapeTopic, ...]:
+    """The bundled shapes by file (one topic each), read once: the files ship with the
+    code. Each node shape is followed by its named property shapes."""
+    return tuple(_topic(path) for path in shape_files())
+
+
+def _topic(path: Path) -> ShapeTopic:
+    graph = Graph().parse(path, format="turtle")
+    named = {s for kind in (SH.NodeShape, SH.PropertyShape)
+             for s in graph.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    parents = {child: parent for parent in named for child in graph.objects(parent, SH.property)
+               if child in named}
+    rows: list[ShapeRow] = []
+    for shape in sorted((s for s in named if s not in parents), key=str):
+        rows.append(_row(graph, shape, None))
+        rows += [_row(graph, child, shape)
+                 for child in sorted((c for c, p in parents.items() if p == shape), key=str)]
+    return ShapeTopic(path.name, _leading_comment(path), tuple(rows))
+
+
+def _row(graph: Graph, shape: URIRef, parent: URIRef | None) -> ShapeRow:
+    iri = str(shape)
+    path = graph.value(shape, SH.path)
+    targets = {how: [str(o) for o in sorted(graph.objects(shape, term))] for term, how in _TARGETS}
+    if (shape, RDF.type, RDFS.Class) in graph:  # an implicit class target
+        targets["instances of"].append(iri)
+    if (shape, SH.target, None) in graph:
+        targets["the focus nodes of a SPARQL-based target"] = [""]
+    severity = graph.value(shape, SH.severity) or SH.Violation
+    # a SPARQL shape may carry its message on the constraint instead
+    constraint = graph.value(shape, SH.sparql)
+    message = _english(graph, shape, SH.message) or (
+        _english(graph, constraint, SH.message) if constraint is not None else None)
+    return ShapeRow(
+        iri=iri,
+        anchor=iri.rpartition("#")[2] or iri.rpartition("/")[2],
+        label=_english(graph, shape, RDFS.label) or _english(graph, shape, SH.name) or iri,
+        property_of=str(parent) if parent is not None else None,
+        path=None if path is None else str(path) if isinstance(path, URIRef)
+        else render_path(path, graph),
+        targets=tuple((how, tuple(iris)) for how, iris in targets.items() if iris),
+        severity=str(severity).rpartition("#")[2],
+        message=message,
+    )
+
+
+def _english(graph: Graph, node, predicate: URIRef) -> str | None:
+    """The English value of ``predicate`` (else an untagged one, else any)."""
+    values = list(graph.objects(node, predicate))
+    for wanted in ("en", None):
+        for value in values:
+            if isinstance(value, Literal) and value.language == wanted:
+                return str(value)
+    return str(values[0]) if values else None
+
+
+def _leading_comment(path: Path) -> tuple[str, ...]:
+    """The comment a shapes file starts with (what its topic is), as lines: wrapped lines
+    joined, indented ones (a list) kept apart."""
+    lines: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        text = line[1:]
+        if lines and not text.startswith("  "):
+            lines[-1] += " " + text.strip()
+        else:
+            lines.append(text.strip())
+    return tuple(lines)

@@ -34,3 +34,21 @@ def test_an_unknown_sub_command_is_an_error():
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+@pytest.mark.parametrize("args", [("query", "ASK {}"), ("stats",), ("validate",)])
+def test_every_command_that_reads_the_store_refuses_a_missing_one_alike(tmp_path, args):
+    """Only build and serve create a store: a mistyped --data-dir is bad input (exit 2)
+    with one message, never an empty store that answers nothing."""
+    missing = tmp_path / "typo"
+    result = CliRunner().invoke(main, [*args, "--data-dir", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"Error: no store in {missing}: run 'alliancegraph build'")
+    assert not missing.exists()
+
+
+def test_query_help_names_the_examples_and_parameters():
+    result = CliRunner().invoke(main, ["query", "--help"])
+    assert result.exit_code == 0
+    for option in ("--example", "--param", "--list", "prefixes"):
+        assert option in result.output

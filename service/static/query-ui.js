@@ -1,14 +1,62 @@
 // The query UI: YASGUI on this service's endpoint, with the shipped examples.
 // A file of its own, not an inline script, so the page's CSP allows only 'self'.
 (function () {
-  var examples = JSON.parse(document.getElementById("examples-data").textContent);
-  var prefixes = JSON.parse(document.getElementById("prefixes-data").textContent);
-  var defaultQuery = JSON.parse(document.getElementById("default-query").textContent);
-  var endpoint = new URL(JSON.parse(document.getElementById("endpoint-data").textContent),
-                         window.location.href).href;
+  function data(id) { return JSON.parse(document.getElementById(id).textContent); }
+  var examples = data("examples-data");
+  var prefixes = data("prefixes-data");
+  var defaultQuery = data("default-query");
+  // The query of a /sparql?query=… link a browser followed (null without one), and the
+  // link's dataset: {"default-graph-uri": [IRI…], "named-graph-uri": [IRI…]}.
+  var initialQuery = data("initial-query");
+  var initialDataset = data("initial-dataset");
+  // ... sent as plain request arguments: this YASGUI's own defaultGraphs setting sends the
+  // namedGraphs instead (getUrlArguments assigns the wrong list).
+  var initialArgs = [];
+  Object.keys(initialDataset).forEach(function (name) {
+    initialDataset[name].forEach(function (iri) { initialArgs.push({ name: name, value: iri }); });
+  });
+  var endpoint = new URL(data("endpoint-data"), window.location.href).href;
+
+  // An error body of the service is JSON ({"status", "error", "message"}); YASGUI would
+  // show it raw on one unwrapped line. Show its message instead: preformatted, for the
+  // parser's caret line, but wrapped so a long line stays inside the results area.
+  function serviceErrorRenderer(error) {
+    var body;
+    try { body = JSON.parse(error.text); } catch (e) { return undefined; }
+    if (!body || typeof body.message !== "string") { return undefined; }  // YASGUI's own
+    var box = document.createElement("div");
+    box.className = "service-error";
+    var title = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = [body.status, body.error].filter(Boolean).join(" ");
+    title.appendChild(strong);
+    box.appendChild(title);
+    var message = document.createElement("pre");
+    message.className = "service-error-message";
+    message.textContent = body.message;  // text, never HTML: the message quotes the query
+    message.style.whiteSpace = "pre-wrap";
+    message.style.overflowWrap = "anywhere";
+    box.appendChild(message);
+    if (typeof body.spec === "string") {
+      var spec = document.createElement("a");
+      spec.href = body.spec;
+      spec.rel = "noopener noreferrer";
+      spec.textContent = body.spec;
+      box.appendChild(spec);
+    }
+    return box;
+  }
+
   // Only the local autocompleters: "class" and "property" would ask lov.linkeddata.es.
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
-  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+  // Every tab's results area asks these renderers first (an undefined answer: the next).
+  Yasgui.Yasr.defaults.errorRenderers = [serviceErrorRenderer].concat(
+    Yasgui.Yasr.defaults.errorRenderers || []);
+  var root = document.getElementById("yasgui");
+  var yasgui = new Yasgui(root, {
+    // YASGUI reads a query from the URL itself (its share links, /sparql#query=…) and runs
+    // it; a /sparql?query=… link is opened below instead, from the page, run once.
+    populateFromUrl: initialQuery === null,
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
@@ -23,4 +71,16 @@
                     { avoidDuplicateTabs: true });
     });
   });
+  if (initialQuery !== null) {
+    // A tab of its own (the stored tabs stay), selected again when the same link is
+    // followed again; then run it, as following the link asked.
+    yasgui.addTab(true, {
+      name: "Query from link",
+      yasqe: { value: initialQuery },
+      requestConfig: { endpoint: endpoint, method: "POST", args: initialArgs }
+    }, { avoidDuplicateTabs: true });
+    // addTab answers the tab that was active before when it selects a duplicate. A failed
+    // query rejects, but its error is already shown in the results area: not uncaught.
+    yasgui.getTab().query().catch(function () {});
+  }
 })();

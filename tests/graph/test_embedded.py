@@ -164,7 +164,12 @@ def test_syntax_error_names_line_and_column(reader):
     assert error.value.status == 400
     # the engine's own position (it points just past where the parser gave up)
     assert error.value.line == 2 and isinstance(error.value.column, int)
-    assert error.value.message.startswith(f"2:{error.value.column}: expected")
+    message = error.value.message
+    assert message.startswith(f"2:{error.value.column}: ")
+    # a readable reason, then the line with a caret under the column
+    reason, excerpt, caret = message.splitlines()
+    assert "[_]" not in reason and "LATERAL" not in reason
+    assert excerpt.strip() == "WHERE { ?s ?p }" and caret.strip() == "^"
 
 
 def test_text_that_is_no_query_is_a_parse_error(reader):

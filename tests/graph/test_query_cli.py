@@ -9,6 +9,7 @@ import pyoxigraph as ox
 import pytest
 from alliancegraph.cli import main
 from alliancegraph.embedded import EmbeddedStore
+from alliancegraph.queries import load_examples
 from alliancegraph.query import link_target, shorten
 from click.testing import CliRunner
 
@@ -143,3 +144,141 @@ def test_link_targets_and_short_names():
     assert link_target("urn:ISSN:0030-4387") == "urn:issn"
     assert shorten(f"{AG}ontology#State") == "ag:State"
     assert shorten("http://example.org/x") == "http://example.org/x"
+
+
+# ---------------------------------------------------------------- first contact (issue)
+
+def test_the_project_prefixes_are_declared_unless_the_query_declares_its_own(data_dir):
+    result = run(data_dir, "query", "SELECT ?s WHERE { ?s a ag:State ; rdfs:label ?l } "
+                 "ORDER BY ?s", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [f"{AG}id/state/japan", f"{AG}id/state/south-korea"]
+    own = run(data_dir, "query", "PREFIX ag: <http://example.org/> "
+              "SELECT ?s WHERE { ?s a ag:State }", "--format", "csv")
+    assert own.exit_code == 0 and own.stdout_bytes == b"s\r\n"  # its ag:, not the project's
+
+
+@pytest.mark.parametrize(("query", "lines"), [
+    ("SELECT * WHERE { ?s a foo:State }", [
+        "Error: 1:23: prefix 'foo:' is not declared (add PREFIX foo: <…>)",
+        "  SELECT * WHERE { ?s a foo:State }",
+        "                        ^"]),
+    ("SELECT ?s\nWHERE {\n  ?s ?p ?o FILTER(?o > 1 }", [
+        "Error: 3:18: '(' is never closed",
+        "    ?s ?p ?o FILTER(?o > 1 }",
+        "                   ^"]),
+    ("ASK { ?s ?p ?o } LIMIT x", [
+        "Error: 1:24: expected a number, HAVING, OFFSET or VALUES",
+        "  ASK { ?s ?p ?o } LIMIT x",
+        "                         ^"]),
+])
+def test_a_syntax_error_shows_the_line_and_a_caret_at_the_users_position(data_dir, query,
+                                                                          lines):
+    """Line numbers and columns are those of the text as typed, though the project's
+    prefixes were declared in front of its first line."""
+    result = run(data_dir, "query", query)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == lines
+
+
+@pytest.mark.parametrize("command", ["query", "stats"])
+def test_a_store_that_does_not_exist_is_refused_not_created(tmp_path, command):
+    typo = tmp_path / "typo"
+    args = (command, "ASK {}") if command == "query" else (command,)
+    result = run(typo, *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"Error: no store in {typo}: run 'alliancegraph build'\n"
+    assert not typo.exists()
+
+
+def test_json_tsv_and_json_ld_end_with_a_newline(data_dir):
+    for args in (("query", STATES, "--format", "json"), ("query", STATES, "--format", "tsv"),
+                 ("query", "ASK {}", "--format", "json"),
+                 ("query", f"DESCRIBE <{AG}id/paper-a>", "--format", "json"),
+                 ("stats", "--format", "json")):
+        result = run(data_dir, *args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.endswith("\n") and not result.stdout.endswith("\n\n"), args
+
+
+def test_select_star_keeps_the_query_variable_order(data_dir):
+    query = "SELECT * WHERE { ?state a ag:State ; rdfs:label ?label } ORDER BY ?label"
+    tsv = run(data_dir, "query", query, "--format", "tsv")
+    assert tsv.stdout.splitlines()[0] == "?state\t?label"  # pyoxigraph alone: ?label ?state
+    as_json = json.loads(run(data_dir, "query", query, "--format", "json").stdout)
+    assert as_json["head"]["vars"] == ["state", "label"]
+    table = run(data_dir, "query", query).stdout
+    header = next(line for line in table.splitlines() if "state" in line)
+    assert header.index("state") < header.index("label")
+
+
+def test_stats_as_json(data_dir):
+    result = run(data_dir, "stats", "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert {"graph": f"{AG}graph/paper-a", "count": 1} in found["graphs"]
+    assert {"class": f"{AG}ontology#State", "count": 2} in found["classes"]
+    assert found["links"] == [{"target": "dbpedia.org", "count": 1},
+                              {"target": "portal.issn.org", "count": 1},
+                              {"target": "urn:issn", "count": 1},
+                              {"target": "wikidata.org", "count": 2}]
+
+
+def test_list_the_examples_without_a_store(tmp_path):
+    result = run(tmp_path / "none", "query", "--list")
+    assert result.exit_code == 0, result.output
+    assert "security-events-in-a-period\n    Events in a period" in result.stdout
+    assert "    --param from=1990  to=1999\n" in result.stdout
+    names = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert names == [e.name for e in load_examples()]
+
+
+def test_run_an_example_by_name_with_parameters(data_dir):
+    """The shipped queries ask for the real graph; here the small store answers
+    "scholarly-papers" with nothing, which still shows that it ran, and --param reaches
+    its VALUES line (a value that is no SPARQL term is refused before anything runs)."""
+    result = run(data_dir, "query", "--example", "scholarly-papers", "--param",
+                 "paper=agid:paper-a", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("paper,")
+    for args, message in [
+        (("--example", "scholarly-paper"), "did you mean scholarly-papers"),
+        (("--example", "scholarly-papers", "--param", "year=2001"),
+         "no parameter ?year (its parameters: ?paper)"),
+        (("--example", "scholarly-papers", "--param", "paper=} DROP ALL"), "not one SPARQL term"),
+        (("--example", "scholarly-papers", "--param", "paper"), "write NAME=VALUE"),
+        (("--example", "scholarly-papers", "ASK {}"), "exactly one"),
+        (("--list", "ASK {}"), "--list takes no query"),
+    ]:
+        failed = run(data_dir, "query", *args)
+        assert failed.exit_code == 2 and message in failed.stderr, (args, failed.output)
+
+
+def test_parameters_replace_values_lines():
+    from alliancegraph.queries import bind, example, parameters
+
+    text = example("security-events-in-a-period").text
+    bound = bind(text, {"from": 2001, "to": "2002"})
+    assert "VALUES (?from ?to) { (2001 2002) }" in bound
+    assert parameters(bound) == {"from": ["2001"], "to": ["2002"]}
+    many = bind("SELECT * { VALUES ?x { 1 } }", {"x": ["https://e.org/a", '"b"@en', True]})
+    assert many == 'SELECT * { VALUES ?x { <https://e.org/a> "b"@en true } }'
+    # several rows of several variables: no parameter
+    assert parameters("SELECT * { VALUES (?a ?b) { (1 2) (3 4) } }") == {}
+
+
+def test_parse_error_messages_are_plain_text_without_the_text_too():
+    from alliancegraph.errors import ParseError
+
+    raw = ("expected one of Prefix not found, ['%'], ['-' | '0' ..= '9' | '\\u{00B7}'], ['.'], "
+           "[':'], ['A' ..= 'Z' | 'a' ..= 'z' | '\\u{00C0}'..='\\u{00D6}'\n| '\\u{00D8}'], ['_']")
+    error = ParseError(raw, line=1, column=31)
+    assert error.message == "1:31: a prefix is not declared (add PREFIX name: <…>)"
+    assert error.detail == raw and error.status == 400
+    classes = ParseError("expected one of \"$\", \"(\", \":\", \"<\", \"?\", ['A' ..= 'Z' | "
+                         "'a' ..= 'z'], [_]", line=2, column=5)
+    assert classes.reason == "expected a variable, '(' or a prefixed name or IRI"
+    turtle = ParseError("Parser error at line 3 between columns 7 and 11: A dot is expected",
+                        source="bad.ttl", line=3, column=7)
+    assert turtle.message == ("bad.ttl:3:7: Parser error at line 3 between columns 7 and 11: "
+                              "A dot is expected")

@@ -92,3 +92,22 @@ def test_a_source_that_does_not_parse_is_reported_with_its_file(tmp_path: Path, 
     monkeypatch.setattr("alliancegraph.ontology.docs.source_files", lambda: [broken])
     with pytest.raises(ParseError, match=r"broken\.ttl"):
         merged_ontology()
+
+
+def test_importing_pylode_leaves_the_callers_logging_alone():
+    """pyLODE calls logging.basicConfig(DEBUG) when imported; the docs module imports it so
+    that the caller's root logger keeps its level and handlers, and nothing floods stderr."""
+    import subprocess
+    import sys
+
+    code = ("import logging\n"
+            "from alliancegraph.ontology.docs import _import_pylode\n"
+            "before = (logging.root.level, list(logging.root.handlers))\n"
+            "_import_pylode()\n"
+            "logging.getLogger('asyncio').debug('a debug line')\n"
+            "logging.getLogger('x').info('an info line')\n"
+            "assert (logging.root.level, list(logging.root.handlers)) == before\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "INFO:root" not in done.stderr and "DEBUG:" not in done.stderr

@@ -4,18 +4,10 @@ small store built in a temp dir, and real gunicorn servers on free loopback port
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import requests
 from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.service import create_app
 
@@ -105,60 +97,6 @@ def fixture_data() -> SimpleNamespace:
                            counts=dict(FIXTURE_COUNTS), turtle=dict(FIXTURE_GRAPHS))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``alliancegraph serve`` in a subprocess (gunicorn), spoken to over HTTP."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str], workers: int = 2):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = data_dir
-        self.log = data_dir.parent / f"server-{self.port}.log"
-        command = [sys.executable, "-c", "from alliancegraph.cli import main; main()",
-                   "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", str(workers), "--data-dir", str(data_dir)]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCEGRAPH_")}
-        environment["ALLIANCEGRAPH_VALIDATE_ON_WRITE"] = "false"  # protocol data, not ours
-        environment.update(env)
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, env=environment, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited ({self.process.returncode}):\n"
-                                   + self.log.read_text(errors="replace"))
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start:\n" + self.log.read_text(errors="replace"))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def server_env(**settings: object) -> dict[str, str]:
-    return {"ALLIANCEGRAPH_" + k.upper(): str(v) for k, v in settings.items()}
-
-
 @pytest.fixture(scope="session")
 def make_fixture_store(tmp_path_factory: pytest.TempPathFactory):
     """``make_fixture_store()``: a new data dir holding the fixture graphs."""
@@ -166,7 +104,7 @@ def make_fixture_store(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def server(start_server, tmp_path_factory: pytest.TempPathFactory) -> Server:
+def server(start_server, tmp_path_factory: pytest.TempPathFactory):
     """A real server over the fixture store: write token set, small limits."""
     data_dir = build_fixture_store(tmp_path_factory.mktemp("server") / "data")
     return start_server(data_dir, write_token=TOKEN, query_timeout=2,
@@ -174,28 +112,12 @@ def server(start_server, tmp_path_factory: pytest.TempPathFactory) -> Server:
 
 
 @pytest.fixture(scope="session")
-def built_server(start_server, tmp_path_factory: pytest.TempPathFactory) -> Server:
+def built_server(start_server, tmp_path_factory: pytest.TempPathFactory):
     """A real server started on an EMPTY data dir: it builds the real graph on first start.
     Read-only (no write token)."""
     return start_server(tmp_path_factory.mktemp("built") / "data")
 
 
 @pytest.fixture(scope="session")
-def base_url(server: Server) -> str:
+def base_url(server) -> str:
     return server.url
-
-
-@pytest.fixture(scope="session")
-def start_server() -> Iterator:
-    """A factory for test modules with their own data: ``start_server(data_dir, **settings)``
-    starts a real server over ``data_dir``; every server it started is stopped at the end."""
-    started: list[Server] = []
-
-    def start(data_dir: Path, **settings: object) -> Server:
-        running = Server(data_dir, server_env(**settings))
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()

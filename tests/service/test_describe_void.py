@@ -3,6 +3,9 @@ every count in it is checked against an independent SPARQL query of the same ser
 
 from __future__ import annotations
 
+import re
+
+import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
@@ -104,3 +107,74 @@ def test_iris_without_a_namespace_do_not_break_the_void(client, auth):
     assert (None, VOID.property, rdflib.URIRef("urn:x:p")) in void
     assert (None, VOID["class"], rdflib.URIRef("urn:x:C")) in void
     assert all(str(v) for v in void.objects(None, VOID.vocabulary))
+
+
+# --- the VoID as a page, for browsers ------------------------------------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+RDF_TYPES = {"text/turtle", "application/n-triples", "application/ld+json",
+             "application/rdf+xml", "application/trig", "application/n-quads"}
+
+
+def alternates(html: str) -> dict[str, str]:
+    """``<link rel="alternate" type=… href=…>`` of a page, by type (as the templates write
+    them: rel, type, href in that order)."""
+    return dict(re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">', html))
+
+
+def test_a_browser_gets_the_void_as_a_page(client, fixture_data):
+    """Regression: a browser's Accept matches RDF/XML through application/xml, so the
+    index's VoID link downloaded a file."""
+    response = client.get("/.well-known/void", headers={"Accept": BROWSER})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "Accept" in response.vary
+    html = response.get_data(as_text=True)
+    turtle = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    void = rdflib.Graph().parse(data=turtle.data, format="turtle")
+    [dataset] = [d for d in void.subjects(VOID.sparqlEndpoint, None)]
+    assert f"<h1>{void.value(dataset, DCTERMS.title)}: VoID description</h1>" in html
+    assert str(void.value(dataset, DCTERMS.description)) in html
+    assert 'href="https://creativecommons.org/licenses/by/4.0/"' in html
+    for what in ("triples", "entities", "classes", "properties"):
+        count = int(void.value(dataset, VOID[what]))
+        assert f'<td class="n" id="count-{what}">{count}</td>' in html, what
+    for name, triples in fixture_data.counts.items():  # named graphs with their counts
+        assert re.search(rf'href="/graph/{name.rpartition("/")[2]}"[^<]*>[^<]+</a></td>'
+                         rf'<td class="n">{triples}</td>', html), name
+    assert re.search(r'>ag:State</a></td><td class="n">2</td>', html)  # class partition
+    assert re.search(r'>skos:prefLabel</a></td><td class="n">2</td>', html)  # properties
+    assert re.search(r'>Wikidata</a>.*>owl:sameAs</a></td><td class="n">1</td>', html)
+
+
+def test_the_void_page_links_its_rdf(client):
+    response = client.get("/.well-known/void", headers={"Accept": BROWSER})
+    html = response.get_data(as_text=True)
+    links = alternates(html)
+    assert set(links) == set(RDF_TYPES)
+    for media_type, href in links.items():
+        assert f'<a href="{href}" type="{media_type}">' in html  # visible too
+        assert f'<{href}>; rel="alternate"; type="{media_type}"' in response.headers["Link"]
+        # followed by the same browser, each gives the RDF, not the page again
+        document = client.get(href.replace("&amp;", "&"), headers={"Accept": BROWSER})
+        assert document.mimetype == media_type, href
+        assert list(ox.parse(document.data, ox.RdfFormat.from_media_type(media_type)))
+
+
+@pytest.mark.parametrize("accept,expected", [
+    ("*/*", "text/turtle"),  # curl
+    (None, "text/turtle"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("application/xml", "application/rdf+xml"),
+    ("text/turtle;q=0.9, text/html;q=0.5", "text/turtle"),
+    ("application/ld+json, text/html;q=0.9", "application/ld+json"),
+    ("text/html", "text/html"),
+])
+def test_html_only_when_preferred_to_rdf(client, accept, expected):
+    headers = {"Accept": accept} if accept else {}
+    assert client.get("/.well-known/void", headers=headers).mimetype == expected
+
+
+def test_format_parameter_overrides_accept(client):
+    assert client.get("/.well-known/void?format=ttl",
+                      headers={"Accept": BROWSER}).mimetype == "text/turtle"
+    assert client.get("/.well-known/void?format=html").mimetype == "text/html"

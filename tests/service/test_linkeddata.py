@@ -17,9 +17,12 @@ from alliancegraph.service import create_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
 BASE = "https://w3id.org/alliancegraph/"
+CONTEXT_URL = BASE + "context.jsonld"
 JAPAN = BASE + "id/state/japan"
 PERCEPTION = BASE + "id/paper-b/perception/japan-north-korea"
 AG = BASE + "ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 SUFFIX_TYPES = {
     "html": "text/html",
     "ttl": "text/turtle",
@@ -77,6 +80,27 @@ def split_document(triples: list[ox.Triple]) -> tuple[set, set]:
             own.add((t.subject, t.predicate,
                      None if isinstance(t.object, ox.BlankNode) else t.object))
     return own, blank
+
+
+def inline_context(body: bytes, context: dict) -> bytes:
+    """A JSON-LD document with the context it names by URL given inline, so no parser
+    fetches anything."""
+    document = json.loads(body)
+    assert isinstance(document["@context"], str)
+    document["@context"] = context
+    return json.dumps(document).encode()
+
+
+def published_context(client) -> dict:
+    response = client.get("/context.jsonld")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    return response.get_json()["@context"]
+
+
+def parse_document(client, body: bytes, suffix: str) -> list[ox.Triple]:
+    if suffix == "jsonld":
+        body = inline_context(body, published_context(client))
+    return list(ox.parse(body, RDF_SUFFIXES[suffix]))
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +175,7 @@ def test_rdf_documents_hold_the_description_and_link_to_the_others(ld_client,
     response = ld_client.get(f"/id/state/japan.{suffix}", headers={"Accept": "text/html"})
     assert response.status_code == 200  # the suffix wins over Accept
     assert response.mimetype == SUFFIX_TYPES[suffix]
-    triples = list(ox.parse(response.get_data(), RDF_SUFFIXES[suffix]))
+    triples = parse_document(ld_client, response.get_data(), suffix)
     assert split_document(triples) == expected_description(JAPAN)
     link = response.headers["Link"]
     assert f"/id/state/japan.{suffix}>" not in link
@@ -169,6 +193,102 @@ def test_the_advertised_query_produces_the_same_data(ld_client) -> None:
     assert from_query == split_document(list(ox.parse(document, ox.RdfFormat.N_TRIPLES)))
     ui_url = re.search(r'href="(/sparql#query=[^"]+)"', page).group(1)
     assert unquote(ui_url.partition("#query=")[2]) == unquote(query_url.partition("?query=")[2])
+
+
+# --- what the documents look like -------------------------------------------------------
+
+def test_json_ld_is_compacted_under_the_published_context(ld_client) -> None:
+    response = ld_client.get("/id/state/japan.jsonld")
+    document = json.loads(response.get_data())
+    assert document["@context"] == CONTEXT_URL
+    japan = document["@graph"][0]  # the thing the document is about comes first
+    assert japan["@id"] == "agid:state/japan"
+    assert japan["@type"] == "ag:State"
+    assert japan["label"] == {"en": "Japan", "ja": "日本", "ko": "일본"}
+    assert japan["owl:sameAs"] == {"@id": "wd:Q17"}
+    assert japan["ag:iso3166Alpha2"] == "JP"
+    citation = json.loads(ld_client.get("/id/paper-b/citation/2.jsonld").get_data())
+    assert citation["@graph"][0]["ag:pageStart"] == 55  # canonical integers are JSON numbers
+
+
+@pytest.mark.parametrize("path", [
+    "/id/state/japan", "/id/paper-b/perception/japan-north-korea", "/id/paper-b/citation/2",
+    "/id/test/deep-blanks", "/graph/paper-b", "/graph/ontology"])
+def test_json_ld_given_its_context_holds_the_triples_of_the_n_triples(ld_client,
+                                                                      path: str) -> None:
+    context = published_context(ld_client)
+    jsonld = ld_client.get(f"{path}.jsonld").get_data()
+    from_jsonld = list(ox.parse(inline_context(jsonld, context), ox.RdfFormat.JSON_LD))
+    ntriples = list(ox.parse(ld_client.get(f"{path}.nt").get_data(), ox.RdfFormat.N_TRIPLES))
+    # exactly: the store's blank node labels are kept, and so is every literal
+    assert len(from_jsonld) == len(set(from_jsonld))
+    assert set(from_jsonld) == set(ntriples) and ntriples
+
+
+def test_json_ld_keeps_every_literal_and_iri_as_written(ld_client) -> None:
+    from alliancegraph.service.linkeddata import compact_jsonld
+
+    def literal(value: str, datatype: str) -> ox.Literal:
+        return ox.Literal(value, datatype=ox.NamedNode(datatype))
+
+    xsd, s, p = "http://www.w3.org/2001/XMLSchema#", ox.NamedNode(JAPAN), ox.NamedNode(AG + "p")
+    objects = [
+        literal("01", xsd + "integer"), literal("-0", xsd + "integer"),
+        literal("7", xsd + "integer"), literal("12345678901234567890", xsd + "integer"),
+        literal("1", xsd + "boolean"), literal("true", xsd + "boolean"),
+        literal("1.5", xsd + "double"), literal("2006-05", xsd + "gYearMonth"),
+        ox.Literal("plain"), ox.Literal("x", language="en-gb"),
+        ox.NamedNode(BASE + "id//odd"), ox.NamedNode("urn:example:x"), ox.BlankNode("b1"),
+    ]
+    triples = [ox.Triple(s, p, o) for o in objects] + [
+        ox.Triple(s, ox.NamedNode(SKOS_PREF_LABEL), ox.Literal("no language")),
+        ox.Triple(s, ox.NamedNode(SKOS_PREF_LABEL), ox.Literal("Japan", language="en")),
+        ox.Triple(s, ox.NamedNode(RDF_TYPE), ox.Literal("a literal type")),
+        ox.Triple(ox.BlankNode("b1"), ox.NamedNode(RDF_TYPE), ox.NamedNode(AG + "Evidence")),
+    ]
+    with ld_client.application.test_request_context():
+        body = compact_jsonld(triples, JAPAN)
+    parsed = ox.parse(inline_context(body, published_context(ld_client)), ox.RdfFormat.JSON_LD)
+    assert {quad.triple for quad in parsed} == set(triples)
+
+
+def test_every_document_holds_each_triple_once(tmp_path: Path, ld_client) -> None:
+    """A blank node reached by two properties (ag:evidence and the inferred
+    prov:qualifiedDerivation, as in the bundled graph) was written twice, its triples
+    found once per path; a triple in two graphs must be written once too."""
+    store = build_store(tmp_path / "data")
+    store.update(f"""INSERT {{ GRAPH <{BASE}graph/again> {{
+        <{JAPAN}> <http://www.w3.org/ns/prov#qualifiedDerivation> ?evidence ;
+            <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q17> }} }}
+        WHERE {{ GRAPH ?g {{ <{JAPAN}> <{AG}evidence> ?evidence }} }}""")
+    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
+    body = client.get("/id/state/japan.nt").get_data()
+    lines = body.decode().splitlines()
+    once = ld_client.get("/id/state/japan.nt").get_data()  # the store without the additions
+    assert len(lines) == len(set(lines)) == len(once.splitlines()) + 1
+    for suffix in RDF_SUFFIXES:
+        triples = parse_document(client, client.get(f"/id/state/japan.{suffix}").get_data(),
+                                 suffix)
+        assert len(triples) == len(set(triples)) == len(lines), suffix
+
+
+def test_turtle_names_our_iris_by_the_prefix_of_their_folder(ld_client) -> None:
+    turtle = ld_client.get("/id/paper-b/perception/japan-north-korea.ttl").get_data(as_text=True)
+    assert "\\/" not in turtle  # no escaped local names (agid:state\/japan)
+    declared = dict(re.findall(r"^@prefix ([\w.-]*): <([^>]*)> \.$", turtle, re.M))
+    assert declared["agid-state"] == BASE + "id/state/"
+    assert declared["agid-paper-b-section"] == BASE + "id/paper-b/section/"
+    assert declared["agsch-perception-intensity"] == BASE + "scheme/perception-intensity/"
+    assert declared["agid"] == BASE + "id/"  # agid:paper-b has no folder of its own
+    assert "agid-paper-b-perception:japan-north-korea " in turtle
+    assert "ag:perceiver agid-state:japan" in turtle
+    body = "\n".join(line for line in turtle.splitlines() if not line.startswith("@prefix"))
+    for name in declared:  # only the prefixes it uses (rdf: for rdf:type, written "a")
+        assert f"{name}:" in body or name == "rdf", name
+    triples = list(ox.parse(turtle.encode(), ox.RdfFormat.TURTLE))
+    ntriples = ld_client.get("/id/paper-b/perception/japan-north-korea.nt").get_data()
+    assert sorted(map(str, triples)) == sorted(map(str, ox.parse(ntriples,
+                                                                 ox.RdfFormat.N_TRIPLES)))
 
 
 # --- 404 ------------------------------------------------------------------------------
@@ -339,6 +459,13 @@ def test_the_service_maps_its_paths_onto_a_configured_base_iri(tmp_path: Path) -
     assert base + "id/paper-b/section/3-2" in subjects
     assert not any(s.startswith(BASE) for s in subjects)
     assert client.get("/id/state/atlantis.ttl").status_code == 404
+    # the JSON-LD names the context under the new base, and that context maps its prefixes
+    jsonld = client.get("/id/state/japan.jsonld").get_data()
+    assert json.loads(jsonld)["@context"] == base + "context.jsonld"
+    context = published_context(client)
+    assert context["agid"] == base + "id/"
+    assert ox.NamedNode(base + "id/state/japan") in {
+        t.subject for t in ox.parse(inline_context(jsonld, context), ox.RdfFormat.JSON_LD)}
 
 
 # --- a real server --------------------------------------------------------------------
@@ -358,10 +485,12 @@ def test_real_server_303_then_document(ld_server) -> None:
     assert followed.status_code == 200
     assert followed.url == f"{ld_server.url}/id/state/japan.jsonld"
     assert followed.headers["Content-Type"].startswith("application/ld+json")
-    data = json.loads(followed.content)
-    assert split_document(list(ox.parse(followed.content, ox.RdfFormat.JSON_LD))) == \
+    context = requests.get(f"{ld_server.url}/context.jsonld", timeout=30)
+    assert context.headers["Content-Type"].startswith("application/ld+json")
+    body = inline_context(followed.content, context.json()["@context"])
+    assert split_document(list(ox.parse(body, ox.RdfFormat.JSON_LD))) == \
         expected_description(JAPAN)
-    assert any(node.get("@id") == JAPAN for node in data)
+    assert json.loads(followed.content)["@graph"][0]["@id"] == "agid:state/japan"
 
 
 def test_real_server_html_page_and_404(ld_server) -> None:
@@ -402,18 +531,35 @@ def test_every_iri_of_the_fixture_resolves(ld_client) -> None:
     assert {iri: resolves(ld_client, iri) for iri in iris} == dict.fromkeys(iris, 200)
 
 
-def test_an_iri_of_every_kind_in_the_bundled_graph_resolves(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def bundled_client(tmp_path_factory: pytest.TempPathFactory):
+    """A client over the bundled graph, built into a new data dir."""
     from alliancegraph.build import build_store as build_bundled
 
-    build_bundled(tmp_path / "data", base_iri=BASE, progress=False, docs=False)
-    store = EmbeddedStore(tmp_path / "data", query_timeout=30, max_rows=10**6, base_iri=BASE)
-    quads = ox.parse(b"".join(store.dump(media_type="application/n-quads")),
-                     ox.RdfFormat.N_QUADS)
+    data_dir = tmp_path_factory.mktemp("bundled") / "data"
+    build_bundled(data_dir, base_iri=BASE, progress=False, docs=False)
+    return create_app({"data_dir": str(data_dir), "TESTING": True}).test_client()
+
+
+def test_an_iri_of_every_kind_in_the_bundled_graph_resolves(bundled_client) -> None:
+    dump = bundled_client.get("/dumps/alliancegraph.nq", buffered=True).get_data()
     by_kind: dict[str, str] = {}
-    for iri in sorted(minted_iris(quads)):
+    for iri in sorted(minted_iris(ox.parse(dump, ox.RdfFormat.N_QUADS))):
         # the kind: the path up to the last segment (id/state, id/paper-a/footnote, …)
         by_kind.setdefault(iri[len(BASE):].rpartition("/")[0], iri)
     assert {"id/state", "id/paper-a/section", "graph", "scheme/threat-category"} <= set(by_kind)
-    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
-    statuses = {iri: resolves(client, iri) for iri in by_kind.values()}
+    statuses = {iri: resolves(bundled_client, iri) for iri in by_kind.values()}
     assert statuses == dict.fromkeys(by_kind.values(), 200)
+
+
+def test_japan_in_the_bundled_graph_reads_once_in_every_format(bundled_client) -> None:
+    """The issue's case: its Turtle held triples twice (397 lines for 382 triples)."""
+    lines = bundled_client.get("/id/state/japan.nt").get_data().decode().splitlines()
+    assert len(lines) == len(set(lines)) > 300
+    turtle = bundled_client.get("/id/state/japan.ttl").get_data()
+    assert b"\\/" not in turtle and b"agid-state:japan" in turtle
+    expected = set(ox.parse("\n".join(lines).encode(), ox.RdfFormat.N_TRIPLES))
+    for suffix in RDF_SUFFIXES:
+        body = bundled_client.get(f"/id/state/japan.{suffix}").get_data()
+        triples = parse_document(bundled_client, body, suffix)
+        assert len(triples) == len(lines) and set(triples) == expected, suffix

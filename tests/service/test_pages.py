@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from alliancegraph.embedded import EmbeddedStore
-from alliancegraph.queries import load_examples
+from alliancegraph.queries import load_examples, prefixes
 from alliancegraph.service import create_app
 from markupsafe import escape
 
@@ -101,18 +101,27 @@ def test_index_refuses_what_it_cannot_write(pages_client) -> None:
 
 # --- dumps ----------------------------------------------------------------------------
 
+DUMP_TYPES = {"alliancegraph.ttl": "text/turtle", "alliancegraph.trig": "application/trig",
+              "alliancegraph.nq": "application/n-quads", "alliancegraph.nq.gz": "application/gzip"}
+
+
+def fetch(client, path: str, method: str = "GET", **options):
+    """A response read to its end and closed: a dump is a file the response holds open."""
+    return client.open(path, method=method, buffered=True, **options)
+
+
 def test_dumps_hold_the_whole_store(pages_client) -> None:
     expected = fixture_quads()
-    trig = pages_client.get("/dumps/alliancegraph.trig")
+    trig = fetch(pages_client, "/dumps/alliancegraph.trig")
     assert trig.status_code == 200 and trig.mimetype == "application/trig"
-    nquads = pages_client.get("/dumps/alliancegraph.nq")
+    nquads = fetch(pages_client, "/dumps/alliancegraph.nq")
     assert nquads.mimetype == "application/n-quads"
     for body, fmt in ((trig.get_data(), ox.RdfFormat.TRIG),
                       (nquads.get_data(), ox.RdfFormat.N_QUADS)):
         quads = list(ox.parse(body, fmt))
         assert len(quads) == len(expected)
         assert ground(quads) == ground(expected)
-    turtle = pages_client.get("/dumps/alliancegraph.ttl")
+    turtle = fetch(pages_client, "/dumps/alliancegraph.ttl")
     assert turtle.mimetype == "text/turtle"
     triples = list(ox.parse(turtle.get_data(), ox.RdfFormat.TURTLE))
     union = {(q.subject, q.predicate, q.object) for q in expected
@@ -123,22 +132,69 @@ def test_dumps_hold_the_whole_store(pages_client) -> None:
 
 
 def test_gzip_dump_gunzips_to_the_nquads_dump(pages_client) -> None:
-    response = pages_client.get("/dumps/alliancegraph.nq.gz")
+    response = fetch(pages_client, "/dumps/alliancegraph.nq.gz")
     assert response.status_code == 200
     assert response.mimetype == "application/gzip"
     assert "Content-Encoding" not in response.headers  # a .gz file, not a transfer coding
+    assert response.headers["Content-Disposition"] == \
+        "attachment; filename=alliancegraph.nq.gz"
     unzipped = gzip.decompress(response.get_data())
     quads = list(ox.parse(unzipped, ox.RdfFormat.N_QUADS))
     assert ground(quads) == ground(fixture_quads())
 
 
-@pytest.mark.parametrize(("name", "media_type"), [
-    ("alliancegraph.ttl", "text/turtle"), ("alliancegraph.nq.gz", "application/gzip")])
-def test_head_of_a_dump_answers_its_headers(pages_client, name: str, media_type: str) -> None:
-    response = pages_client.head(f"/dumps/{name}")
-    assert response.status_code == 200
-    assert response.mimetype == media_type
-    assert response.get_data() == b""
+@pytest.mark.parametrize(("name", "media_type"), sorted(DUMP_TYPES.items()))
+def test_head_and_get_of_a_dump_agree_on_its_length_and_validators(
+        pages_client, name: str, media_type: str) -> None:
+    head = fetch(pages_client, f"/dumps/{name}", "HEAD")
+    get = fetch(pages_client, f"/dumps/{name}")
+    assert head.status_code == get.status_code == 200
+    assert head.mimetype == get.mimetype == media_type
+    assert head.get_data() == b""
+    body = get.get_data()
+    assert int(head.headers["Content-Length"]) == int(get.headers["Content-Length"]) \
+        == len(body) > 0
+    for header in ("ETag", "Last-Modified", "Accept-Ranges"):
+        assert head.headers[header] == get.headers[header]
+    assert get.headers["Accept-Ranges"] == "bytes"
+
+
+def test_a_dump_answers_conditional_and_range_requests(pages_client) -> None:
+    path = "/dumps/alliancegraph.nq"
+    first = fetch(pages_client, path)
+    body, etag = first.get_data(), first.headers["ETag"]
+    for validator in ({"If-None-Match": etag},
+                      {"If-Modified-Since": first.headers["Last-Modified"]}):
+        again = fetch(pages_client, path, headers=validator)
+        assert again.status_code == 304 and again.get_data() == b""
+    part = fetch(pages_client, path, headers={"Range": "bytes=10-99"})
+    assert part.status_code == 206
+    assert part.headers["Content-Range"] == f"bytes 10-99/{len(body)}"
+    assert part.get_data() == body[10:100]
+    # resuming: the rest, while the file is still the one the client began
+    rest = fetch(pages_client, path, headers={"Range": "bytes=100-", "If-Range": etag})
+    assert rest.status_code == 206 and part.get_data() + rest.get_data() == body[10:]
+    changed = fetch(pages_client, path, headers={"Range": "bytes=100-", "If-Range": '"old"'})
+    assert changed.status_code == 200 and changed.get_data() == body
+
+
+def test_a_write_changes_the_dump_and_its_etag(client, auth, fixture_data, data_dir) -> None:
+    path = "/dumps/alliancegraph.nq"
+    before = fetch(client, path)
+    etag = before.get_etag()[0]
+    assert etag and fetch(client, path, headers={"If-None-Match": f'"{etag}"'}).status_code == 304
+    # as many triples as the graph held: the state differs, the quad count does not
+    written = client.put("/rdf-graph-store", query_string={"graph": fixture_data.graph_b},
+                         data="<urn:ex:s> <urn:ex:p> 'one', 'two' .", headers=auth,
+                         content_type="text/turtle")
+    assert written.status_code == 204
+    after = fetch(client, path, headers={"If-None-Match": f'"{etag}"'})
+    assert after.status_code == 200
+    assert after.get_etag()[0] != etag
+    assert b"<urn:ex:s>" in after.get_data() and b"<urn:ex:s>" not in before.get_data()
+    # the earlier state's file is gone: one file per dump
+    assert [f.name for f in (data_dir / "dumps").iterdir()] == \
+        [f"{after.get_etag()[0]}-alliancegraph.nq"]
 
 
 def test_unknown_dump_is_404(pages_client) -> None:
@@ -153,7 +209,23 @@ def test_void_lists_the_dump_urls_and_they_resolve(pages_client) -> None:
     assert len(dumps) == 4
     for iri in dumps:
         assert iri.startswith(BASE)
-        assert pages_client.get("/" + iri[len(BASE):]).status_code == 200
+        assert fetch(pages_client, "/" + iri[len(BASE):]).status_code == 200
+
+
+# --- the JSON-LD context --------------------------------------------------------------
+
+def test_the_json_ld_context_is_published_and_cacheable(pages_client) -> None:
+    response = pages_client.get("/context.jsonld", headers={"Origin": "https://else.example"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.cache_control.public and response.cache_control.max_age >= 3600
+    context = response.get_json()["@context"]
+    assert {k: v for k, v in context.items() if isinstance(v, str)} == prefixes(BASE)
+    assert context["label"] == {"@id": "http://www.w3.org/2004/02/skos/core#prefLabel",
+                                "@container": "@language"}
+    again = pages_client.get("/context.jsonld", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
 
 
 # --- the ontology ---------------------------------------------------------------------
@@ -177,7 +249,13 @@ def test_ontology_in_every_rdf_syntax_is_the_ontology_graph(pages_client, suffix
                                                             fmt: ox.RdfFormat) -> None:
     response = pages_client.get(f"/ontology.{suffix}")
     assert response.status_code == 200
-    triples = {(t.subject, t.predicate, t.object) for t in ox.parse(response.get_data(), fmt)}
+    body = response.get_data()
+    if fmt is ox.RdfFormat.JSON_LD:  # the context it names, given inline: nothing fetched
+        document = json.loads(body)
+        assert document["@context"] == BASE + "context.jsonld"
+        document["@context"] = pages_client.get("/context.jsonld").get_json()["@context"]
+        body = json.dumps(document).encode()
+    triples = {(t.subject, t.predicate, t.object) for t in ox.parse(body, fmt)}
     expected = {(q.subject, q.predicate, q.object) for q in fixture_quads()
                 if q.graph_name == ONTOLOGY_GRAPH}
     assert triples == expected
@@ -224,6 +302,9 @@ def test_real_server_index_and_gzip_dump(start_server, pages_store) -> None:
     assert dump.headers["Content-Type"] == "application/gzip"
     quads = list(ox.parse(gzip.decompress(dump.content), ox.RdfFormat.N_QUADS))
     assert len(quads) == len(fixture_quads())
+    head = requests.head(server.url + "/dumps/alliancegraph.nq.gz", timeout=30)
+    assert int(head.headers["Content-Length"]) == len(dump.content)
+    assert head.headers["ETag"] == dump.headers["ETag"]
     page = requests.get(server.url + "/", headers={"Accept": "text/html"}, timeout=30)
     assert page.headers["Content-Type"].startswith("text/html")
     json.dumps(index.json())  # the JSON answer is plain JSON

@@ -129,6 +129,79 @@ def test_format_parameter_overrides_accept(client):
     assert response.mimetype == "text/csv"
 
 
+CONSTRUCT_ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+#: What SPARQLWrapper sends with its default return format, whatever the query form.
+SPARQLWRAPPER_XML = {"format": "xml", "output": "xml", "results": "xml"}
+
+
+def test_sparqlwrapper_default_parameters_on_a_construct(client, fixture_data):
+    """The 406 of the "first contact" issue: ``xml`` for a CONSTRUCT is RDF/XML."""
+    response = client.get("/sparql", query_string={"query": CONSTRUCT_ALL, **SPARQLWRAPPER_XML},
+                          headers={"Accept": "application/rdf+xml"})
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "application/rdf+xml"
+    assert len(rdflib.Graph().parse(data=response.data, format="xml")) == \
+        sum(fixture_data.counts.values())
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_format_parameters_in_the_url_or_the_form(client, method):
+    params = {"query": LABELS, "output": "csv"}
+    if method == "GET":
+        response = client.get("/sparql", query_string=params)
+    else:
+        response = client.post("/sparql", data=params)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    direct = client.post("/sparql", query_string={"results": "tsv"}, data=LABELS,
+                         content_type="application/sparql-query")
+    assert direct.mimetype == "text/tab-separated-values"
+
+
+def test_a_format_the_form_cannot_have_falls_back_to_accept(client):
+    response = client.get("/sparql", query_string={"query": CONSTRUCT_ALL, "format": "csv"},
+                          headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/n-triples"
+    refused = client.get("/sparql", query_string={"query": CONSTRUCT_ALL, "format": "csv"},
+                         headers={"Accept": "text/csv"})
+    assert refused.status_code == 406
+    assert "format='csv'" in refused.get_json()["message"]
+
+
+def test_a_format_parameter_naming_no_format_is_406(client):
+    response = client.get("/sparql", query_string={"query": LABELS, "format": "jsn"})
+    assert response.status_code == 406
+    assert "'jsn'" in response.get_json()["message"]
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("accept", "params", "expected"), [
+    (BROWSER, {}, "text/html"),  # a "run" link followed: the UI runs it
+    (BROWSER, {"format": "json"}, "application/sparql-results+json"),
+    (BROWSER, {"output": "csv"}, "text/csv"),
+    ("*/*", {}, "application/sparql-results+json"),
+    (None, {}, "application/sparql-results+json"),
+    ("application/sparql-results+xml", {}, "application/sparql-results+xml"),
+    ("text/html, application/sparql-results+json", {}, "application/sparql-results+json"),
+])
+def test_a_query_link_is_the_ui_for_browsers_results_for_clients(client, accept, params,
+                                                                  expected):
+    response = client.get("/sparql", query_string={"query": LABELS, **params},
+                          headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.mimetype == expected
+    assert "Accept" in response.vary
+
+
+def test_a_browser_post_gets_results_not_the_ui(client):
+    response = client.post("/sparql", data={"query": LABELS}, headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.mimetype == "application/sparql-results+xml"
+
+
 # --- bad requests: 4xx with a message, never 500 ---------------------------------------------
 
 def test_syntax_error_is_400_with_line_and_column(client):
@@ -178,11 +251,15 @@ def test_result_over_row_limit_is_refused(app_settings):
 
 
 def test_errors_are_html_for_browsers(client):
-    response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x"},
-                          headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
+    # by POST: a browser GET of a query gets the UI, which runs it and shows the error
+    response = client.post("/sparql", data={"query": "SELECT ?x WHERE { ?x"},
+                           headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert b"ParseError" in response.data
+    as_get = client.get("/sparql", query_string={"update": "CLEAR ALL"},
+                        headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
+    assert as_get.status_code == 400 and as_get.mimetype == "text/html"
 
 
 # --- updates and the write token -----------------------------------------------------------

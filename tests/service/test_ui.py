@@ -3,9 +3,11 @@ shipped example queries and the project's prefixes; and the example loader."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -66,6 +68,102 @@ def test_rdf_clients_still_get_the_service_description(ui_client) -> None:
     response = ui_client.get("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
     assert response.mimetype == "text/turtle"
+
+
+def test_a_query_link_opens_the_ui_with_the_query(ui_client) -> None:
+    """A browser following ``/sparql?query=…`` gets the page with the query to run on load
+    (the service does not even parse it: the UI shows its errors)."""
+    query = 'SELECT * WHERE { ?s ?p "</script><script>alert(1)</script>" } # 日本'
+    response = ui_client.get("/sparql", query_string={"query": query},
+                             headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "Accept" in response.vary
+    page = response.get_data(as_text=True)
+    assert embedded_json(page, "initial-query") == query
+    assert "<script>alert" not in page  # tojson escapes < and >: the data block holds
+    assert embedded_json(page, "initial-dataset") == {"default-graph-uri": [],
+                                                      "named-graph-uri": []}
+
+
+def test_a_query_link_keeps_its_dataset(ui_client) -> None:
+    response = ui_client.get("/sparql", headers={"Accept": BROWSER}, query_string={
+        "query": "ASK {}", "default-graph-uri": ["http://example.org/a", "http://example.org/b"],
+        "named-graph-uri": "http://example.org/n"})
+    page = response.get_data(as_text=True)
+    assert embedded_json(page, "initial-dataset") == {
+        "default-graph-uri": ["http://example.org/a", "http://example.org/b"],
+        "named-graph-uri": ["http://example.org/n"]}
+
+
+def test_the_ui_without_a_query_runs_nothing(ui_client) -> None:
+    page = ui_client.get("/sparql", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert embedded_json(page, "initial-query") is None
+
+
+def test_the_page_has_no_inline_script(ui_client) -> None:
+    """CSP ``script-src 'self'``: every script is a file of the service or a JSON block."""
+    page = ui_client.get("/sparql", query_string={"query": "ASK {}"},
+                         headers={"Accept": BROWSER}).get_data(as_text=True)
+    tags = re.findall(r"<script\b[^>]*>", page)
+    assert tags
+    for tag in tags:
+        assert 'type="application/json"' in tag or re.search(r'src="/static/[^"]+"', tag), tag
+
+
+def test_every_run_link_of_the_index_opens_the_ui(client) -> None:
+    index = client.get("/", headers={"Accept": BROWSER}).get_data(as_text=True)
+    links = [html.unescape(href) for href in re.findall(r'href="([^"]*/sparql\?query=[^"]*)"',
+                                                        index)]
+    assert len(links) == len(load_examples())
+    for link in links:
+        [query] = parse_qs(urlsplit(link).query)["query"]
+        response = client.get(link, headers={"Accept": BROWSER})
+        assert response.status_code == 200, link
+        assert response.mimetype == "text/html"
+        assert embedded_json(response.get_data(as_text=True), "initial-query") == query
+        # the same link is results for an API client
+        results = client.get(link, headers={"Accept": "*/*"})
+        assert results.status_code == 200, results.data
+        assert results.mimetype != "text/html"
+
+
+def query_ui_script(client) -> str:
+    with client.get("/static/query-ui.js") as response:
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+
+def test_the_script_runs_the_initial_query(ui_client) -> None:
+    script = query_ui_script(ui_client)
+    assert 'data("initial-query")' in script
+    assert 'data("initial-dataset")' in script
+    assert "initialQuery !== null" in script
+    assert "yasgui.addTab(true" in script and "yasgui.getTab().query()" in script
+    # the dataset as request arguments (YASGUI's defaultGraphs sends the named graphs)
+    assert "args: initialArgs" in script
+
+
+def test_the_script_shows_the_error_message_wrapped(ui_client) -> None:
+    """A service error body is JSON; the UI shows its ``message`` preformatted and wrapped
+    in the results area (YASGUI's error renderers), as text, not HTML."""
+    script = query_ui_script(ui_client)
+    assert "Yasgui.Yasr.defaults.errorRenderers = [serviceErrorRenderer]" in script
+    assert "JSON.parse(error.text)" in script
+    assert "message.textContent = body.message" in script
+    assert 'document.createElement("pre")' in script
+    assert 'message.style.whiteSpace = "pre-wrap"' in script
+    assert "innerHTML" not in script
+
+
+def test_an_error_body_has_the_message_the_ui_shows(ui_client) -> None:
+    # what YASGUI POSTs, and what the renderer reads: a JSON body with a string message
+    response = ui_client.post("/sparql", data={"query": "SELECT * WHERE {\n  ?s ?p \n}"},
+                              headers={"Accept": "application/sparql-results+json,*/*;q=0.9"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert isinstance(body["message"], str) and body["message"]
+    assert body["error"] == "ParseError"
 
 
 def test_every_shipped_query_names_itself() -> None:

@@ -133,10 +133,14 @@ def read_manifest(path: Path, *, unlisted: bool = False) -> list[W3CTest]:
     return [_read_test(graph, entry, path.parent) for entry in entries]
 
 
-PROTOCOL_TESTS = read_manifest(SPARQL11 / "protocol" / "manifest.ttl")
-GSP_TESTS = [test for name in ("manifest-indirect.ttl", "manifest-direct.ttl")
+HAVE_SUITE = SPARQL11.is_dir()
+pytestmark = pytest.mark.skipif(not HAVE_SUITE, reason=f"not run: the W3C suites are not at "
+                                f"{SPARQL11} (../shared/ is absent; CI has it)")
+PROTOCOL_TESTS = read_manifest(SPARQL11 / "protocol" / "manifest.ttl") if HAVE_SUITE else []
+GSP_TESTS = [test for name in ("manifest-indirect.ttl", "manifest-direct.ttl") if HAVE_SUITE
              for test in read_manifest(SPARQL11 / "graph-store-protocol" / name, unlisted=True)]
-SD_TESTS = read_manifest(SPARQL11 / "service-description" / "manifest.ttl")
+SD_TESTS = read_manifest(SPARQL11 / "service-description" / "manifest.ttl") if HAVE_SUITE \
+    else []
 NOT_APPLICABLE = {t.id: sorted(str(r) for r in t.requires - CAPABILITIES)
                   for t in GSP_TESTS if t.requires - CAPABILITIES}
 

@@ -29,6 +29,8 @@ def _named_shapes(shapes: Graph) -> set[URIRef]:
 
 @pytest.fixture(scope="module")
 def shacl_shacl() -> Graph:
+    if not SHACL_SHACL.is_file():
+        pytest.skip(f"not run: {SHACL_SHACL} is absent (../shared/ is not beside the clone)")
     return Graph().parse(SHACL_SHACL, format="turtle")
 
 

@@ -139,9 +139,13 @@ def test_no_file_validates_the_store(tmp_path: Path):
     assert "WikidataItemShape" in result.output
 
 
-def test_no_file_and_no_store_exits_nonzero(tmp_path: Path):
+def test_no_file_and_no_store_exits_2(tmp_path: Path):
+    """Unusable input, as the help says (it exited 1, the code for violations)."""
     result = run("--data-dir", str(tmp_path / "empty"))
-    assert result.exit_code != 0 and "build" in result.output
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: no store in {tmp_path / 'empty'}: run 'alliancegraph "
+                             "build' or name files\n")
+    assert not (tmp_path / "empty").exists()
 
 
 def test_inference_owlrl_keeps_valid_data_valid():

@@ -10,14 +10,7 @@ are compared as "some blank node" (not as an isomorphism).
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +22,6 @@ from rdflib.namespace import SH, XSD
 SHACL_SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "shacl"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
-HOST = "127.0.0.1"
 
 #: Tests that cannot apply, with the reason. Nothing else is skipped.
 NOT_APPLICABLE: dict[str, str] = {}
@@ -58,51 +50,20 @@ def _test_files() -> list[Path]:
     return sorted(found)
 
 
-TEST_FILES = _test_files()
+HAVE_SUITE = SHACL_SUITE.is_dir()
+pytestmark = pytest.mark.skipif(not HAVE_SUITE, reason=f"not run: the W3C SHACL suite is not "
+                                f"at {SHACL_SUITE} (../shared/ is absent; CI has it)")
+TEST_FILES = _test_files() if HAVE_SUITE else []
 
 
 def _test_id(path: Path) -> str:
     return str(path.relative_to(SHACL_SUITE).with_suffix(""))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    """``alliancegraph serve`` in a subprocess; its base URL."""
-    data_dir = tmp_path_factory.mktemp("w3c-shacl-store")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCEGRAPH_")}
-    log = data_dir.parent / f"w3c-shacl-server-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from alliancegraph.cli import main; main()", "serve",
-             "--host", HOST, "--port", str(port), "--workers", "2", "--data-dir",
-             str(data_dir)], env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    url = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + log.read_text(errors="replace"))
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def server(start_server, tmp_path_factory) -> str:
+    """``alliancegraph serve`` on an empty data dir (it builds the graph); its base URL."""
+    return start_server(tmp_path_factory.mktemp("w3c-shacl-store")).url
 
 
 def _upload_base(server: str) -> str:

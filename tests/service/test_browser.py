@@ -1,0 +1,312 @@
+"""What browsers get. A real browser over the real site: headless Chromium (Debian's,
+driven by Playwright) follows every link of the index of a server that built the real graph,
+and each must render as a page — HTML, not a download — with no console error and no
+request to another host. And, with the Flask client, the shapes as a page.
+
+Playwright's own browser download cannot work here, so the test drives ``/usr/bin/chromium``
+and, on a fresh machine, installs it with apt (root only); otherwise it skips, saying why.
+Screenshots of the index and of one entity page are kept in pytest's tmp dir.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from alliancegraph.shapes.validate import bundled_shapes
+from rdflib import RDF, RDFS, URIRef
+from rdflib.namespace import SH
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # no host but the loopback server resolves: a request to another host is
+                 # recorded (Watch) and fails, and nothing leaves the machine. Not by
+                 # Playwright's routing: any route stops Chromium fetching /favicon.ico,
+                 # and a missing favicon is a console error a real browser shows
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+PAGE_TIMEOUT_MS = 20_000
+#: Links that are data by design (dumps, the OpenAPI JSON): a browser may download them;
+#: they must be served, not be pages.
+DATA_SUFFIXES = (".ttl", ".trig", ".nq", ".gz", ".nt", ".jsonld", ".rdf", ".json")
+#: YASR's table of results (DataTables); every shipped example is a SELECT.
+RESULTS_TABLE = ".yasr table.dataTable"
+#: What Chromium and Firefox send for a page (application/xml also names RDF/XML).
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium when it is missing and we may (root, apt-get); the reason
+    to skip otherwise, or None when the browser is there."""
+    if Path(CHROMIUM).exists():
+        return None
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return f"{CHROMIUM} is missing and cannot be installed (needs root and apt-get)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+    def run(*command: str, timeout: float) -> None:
+        subprocess.run(command, check=True, capture_output=True, timeout=timeout, env=env)
+
+    try:
+        # a fresh image has no package lists: update only when apt knows no chromium
+        if subprocess.run(["apt-cache", "show", "chromium"], capture_output=True,
+                          timeout=60).returncode != 0:
+            run("apt-get", "update", "-qq", timeout=300)
+        run("apt-get", "install", "-y", "-qq", "chromium", timeout=900)
+    except subprocess.TimeoutExpired as exc:
+        return f"installing chromium with apt-get timed out after {exc.timeout:.0f} s"
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or b"").decode(errors="replace").strip()[-500:]
+        return f"installing chromium failed ({' '.join(exc.cmd)}): {tail}"
+    return None if Path(CHROMIUM).exists() else f"apt-get installed no {CHROMIUM}"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    reason = _install_chromium()
+    if reason:
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@dataclass
+class Watch:
+    """What the pages did that they must not: console errors, uncaught exceptions, and
+    requests to any host but the server's."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def take(self) -> tuple[list[str], list[str]]:
+        """The errors and foreign requests seen since the last call."""
+        seen = (self.errors[:], self.foreign[:])
+        self.errors.clear()
+        self.foreign.clear()
+        return seen
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            where = message.page.url if message.page else "?"
+            source = (message.location or {}).get("url") or "?"
+            self.errors.append(f"console error on {where} (from {source}): {message.text}")
+
+    def on_page_error(self, error) -> None:
+        where = error.page.url if error.page else "?"
+        self.errors.append(f"uncaught exception on {where}: {error.error}")
+
+    def on_request(self, request) -> None:
+        url = request.url
+        if _origin(url) != self.origin and not url.startswith(("data:", "blob:", "about:")):
+            self.foreign.append(f"{request.frame.url if request.frame else '?'} -> {url}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Site:
+    context: object  # playwright's BrowserContext (playwright is imported only when run)
+    watch: Watch
+    links: list[str]  # the index's links to this site, in page order, each once
+    index_errors: list[str]
+    index_foreign: list[str]
+    artefacts: Path
+
+
+@pytest.fixture(scope="module")
+def site(built_server, chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One browser and one context for every page (as one user clicking through), opened
+    on the index; its links to this site collected."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    artefacts = tmp_path_factory.mktemp("browser")
+    watch = Watch(_origin(built_server.url))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        context.on("request", watch.on_request)
+        context.on("console", watch.on_console)
+        context.on("weberror", watch.on_page_error)
+        page = context.new_page()
+        response = page.goto(built_server.url + "/", wait_until="load")
+        assert response is not None and response.status == 200
+        page.screenshot(path=artefacts / "index.png", full_page=True)
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        page.close()
+        links = list(dict.fromkeys(h for h in hrefs if _origin(h) == watch.origin))
+        yield Site(context, watch, links, *watch.take(), artefacts)
+        context.close()
+        browser.close()
+
+
+def _is_data(url: str) -> bool:
+    return urlsplit(url).path.endswith(DATA_SUFFIXES)
+
+
+def _runs_a_query(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path.endswith("/sparql") and "query" in parse_qs(parts.query)
+
+
+def _open(site: Site, url: str, check: Callable[[object, str], str | None]) -> str | None:
+    """Open ``url`` in a new tab of the shared context; what is wrong with it, or None."""
+    page = site.context.new_page()
+    try:
+        try:
+            response = page.goto(url, wait_until="load")
+        except Exception as exc:  # a download ("Download is starting"), a timeout
+            return f"{url}: {str(exc).splitlines()[0]}"
+        if response is None:
+            return f"{url}: no response"
+        content_type = response.header_value("content-type") or ""
+        if response.status >= 400 or not content_type.startswith("text/html"):
+            return f"{url}: {response.status} {content_type or 'no Content-Type'}"
+        return check(page, url)
+    finally:
+        page.close()
+
+
+def _has_heading(page, url: str) -> str | None:
+    if page.locator("h1:visible, main:visible").count() == 0:
+        return f"{url}: no visible <h1> or <main>"
+    if urlsplit(url).path.endswith("/sparql") and page.locator("#yasgui").count() == 0:
+        return f"{url}: the query UI has no #yasgui"
+    return None
+
+
+def _clean(watch: Watch) -> list[str]:
+    errors, foreign = watch.take()
+    return errors + [f"request to another host: {r}" for r in foreign]
+
+
+@pytest.mark.slow
+def test_index_renders_without_errors(site: Site):
+    assert len(site.links) > 5, site.links
+    assert (site.artefacts / "index.png").stat().st_size > 0
+    problems = site.index_errors + [f"request to another host: {r}" for r in site.index_foreign]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_index_links_to_pages_render_as_html(site: Site):
+    site.watch.take()
+    pages = [u for u in site.links if not _is_data(u) and not _runs_a_query(u)]
+    problems = [p for p in (_open(site, u, _has_heading) for u in pages) if p]
+    problems += _clean(site.watch)
+    assert not problems, f"{len(pages)} pages:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_an_entity_page_screenshot(site: Site):
+    entity = next(u for u in site.links if "/id/" in urlsplit(u).path)
+    page = site.context.new_page()
+    try:
+        response = page.goto(entity, wait_until="load")
+        assert response is not None and response.status == 200
+        page.locator("h1").wait_for(state="visible")
+        page.screenshot(path=site.artefacts / "entity.png", full_page=True)
+    finally:
+        page.close()
+    assert (site.artefacts / "entity.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_example_query_links_open_the_query_ui_with_results(site: Site):
+    """Each "run" link: the query UI, the query run, its results shown as a table. Once
+    three pages showed none, the rest are given a second, not 20 (the run stays bounded)."""
+    site.watch.take()
+    queries = [u for u in site.links if _runs_a_query(u)]
+    assert queries, "the index links no example query to run"
+    missing: list[str] = []
+
+    def shows_results(page, url: str) -> str | None:
+        if page.locator("#yasgui").count() == 0:
+            return f"{url}: no query UI (#yasgui)"
+        try:
+            # visible: the tabs YASGUI kept from earlier pages hold hidden tables
+            page.locator(RESULTS_TABLE + ":visible").first.wait_for(
+                state="visible", timeout=PAGE_TIMEOUT_MS if len(missing) < 3 else 1000)
+        except Exception:
+            missing.append(url)
+            return f"{url}: the query UI showed no results table"
+        return None
+
+    problems = [p for p in (_open(site, u, shows_results) for u in queries) if p]
+    problems += _clean(site.watch)
+    assert not problems, f"{len(queries)} queries:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_data_links_are_served(site: Site):
+    """Dumps and the OpenAPI JSON are downloads by design: HEAD them, do not render."""
+    data = [u for u in site.links if _is_data(u)]
+    assert data
+    statuses = {u: site.context.request.head(u).status for u in data}
+    assert all(status == 200 for status in statuses.values()), statuses
+
+
+# --- the shapes as a page (Flask client) --------------------------------------------------
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_a_browser_gets_the_shapes_as_a_page(client):
+    """Regression: a browser's Accept matches RDF/XML through application/xml, so the
+    index's shapes link downloaded a file. Every named shape is listed, under its file."""
+    response = client.get("/shapes", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "Accept" in response.vary
+    page = response.get_data(as_text=True)
+    assert '<section id="links.ttl">' in page and "Links to other datasets" in page
+    rows = {anchor: _text(row) for anchor, row in
+            re.findall(r'<tr id="([^"]+)"[^>]*>(.*?)</tr>', page, re.S)}
+    shapes = bundled_shapes()
+    named = {s for kind in (SH.NodeShape, SH.PropertyShape)
+             for s in shapes.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    assert len(rows) == len(named)
+    for shape in named:
+        row = rows[str(shape).rpartition("#")[2]]
+        severity = str(shapes.value(shape, SH.severity) or SH.Violation).rpartition("#")[2]
+        assert str(shapes.value(shape, RDFS.label)) in row and severity in row, row
+        message = shapes.value(shape, SH.message)
+        assert message is None or str(message) in row, row
+    state = rows["StateShape"]
+    assert "instances of ag:State" in state and "A state has an IRI and a label." in state
+
+
+def test_the_shapes_page_links_its_rdf(client):
+    response = client.get("/shapes", headers={"Accept": BROWSER_ACCEPT})
+    page = response.get_data(as_text=True)
+    links = dict(re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">', page))
+    assert set(links) == {"text/turtle", "application/n-triples", "application/ld+json",
+                          "application/rdf+xml", "application/trig", "application/n-quads"}
+    for media_type, href in links.items():
+        assert f'<a href="{href}" type="{media_type}">' in page
+        assert f'<{href}>; rel="alternate"; type="{media_type}"' in response.headers["Link"]
+        assert client.get(href, headers={"Accept": BROWSER_ACCEPT}).mimetype == media_type
+
+
+@pytest.mark.parametrize("path,accept,expected", [
+    ("/shapes", "*/*", "text/turtle"),  # curl keeps getting RDF
+    ("/shapes", None, "text/turtle"),
+    ("/shapes", "application/xml", "application/rdf+xml"),
+    ("/shapes", "text/turtle;q=0.9, text/html;q=0.5", "text/turtle"),
+    ("/shapes?format=ttl", BROWSER_ACCEPT, "text/turtle"),
+    ("/shapes?format=html", None, "text/html"),
+    ("/shapes.html", None, "text/html"),
+])
+def test_shapes_html_only_when_asked_or_preferred(client, path, accept, expected):
+    headers = {"Accept": accept} if accept else {}
+    assert client.get(path, headers=headers).mimetype == expected
