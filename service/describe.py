@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 from alliancegraph.service import negotiation
@@ -135,47 +135,17 @@ def _default_graph_triples() -> int:
 
 # --- VoID -------------------------------------------------------------------------------
 
-HTML = "text/html"
-
-
-def prefers_html(offers: Sequence[Format]) -> bool:
-    """Whether to answer a page rather than RDF: ``format=html``, or, with no format
-    parameter, an Accept header ranking HTML above every RDF syntax offered (a browser: its
-    ``application/xml;q=0.9`` names RDF/XML, but ``text/html`` ranks higher). ``*/*``
-    (curl) and no Accept at all keep getting RDF."""
-    named = [value.strip().lower() for value in negotiation.format_values(request.args)]
-    if named:
-        return named[0] in ("html", HTML)
-    return negotiation.prefers(request.headers.get("Accept"), HTML, offers)
-
-
-#: How pages name the RDF syntaxes they link to.
-FORMAT_TITLES = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF/XML",
-                 "trig": "TriG", "nq": "N-Quads"}
-
-
-def alternates(offers: Sequence[Format],
-               url_for_format: Callable[[Format], str]) -> list[dict[str, str]]:
-    """The RDF documents a page links to: ``{name, title, media_type, href}`` per format."""
-    return [{"name": f.name, "title": FORMAT_TITLES.get(f.name, f.name),
-             "media_type": f.media_type, "href": url_for_format(f)} for f in offers]
-
-
-def link_header(links: list[dict[str, str]]) -> str:
-    return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media_type"]}"' for a in links)
-
-
 @bp.get("/.well-known/void")
 def void_description() -> Response:
     offers = negotiation.OFFERS["graph"]
     base = current_app.config["BASE_IRI"]
-    if prefers_html(offers):
-        links = alternates(offers, lambda f: f"{request.script_root}/.well-known/void"
+    if negotiation.prefers_page(request.args, request.headers.get("Accept"), offers):
+        links = negotiation.alternates(offers, lambda f: f"{request.script_root}/.well-known/void"
                                              f"?format={f.name}")
         html = render_template("void.html", alternates=links,
                                **void_page(void_triples(base), base))
         response = Response(html, content_type="text/html; charset=utf-8")
-        response.headers["Link"] = link_header(links)
+        response.headers["Link"] = negotiation.link_header(links)
     else:
         fmt = negotiation.negotiate(request.headers.get("Accept"), offers, params=request.args,
                                     what="the VoID description")

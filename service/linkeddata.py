@@ -154,10 +154,11 @@ def negotiate_document(what: str) -> Format:
 
 def add_alternates(response: Response, path: str, *, current: Format | None = None) -> None:
     """``Link: <path.ttl>; rel="alternate"; type="text/turtle"`` for every other format."""
-    links = [f'<{document_path(path, fmt)}>; rel="alternate"; type="{fmt.media_type}"'
-             for fmt in OFFERS if fmt is not current]
+    links = negotiation.link_header({"href": document_path(path, fmt),
+                                     "media_type": fmt.media_type}
+                                    for fmt in OFFERS if fmt is not current)
     existing = response.headers.get("Link")
-    response.headers["Link"] = ", ".join([existing, *links] if existing else links)
+    response.headers["Link"] = f"{existing}, {links}" if existing else links
 
 
 def see_other(path: str, iri: str) -> Response:

@@ -9,7 +9,7 @@ honoured), and what the answer *is*: a result set (SELECT/ASK), a graph
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -198,6 +198,36 @@ def negotiate(
             f"none of {asked}the acceptable media types ({accept_header}) can be produced "
             f"for {what}; available: {available}")
     return best[1]
+
+
+HTML = "text/html"
+#: How pages name the RDF syntaxes they link to.
+FORMAT_TITLES = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF/XML",
+                 "trig": "TriG", "nq": "N-Quads"}
+
+
+def prefers_page(params: Params | None, accept_header: str | None,
+                 offers: Sequence[Format]) -> bool:
+    """Whether to answer a page rather than RDF: ``format=html``, or, with no format
+    parameter, an Accept header ranking HTML above every RDF syntax offered (a browser: its
+    ``application/xml;q=0.9`` names RDF/XML, but ``text/html`` ranks higher). ``*/*``
+    (curl) and no Accept at all keep getting RDF."""
+    named = [value.strip().lower() for value in format_values(params)]
+    if named:
+        return named[0] in ("html", HTML)
+    return prefers(accept_header, HTML, offers)
+
+
+def alternates(offers: Sequence[Format],
+               url_for_format: Callable[[Format], str]) -> list[dict[str, str]]:
+    """The RDF documents a page links to: ``{name, title, media_type, href}`` per format."""
+    return [{"name": f.name, "title": FORMAT_TITLES.get(f.name, f.name),
+             "media_type": f.media_type, "href": url_for_format(f)} for f in offers]
+
+
+def link_header(links: Iterable[dict[str, str]]) -> str:
+    """The ``Link`` header value naming ``links`` (``href``, ``media_type``) as alternates."""
+    return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media_type"]}"' for a in links)
 
 
 def prefers(accept_header: str | None, media_type: str, over: Sequence[Format]) -> bool:

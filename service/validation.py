@@ -25,7 +25,6 @@ import pyoxigraph as ox
 from alliancegraph import limits
 from alliancegraph.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from alliancegraph.service import negotiation
-from alliancegraph.service.describe import alternates, link_header, prefers_html
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import require_write_token
 from alliancegraph.shapes.validate import (
@@ -253,7 +252,9 @@ _PAGE = """<!doctype html>
 @bp.route("/shapes", methods=["GET"])
 @bp.route("/shapes.<suffix>", methods=["GET"])
 def shapes_view(suffix: str | None = None) -> Response:
-    if suffix == "html" or (suffix is None and prefers_html(SHAPES_OFFERS)):
+    page = suffix == "html" or (suffix is None and negotiation.prefers_page(
+        request.args, request.headers.get("Accept"), SHAPES_OFFERS))
+    if page:
         response = _shapes_page()
     else:
         if suffix is not None:
@@ -279,12 +280,13 @@ def _serialised_shapes(fmt: ox.RdfFormat) -> bytes:
 
 
 def _shapes_page() -> Response:
-    links = alternates(SHAPES_OFFERS, lambda f: f"{request.script_root}/shapes.{f.name}")
+    links = negotiation.alternates(SHAPES_OFFERS,
+                                   lambda f: f"{request.script_root}/shapes.{f.name}")
     topics = shape_topics()
     html = render_template("shapes.html", topics=topics, alternates=links,
                            total=sum(len(t.shapes) for t in topics))
     response = Response(html, content_type="text/html; charset=utf-8")
-    response.headers["Link"] = link_header(links)
+    response.headers["Link"] = negotiation.link_header(links)
     return response
 
 
