@@ -48,9 +48,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from alliancegraph import CANONICAL_BASE
-from alliancegraph.shapes.guard import ShapesWriteGuard, update_delta
+from alliancegraph.graph.sources import graph_iri, iter_sources, parse_source
 from alliancegraph.shapes.validate import Report, validate
-from alliancegraph.sources import graph_iri, iter_sources, parse_source
+from alliancegraph.store.guard import ShapesWriteGuard, update_delta
 
 ID = CANONICAL_BASE + "id/"
 PAPER_GRAPHS = ("paper-a", "paper-b")

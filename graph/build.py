@@ -3,7 +3,7 @@
 1. Parse every source (ontology + ``graph/sources/<graph>/*.ttl``) completely; a file that
    does not parse stops the build, naming file, line and column, before the store is
    touched.
-2. Materialise the OWL 2 RL entailments of :mod:`alliancegraph.inference` over the union
+2. Materialise the OWL 2 RL entailments of :mod:`alliancegraph.graph.inference` over the union
    of the bundled graphs.
 3. In the store (exclusive lock): drop the bundled graphs and ``graph/inferred``, then
    add the new ones. Graphs written through the service under other names survive.
@@ -23,10 +23,10 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 from alliancegraph.config import load_settings
-from alliancegraph.embedded import WRITE_TIMEOUT, EmbeddedStore
 from alliancegraph.errors import AllianceGraphError, BadRequest
-from alliancegraph.inference import entailments
-from alliancegraph.sources import SOURCE_GRAPHS, graph_iri, iter_sources, parse_source
+from alliancegraph.graph.inference import entailments
+from alliancegraph.graph.sources import SOURCE_GRAPHS, graph_iri, iter_sources, parse_source
+from alliancegraph.store.embedded import WRITE_TIMEOUT, EmbeddedStore
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -129,7 +129,7 @@ def build_command(data_dir: str | None, base_iri: str | None, quiet: bool,
     settings = load_settings(overrides={"data_dir": data_dir, "base_iri": base_iri})
     console = Console()
     try:
-        report = build_store(settings["data_dir"], base_iri=settings["base_iri"],
+        report = build_store(settings.data_dir, base_iri=settings.base_iri,
                              progress=not quiet, docs=not no_docs)
     except BadRequest as exc:  # a source that does not parse: bad input
         click.echo(f"build refused, the store is unchanged: {exc.message}", err=True)
@@ -141,7 +141,7 @@ def build_command(data_dir: str | None, base_iri: str | None, quiet: bool,
     table.add_column("graph")
     table.add_column("quads", justify="right")
     for graph, count in report.graphs.items():
-        table.add_row(graph_iri(graph, settings["base_iri"]), str(count))
+        table.add_row(graph_iri(graph, settings.base_iri), str(count))
     table.add_row("total", str(report.total))
     console.print(table)
     for notice in report.notices:

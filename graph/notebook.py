@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from alliancegraph import CANONICAL_BASE, __version__
 from alliancegraph.errors import AllianceGraphError, BadRequest, ParseError, StoreUnavailable
-from alliancegraph.queries import (
+from alliancegraph.graph.queries import (
     Example,
     Prepared,
     example,
@@ -34,12 +34,12 @@ from alliancegraph.queries import (
     prepare,
     star_order,
 )
-from alliancegraph.sparql_guard import query_form
+from alliancegraph.store.sparql_guard import query_form
 
 if TYPE_CHECKING:  # only for annotations: importing them is what this module avoids
     import pandas
     import rdflib
-    from alliancegraph.embedded import EmbeddedStore
+    from alliancegraph.store.embedded import EmbeddedStore
 
 __all__ = ["Connection", "connect", "examples", "frame"]
 
@@ -73,16 +73,16 @@ def connect(where: str | os.PathLike[str] | None = None, *, base_iri: str | None
         url = str(where)
         return Connection(url, _http_runner(url, timeout), base_iri or CANONICAL_BASE)
     from alliancegraph.config import load_settings
-    from alliancegraph.embedded import EmbeddedStore
-    from alliancegraph.query import missing_store_message
+    from alliancegraph.graph.query import missing_store_message
+    from alliancegraph.store.embedded import EmbeddedStore
 
     settings = load_settings(overrides={"data_dir": None if where is None else str(where)})
-    store = EmbeddedStore(settings["data_dir"], query_timeout=settings["query_timeout"],
-                          max_rows=settings["max_rows"], base_iri=settings["base_iri"])
+    store = EmbeddedStore(settings.data_dir, query_timeout=settings.query_timeout,
+                          max_rows=settings.max_rows, base_iri=settings.base_iri)
     if not store.exists():
-        raise FileNotFoundError(missing_store_message(settings["data_dir"]))
+        raise FileNotFoundError(missing_store_message(settings.data_dir))
     return Connection(str(store.data_dir), _store_runner(store),
-                      base_iri or settings["base_iri"])
+                      base_iri or settings.base_iri)
 
 
 def examples() -> list[Example]:
@@ -100,7 +100,8 @@ class Connection:
 
     Every method takes SPARQL text and optional ``params`` (parameter -> value, or a list
     of values): the values of the query's ``VALUES`` clauses to use instead of its own
-    (:func:`alliancegraph.queries.bind`; values as in :func:`alliancegraph.queries.term`:
+    (:func:`alliancegraph.graph.queries.bind`; values as in
+    :func:`alliancegraph.graph.queries.term`:
     Python numbers, booleans, dates, rdflib terms, or SPARQL text such as ``"ag:State"``).
     Errors are :class:`alliancegraph.errors.AllianceGraphError`: ParseError (line, column
     and a caret in its message), BadRequest, QueryTimeout, ResultTooLarge …

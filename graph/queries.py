@@ -27,7 +27,7 @@ from importlib import resources
 
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import BadRequest, NotFound, ParseError
-from alliancegraph.sparql_guard import Token, tokenize
+from alliancegraph.store.sparql_guard import Token, tokenize
 
 #: Prefixes of the vocabularies the graph uses (graph/MODELLING.md), the project's own
 #: three relative to the base IRI.

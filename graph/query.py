@@ -3,7 +3,7 @@
 Both open the embedded store the settings name (``--data-dir`` or
 ``ALLIANCEGRAPH_DATA_DIR``) and refuse one that does not exist: only ``build`` and
 ``serve`` create a store, so a mistyped directory is an error, not an empty answer.
-``query`` declares the project's prefixes (:func:`alliancegraph.queries.prefixes`, the
+``query`` declares the project's prefixes (:func:`alliancegraph.graph.queries.prefixes`, the
 query UI's) that a query does not declare itself, and runs the shipped examples by name.
 Errors go to stderr: exit status 2 for bad input (a syntax error, a refused query, a missing
 file or store), 1 for anything else.
@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import click
 import pyoxigraph as ox
 from alliancegraph.config import load_settings
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import AllianceGraphError, ParseError
-from alliancegraph.queries import example, load_examples, prefixes, prepare, star_order
+from alliancegraph.graph.queries import example, load_examples, prefixes, prepare, star_order
+from alliancegraph.store.embedded import EmbeddedStore
 from rich.console import Console
 from rich.table import Table
 
@@ -58,10 +58,10 @@ def open_store(data_dir: str | None) -> tuple[EmbeddedStore, dict[str, Any]]:
     """The existing store of the settings; exit 2 when there is none (a read would create
     an empty one and answer nothing)."""
     settings = load_settings(overrides={"data_dir": data_dir})
-    store = EmbeddedStore(settings["data_dir"], query_timeout=settings["query_timeout"],
-                          max_rows=settings["max_rows"], base_iri=settings["base_iri"])
+    store = EmbeddedStore(settings.data_dir, query_timeout=settings.query_timeout,
+                          max_rows=settings.max_rows, base_iri=settings.base_iri)
     if not store.exists():
-        raise CommandError(missing_store_message(settings["data_dir"]), 2)
+        raise CommandError(missing_store_message(settings.data_dir), 2)
     return store, settings
 
 
@@ -102,7 +102,7 @@ def query_command(query: str | None, query_file: str | None, example_name: str |
     sparql = _read_query(query, query_file, example_name)
     store, settings = open_store(data_dir)
     try:
-        prepared = prepare(sparql, base_iri=settings["base_iri"], params=_params(params))
+        prepared = prepare(sparql, base_iri=settings.base_iri, params=_params(params))
     except AllianceGraphError as exc:
         raise _fail(exc) from None
     try:
@@ -276,7 +276,7 @@ def stats_command(output_format: str, data_dir: str | None) -> None:
     """Counts by class, by named graph, and links out per target dataset."""
     store, settings = open_store(data_dir)
     try:
-        found = stats(store, settings["base_iri"])
+        found = stats(store, settings.base_iri)
     except AllianceGraphError as exc:
         raise _fail(exc) from None
     titles = {"graphs": ("Quads by named graph", "graph"),

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from alliancegraph import __version__
 from alliancegraph.errors import AllianceGraphError, ParseError
+from alliancegraph.graph.queries import prefixes
 from alliancegraph.ontology import NAMESPACE, ONTOLOGY_IRI, source_files
-from alliancegraph.queries import prefixes
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from alliancegraph.errors import ParseError
+from alliancegraph.graph.sources import SOURCE_GRAPHS, SOURCE_ROOT, parse_source
 from alliancegraph.ontology import source_files
-from alliancegraph.sources import SOURCE_GRAPHS, SOURCE_ROOT, parse_source
 from pyparsing import ParseBaseException
 from rdflib import URIRef
 from rdflib.paths import Path as PropertyPath
@@ -72,7 +72,8 @@ def _iris(node: object) -> Iterator[URIRef]:
 
 
 def default_sources() -> list[tuple[str, Path]]:
-    """(graph name, file) of every graph source, as :func:`alliancegraph.sources` loads them."""
+    """(graph name, file) of every graph source, as :mod:`alliancegraph.graph.sources`
+    loads them."""
     return [(name, path) for name in SOURCE_GRAPHS
             for path in sorted((SOURCE_ROOT / name).glob("*.ttl"))]
 

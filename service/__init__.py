@@ -47,13 +47,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                              overrides={k: v for k, v in given.items() if k in names})
 
     app = Flask(__name__)
-    app.config.from_mapping({name.upper(): value for name, value in settings.items()})
+    app.config.from_mapping({name.upper(): value for name, value in settings.as_dict().items()})
+    app.config["SETTINGS"] = settings  # the typed object; the upper-case keys mirror it
     app.config.update({k.upper(): v for k, v in given.items() if k not in names})
     app.config.update(
         DEBUG=False,  # never, whatever the caller says: the debugger must not be reachable
-        MAX_CONTENT_LENGTH=settings["max_body_bytes"],
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         # a form field (a query or update posted as a form) may be as large as a body
-        MAX_FORM_MEMORY_SIZE=settings["max_body_bytes"],
+        MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
     )
 
     from alliancegraph.service import errors, logs, resources, security, throttle

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
 
 import click
-from alliancegraph.config import load_settings
-from alliancegraph.embedded import WRITE_TIMEOUT
+from alliancegraph.config import Settings, load_settings
 from alliancegraph.errors import AllianceGraphError
 from gunicorn.app.base import BaseApplication
 
@@ -27,26 +25,26 @@ log = logging.getLogger(__name__)
 class GunicornServer(BaseApplication):
     """gunicorn run programmatically, each worker building its own app from the settings."""
 
-    def __init__(self, settings: dict[str, Any]):
+    def __init__(self, settings: Settings):
         self.settings = settings
         super().__init__()
 
     def load_config(self) -> None:
         s = self.settings
         options = {
-            "bind": f"{s['host']}:{s['port']}",
-            "workers": s["workers"],
+            "bind": f"{s.host}:{s.port}",
+            "workers": s.workers,
             "worker_class": "alliancegraph.service.worker.ReadAheadWorker",
-            "threads": s["threads"],
+            "threads": s.threads,
             # gunicorn takes whole seconds; 0 turns keep-alive off
-            "keepalive": math.ceil(s["keepalive"]),
+            "keepalive": math.ceil(s.keepalive),
             # a heartbeat: the worker's event loop reports every second whatever its threads
             # do, so this only catches a stuck worker; it stays above the store's own limits
             # so that it could never cut a write short
-            "timeout": int(max(s["query_timeout"], WRITE_TIMEOUT)) + 30,
+            "timeout": int(max(s.query_timeout, s.write_timeout, s.validation_timeout)) + 30,
             "graceful_timeout": 10,
             "preload_app": False,
-            "loglevel": s["log_level"].lower(),
+            "loglevel": s.log_level.lower(),
             "proc_name": "alliancegraph",
             # gunicorn's control socket (one fixed path in $HOME) is not needed, and two
             # servers on one machine would fight over it
@@ -58,21 +56,21 @@ class GunicornServer(BaseApplication):
     def load(self):
         from alliancegraph.service import create_app
 
-        return create_app({k: v for k, v in self.settings.items() if v is not None})
+        return create_app({k: v for k, v in self.settings.as_dict().items() if v is not None})
 
 
-def ensure_built(settings: dict[str, Any]) -> None:
+def ensure_built(settings: Settings) -> None:
     """Build the store from the bundled sources when it holds nothing yet."""
     from alliancegraph.service.resources import open_store
 
-    store = open_store({name.upper(): value for name, value in settings.items()})
+    store = open_store({name.upper(): value for name, value in settings.as_dict().items()})
     if store.count() > 0:
         return
     log.info("the store in %s is empty: building it from the bundled sources",
-             settings["data_dir"])
-    from alliancegraph.build import build_store  # the builder is only needed on first start
+             settings.data_dir)
+    from alliancegraph.graph.build import build_store  # the builder is only needed on first start
 
-    build_store(settings["data_dir"], base_iri=settings["base_iri"])
+    build_store(settings.data_dir, base_iri=settings.base_iri)
 
 
 @click.command("serve")
@@ -99,22 +97,22 @@ def serve_command(host: str | None, port: int | None, workers: int | None,
             "read_only": read_only or None})
     except AllianceGraphError as exc:
         raise click.ClickException(exc.message) from exc
-    if settings["workers"] < 1:
+    if settings.workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
-    if settings["threads"] < 1:
+    if settings.threads < 1:
         raise click.BadParameter("must be at least 1", param_hint="--threads")
     for name in ("client_timeout", "request_read_timeout"):
-        if not settings[name] > 0:
+        if not getattr(settings, name) > 0:
             raise click.ClickException(f"setting {name} must be more than 0")
-    if settings["keepalive"] < 0:
+    if settings.keepalive < 0:
         raise click.ClickException("setting keepalive must be 0 (off) or more")
-    configure_logging(settings["log_level"])
+    configure_logging(settings.log_level)
     try:
         ensure_built(settings)
     except AllianceGraphError as exc:
         raise click.ClickException(f"cannot build the store: {exc.message}") from exc
     log.info("serving %s on http://%s:%s/ (%s workers x %s threads, %s)",
-             settings["data_dir"], settings["host"], settings["port"], settings["workers"],
-             settings["threads"],
-             "read-only" if settings["read_only"] or not settings["write_token"] else "writable")
+             settings.data_dir, settings.host, settings.port, settings.workers,
+             settings.threads,
+             "read-only" if settings.read_only or not settings.write_token else "writable")
     GunicornServer(settings).run()

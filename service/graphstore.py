@@ -14,10 +14,10 @@ import uuid
 
 import pyoxigraph as ox
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
-from alliancegraph.rdfxml import check_rdf_xml
 from alliancegraph.service import negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import no_content, require_write_token
+from alliancegraph.store.rdfxml import check_rdf_xml
 from flask import Blueprint, Response, current_app, request
 
 bp = Blueprint("graphstore", __name__)
@@ -106,7 +106,7 @@ def _body() -> tuple[bytes, negotiation.Format]:
     is merged into one N-Triples document so the write stays one atomic operation."""
     if request.mimetype == "multipart/form-data":
         return _merge_parts(), negotiation.N_TRIPLES
-    # the store parses it (and checks RDF/XML before it does: alliancegraph.rdfxml)
+    # the store parses it (and checks RDF/XML before it does: alliancegraph.store.rdfxml)
     return request.get_data(), negotiation.rdf_input_format(request.content_type)
 
 

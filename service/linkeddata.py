@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from alliancegraph.errors import NotAcceptable, NotFound
-from alliancegraph.queries import prefixes
+from alliancegraph.graph.queries import prefixes
 from alliancegraph.service import negotiation
 from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from alliancegraph.limits import fingerprint
+from alliancegraph.store.limits import fingerprint
 from flask import Flask, Response, g, request
 
 log = logging.getLogger(__name__)

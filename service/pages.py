@@ -22,9 +22,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from alliancegraph.embedded import store_directory
 from alliancegraph.errors import NotAcceptable, NotFound
-from alliancegraph.queries import load_examples, prefix_declarations
+from alliancegraph.graph.queries import load_examples, prefix_declarations
 from alliancegraph.service import negotiation
 from alliancegraph.service.linkeddata import (
     CONTEXT_PATH,
@@ -45,6 +44,7 @@ from alliancegraph.service.linkeddata import (
 )
 from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store
+from alliancegraph.store.embedded import store_directory
 from flask import (
     Blueprint,
     Response,

@@ -15,7 +15,7 @@ _KEY = "alliancegraph.store"
 def open_store(config: dict) -> Store:
     """The embedded store the settings name. It keeps no handle open between calls
     (queries run in forked children), so one instance per app is safe under gunicorn."""
-    from alliancegraph.embedded import EmbeddedStore
+    from alliancegraph.store.embedded import EmbeddedStore
 
     return EmbeddedStore(
         config["DATA_DIR"],
@@ -32,7 +32,7 @@ def _default_guard(config: dict):
     """The shapes' write guard unless the setting validate_on_write is off."""
     if not config.get("VALIDATE_ON_WRITE", True):
         return None
-    from alliancegraph.shapes.guard import ShapesWriteGuard
+    from alliancegraph.store.guard import ShapesWriteGuard
 
     return ShapesWriteGuard()
 

@@ -2,7 +2,7 @@
 token (with a lockout after failed guesses, :mod:`.throttle`), CORS on read routes,
 refusing query strings and forms that are not UTF-8, security headers (a
 Content-Security-Policy on HTML pages) and the service's public URL (never taken from the
-``Host`` header). RDF/XML is checked where it is parsed (:mod:`alliancegraph.rdfxml`).
+``Host`` header). RDF/XML is checked where it is parsed (:mod:`alliancegraph.store.rdfxml`).
 
 Werkzeug only enforces ``MAX_CONTENT_LENGTH`` when a ``Content-Length`` is sent, so
 :func:`limit_body` reads every body itself, with the limit, before any view sees it.

@@ -9,7 +9,7 @@ it; a fragment (``/sparql#query=…``, YASGUI's own share links) is read by YASG
 
 from __future__ import annotations
 
-from alliancegraph.queries import load_examples, prefix_declarations, prefixes
+from alliancegraph.graph.queries import load_examples, prefix_declarations, prefixes
 from alliancegraph.service.linkeddata import HTML, base_iri
 from alliancegraph.service.sparql import SPARQL_UI, ProtocolRequest
 from flask import Blueprint, Response, render_template, request

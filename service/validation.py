@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from alliancegraph import limits
 from alliancegraph.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from alliancegraph.service import negotiation
 from alliancegraph.service.resources import get_store
@@ -40,6 +39,7 @@ from alliancegraph.shapes.validate import (
     shape_files,
     validate,
 )
+from alliancegraph.store import limits
 from flask import (
     Blueprint,
     Response,
@@ -90,7 +90,7 @@ class Upload:
 
 def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str) -> Report:
     """Parse and validate in a child process under the time limit and the memory cap
-    (:mod:`alliancegraph.limits`): a catastrophic ``sh:pattern`` or an inference over a
+    (:mod:`alliancegraph.store.limits`): a catastrophic ``sh:pattern`` or an inference over a
     large upload is stopped, and the worker serves the next request at once."""
     config = current_app.config
 
@@ -168,7 +168,7 @@ def _dry_run() -> Report:
     base = current_app.config["BASE_IRI"]
 
     def work(raw: ox.Store) -> tuple[str, dict | None]:
-        from alliancegraph.shapes.guard import update_delta
+        from alliancegraph.store.guard import update_delta
 
         report = guard.report_for(raw, update_delta(raw, sparql, base_iri=base))
         return report.serialize("nt"), report.checked
@@ -181,11 +181,11 @@ def _dry_run() -> Report:
 
 def _guard():
     """One write guard per app (the shapes are harvested once; forked children inherit it)."""
-    from alliancegraph.shapes.guard import ShapesWriteGuard
+    from alliancegraph.store.guard import ShapesWriteGuard
 
-    guard = current_app.extensions.get("alliancegraph.shapes.guard")
+    guard = current_app.extensions.get("alliancegraph.store.guard")
     if guard is None:
-        guard = current_app.extensions["alliancegraph.shapes.guard"] = ShapesWriteGuard()
+        guard = current_app.extensions["alliancegraph.store.guard"] = ShapesWriteGuard()
     return guard
 
 

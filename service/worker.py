@@ -206,9 +206,9 @@ class ReadAheadWorker(ThreadWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        settings = getattr(self.app, "settings", None) or {}
-        self.client_timeout = float(settings.get("client_timeout", 10.0))
-        self.request_read_timeout = float(settings.get("request_read_timeout", 60.0))
+        settings = getattr(self.app, "settings", None)
+        self.client_timeout = getattr(settings, "client_timeout", 10.0)
+        self.request_read_timeout = getattr(settings, "request_read_timeout", 60.0)
 
     def handle(self, conn: TConn) -> Any:
         if self.cfg.is_ssl:  # TLS records cannot be read ahead like this (serve has no TLS)

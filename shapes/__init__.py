@@ -1,7 +1,7 @@
 """SHACL shapes of the Alliance Graph and the validation built on them.
 
 * :func:`alliancegraph.shapes.validate.validate` — validate RDF, returns a report;
-* :class:`alliancegraph.shapes.guard.ShapesWriteGuard` — incremental validation on write;
+* :class:`alliancegraph.store.guard.ShapesWriteGuard` — incremental validation on write;
 * ``alliancegraph validate`` — :mod:`alliancegraph.shapes.cli`.
 
 Submodules are imported on demand (pySHACL is heavy).
@@ -9,7 +9,7 @@ Submodules are imported on demand (pySHACL is heavy).
 
 import logging
 
-from alliancegraph import offline
+from alliancegraph.store import offline
 
 # user-supplied shapes and updates run on rdflib's SPARQL engine: it must never fetch
 offline.install()

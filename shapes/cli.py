@@ -27,15 +27,15 @@ OUTPUTS = ("summary", "turtle", "json-ld", "json")
 def _store_contents(data_dir: str | None) -> ox.Store:
     """The whole store, read through the Store interface (a shared lock, a dump)."""
     from alliancegraph.config import load_settings
-    from alliancegraph.embedded import WRITE_TIMEOUT, EmbeddedStore
+    from alliancegraph.store.embedded import WRITE_TIMEOUT, EmbeddedStore
 
     settings = load_settings(overrides={"data_dir": data_dir})
-    store = EmbeddedStore(settings["data_dir"], query_timeout=WRITE_TIMEOUT,
-                          max_rows=settings["max_rows"], base_iri=settings["base_iri"])
+    store = EmbeddedStore(settings.data_dir, query_timeout=WRITE_TIMEOUT,
+                          max_rows=settings.max_rows, base_iri=settings.base_iri)
     if not store.exists():  # unusable input: exit 2, as the help says (and as query/stats)
-        from alliancegraph.query import CommandError, missing_store_message
+        from alliancegraph.graph.query import CommandError, missing_store_message
 
-        raise CommandError(f"{missing_store_message(settings['data_dir'])} or name files", 2)
+        raise CommandError(f"{missing_store_message(settings.data_dir)} or name files", 2)
     body = b"".join(store.dump(media_type="application/n-quads"))
     return parse_rdf(body, ox.RdfFormat.N_QUADS, source=str(store.path))
 

@@ -28,7 +28,7 @@ they are not used (the Oxigraph path), pySHACL still reports the failure SHACL r
 
 from __future__ import annotations
 
-from alliancegraph.sparql_guard import tokenize
+from alliancegraph.store.sparql_guard import tokenize
 from pyshacl.graph_abstraction import RdfLibDataGraph
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH, XSD

@@ -22,8 +22,8 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
-from alliancegraph.rdfxml import check_rdf_xml
 from alliancegraph.shapes.compat import prepare_shapes, with_shapes_graph
+from alliancegraph.store.rdfxml import check_rdf_xml
 from pyparsing import ParseResults
 from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
@@ -54,7 +54,7 @@ __all__ = [
     "validate_files",
 ]
 
-SHAPES_DIR = Path(__file__).parent
+SHAPES_DIR = Path(__file__).parent / "src"
 SHAPES_IRI = "https://w3id.org/alliancegraph/shapes"
 SHAPES_NS = SHAPES_IRI + "#"
 Inference = TypingLiteral["none", "rdfs", "owlrl"]
@@ -221,8 +221,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Nod
 @functools.lru_cache(maxsize=1)
 def _ontology_quads() -> tuple[ox.Quad, ...]:
     # The bundled ontology: subclass axioms for sh:targetClass/sh:class, and the SKOS concepts.
+    from alliancegraph.graph.sources import parse_source
     from alliancegraph.ontology import source_files
-    from alliancegraph.sources import parse_source
 
     return tuple(q for path in source_files() for q in parse_source(path, "ontology"))
 
@@ -504,7 +504,7 @@ def refuse_outbound_sparql(shapes: Graph) -> None:
     """Raise ShapesError when any SPARQL text of the shapes (constraints, SPARQL-based
     targets and constraint components, rules) uses SERVICE, FROM/FROM NAMED, LOAD or USING,
     however it is spelt: the text is parsed and its parse tree searched. rdflib cannot fetch
-    anyway (:mod:`alliancegraph.offline`); this gives the user a clear error first."""
+    anyway (:mod:`alliancegraph.store.offline`); this gives the user a clear error first."""
     for prop in _SPARQL_TEXT:
         for node, text in shapes.subject_objects(prop):
             try:

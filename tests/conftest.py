@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 import requests
-from alliancegraph.sources import load_sources
+from alliancegraph.graph.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -58,7 +58,7 @@ def test_an_unpacked_wheel_builds_the_store_without_the_source_tree(wheel, tmp_p
     data_dir = tmp_path / "data"
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import alliancegraph, alliancegraph.build as b;"
+        "import alliancegraph, alliancegraph.graph.build as b;"
         "assert alliancegraph.__file__.startswith(sys.argv[1]), alliancegraph.__file__;"
         "r = b.build_store(sys.argv[2], base_iri=alliancegraph.CANONICAL_BASE,"
         " progress=False, docs=False);"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.shapes.guard import ShapesWriteGuard, update_delta
 from alliancegraph.shapes.validate import Report, Result, validate
+from alliancegraph.store.guard import ShapesWriteGuard, update_delta
 
 SCRIPT = Path(__file__).parents[2] / "bench" / "validation_on_write.py"
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph import CANONICAL_BASE, build
-from alliancegraph.build import build_command, build_store
-from alliancegraph.embedded import EmbeddedStore
+from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import ParseError
-from alliancegraph.inference import InferenceError, chain_rules, entailments
-from alliancegraph.sources import graph_iri, iter_sources, parse_source
+from alliancegraph.graph import build
+from alliancegraph.graph.build import build_command, build_store
+from alliancegraph.graph.inference import InferenceError, chain_rules, entailments
+from alliancegraph.graph.sources import graph_iri, iter_sources, parse_source
+from alliancegraph.store.embedded import EmbeddedStore
 from click.testing import CliRunner
 
 JSON = "application/sparql-results+json"

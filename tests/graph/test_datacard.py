@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from alliancegraph import CANONICAL_BASE
-from alliancegraph.datacard import (
+from alliancegraph.graph.datacard import (
     BEGIN,
     END,
     README,
@@ -23,7 +23,7 @@ from alliancegraph.datacard import (
     readme_counts,
     replace_counts,
 )
-from alliancegraph.sources import graph_iri, load_sources
+from alliancegraph.graph.sources import graph_iri, load_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_readme_counts_match_the_current_data(source_store):
     expected = counts_markdown(compute_counts(source_store))
     assert readme_counts(README.read_text(encoding="utf-8")) == expected, (
-        "graph/README.md counts are stale: run python -m alliancegraph.datacard --write")
+        "graph/README.md counts are stale: run python -m alliancegraph.graph.datacard --write")
 
 
 def test_the_check_command_agrees(capsys):

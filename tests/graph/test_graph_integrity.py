@@ -18,8 +18,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from alliancegraph import CANONICAL_BASE
+from alliancegraph.graph.sources import graph_iri
 from alliancegraph.ontology import SOURCE_DIR as ONTOLOGY_SOURCES
-from alliancegraph.sources import graph_iri
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEW_CSV = ROOT / "graph" / "links" / "review.csv"

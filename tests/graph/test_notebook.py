@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from alliancegraph import CANONICAL_BASE
-from alliancegraph.build import build_store
 from alliancegraph.errors import BadRequest, ParseError, StoreUnavailable
-from alliancegraph.notebook import connect, examples
-from alliancegraph.queries import load_examples
+from alliancegraph.graph.build import build_store
+from alliancegraph.graph.notebook import connect, examples
+from alliancegraph.graph.queries import load_examples
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -162,7 +162,7 @@ def test_endpoint_errors(endpoint, server_tools):
 
 def test_importing_alliancegraph_imports_no_pandas():
     code = ("import sys, alliancegraph; alliancegraph.connect; alliancegraph.examples()\n"
-            "assert 'alliancegraph.notebook' in sys.modules\n"
+            "assert 'alliancegraph.graph.notebook' in sys.modules\n"
             "print(sorted(m for m in ('pandas', 'rdflib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alliancegraph.queries import load_examples
+from alliancegraph.graph.queries import load_examples
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "graph" / "queries").glob("*.rq"))
 TEST_SOURCES = "\n".join(p.read_text(encoding="utf-8")

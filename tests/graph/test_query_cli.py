@@ -8,9 +8,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from alliancegraph.cli import main
-from alliancegraph.embedded import EmbeddedStore
-from alliancegraph.queries import load_examples
-from alliancegraph.query import link_target, shorten
+from alliancegraph.graph.queries import load_examples
+from alliancegraph.graph.query import link_target, shorten
+from alliancegraph.store.embedded import EmbeddedStore
 from click.testing import CliRunner
 
 AG = "https://w3id.org/alliancegraph/"
@@ -255,7 +255,7 @@ def test_run_an_example_by_name_with_parameters(data_dir):
 
 
 def test_parameters_replace_values_lines():
-    from alliancegraph.queries import bind, example, parameters
+    from alliancegraph.graph.queries import bind, example, parameters
 
     text = example("security-events-in-a-period").text
     bound = bind(text, {"from": 2001, "to": "2002"})

@@ -540,7 +540,7 @@ def test_links_out_for_the_six_main_states(source_store):
 
 @pytest.fixture(scope="module")
 def inferred_store(source_store) -> ox.Store:
-    from alliancegraph.inference import entailments
+    from alliancegraph.graph.inference import entailments
 
     store = ox.Store()
     store.extend(source_store)

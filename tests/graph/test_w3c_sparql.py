@@ -1,5 +1,5 @@
 """The W3C SPARQL 1.1 query, update, syntax and result-format tests, run twice: against the
-store layer (:class:`alliancegraph.embedded.EmbeddedStore`, every query in a forked
+store layer (:class:`alliancegraph.store.embedded.EmbeddedStore`, every query in a forked
 child, results serialised and parsed back) and against pyoxigraph directly.
 
 How the suite is read and compared is described in ``../shared/conformance/README.md``.
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph import sparql_guard
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import AllianceGraphError, BadRequest, ParseError
+from alliancegraph.store import sparql_guard
+from alliancegraph.store.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT.parent / "shared" / "conformance" / "sparql11"

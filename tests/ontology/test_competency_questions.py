@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from alliancegraph.graph.sources import parse_source
 from alliancegraph.ontology import source_files
 from alliancegraph.ontology.quality import competency_files, terms_named_in
-from alliancegraph.sources import parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ID = "https://w3id.org/alliancegraph/id/"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from alliancegraph import __version__
+from alliancegraph.graph.sources import parse_source
 from alliancegraph.ontology import ONTOLOGY_IRI, SOURCE_DIR, source_files
 from alliancegraph.ontology.docs import merged_ontology
-from alliancegraph.sources import parse_source
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 

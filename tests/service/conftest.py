@@ -8,8 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.service import create_app
+from alliancegraph.store.embedded import EmbeddedStore
 
 TOKEN = "test-write-token-5f1c"
 BASE = "https://w3id.org/alliancegraph/"

@@ -12,8 +12,8 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 import requests
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.service import create_app
+from alliancegraph.store.embedded import EmbeddedStore
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
 BASE = "https://w3id.org/alliancegraph/"
@@ -534,7 +534,7 @@ def test_every_iri_of_the_fixture_resolves(ld_client) -> None:
 @pytest.fixture(scope="module")
 def bundled_client(tmp_path_factory: pytest.TempPathFactory):
     """A client over the bundled graph, built into a new data dir."""
-    from alliancegraph.build import build_store as build_bundled
+    from alliancegraph.graph.build import build_store as build_bundled
 
     data_dir = tmp_path_factory.mktemp("bundled") / "data"
     build_bundled(data_dir, base_iri=BASE, progress=False, docs=False)

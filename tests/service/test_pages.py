@@ -10,9 +10,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from alliancegraph.embedded import EmbeddedStore
-from alliancegraph.queries import load_examples, prefixes
+from alliancegraph.graph.queries import load_examples, prefixes
 from alliancegraph.service import create_app
+from alliancegraph.store.embedded import EmbeddedStore
 from markupsafe import escape
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"

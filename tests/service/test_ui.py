@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from alliancegraph.queries import load_examples, parse_example, prefixes
+from alliancegraph.graph.queries import load_examples, parse_example, prefixes
 from alliancegraph.service import create_app
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyrudof
 import pytest
+from alliancegraph.graph.sources import load_sources
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import (
     SKOLEM_PREFIX,
@@ -19,7 +20,6 @@ from alliancegraph.shapes.validate import (
     parse_rdf,
     validate,
 )
-from alliancegraph.sources import load_sources
 
 #: (example, key) pairs where the engines differ on purpose-understood grounds.
 KNOWN_DIFFERENCES: dict[str, set] = {}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import ValidationFailed
-from alliancegraph.shapes.guard import ShapesWriteGuard
+from alliancegraph.graph.sources import load_sources
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import validate, validate_files
-from alliancegraph.sources import load_sources
+from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store.guard import ShapesWriteGuard
 
 VALID = example_files("valid")
 BASE = "https://w3id.org/alliancegraph/"

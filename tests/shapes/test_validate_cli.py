@@ -127,7 +127,7 @@ def test_inference_rdfs_changes_the_outcome(tmp_path: Path):
 
 
 def test_no_file_validates_the_store(tmp_path: Path):
-    from alliancegraph.embedded import EmbeddedStore
+    from alliancegraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path, query_timeout=30, max_rows=1000,
                           base_iri="https://w3id.org/alliancegraph/")

@@ -10,11 +10,11 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.embedded import EmbeddedStore
+from alliancegraph.graph.sources import load_sources
 from alliancegraph.service import create_app
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import bundled_shapes, parse_rdf_graph
-from alliancegraph.sources import load_sources
+from alliancegraph.store.embedded import EmbeddedStore
 from rdflib import Graph
 from rdflib.namespace import SH
 

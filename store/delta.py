@@ -33,7 +33,7 @@ import rdflib
 import rdflib.plugins.sparql
 from alliancegraph.errors import BadRequest, ParseError
 from alliancegraph.shapes.validate import to_ox, to_rdflib
-from alliancegraph.sparql_guard import Token, tokenize
+from alliancegraph.store.sparql_guard import Token, tokenize
 from rdflib import BNode, Graph, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.paths import NegatedPath, Path
@@ -514,7 +514,7 @@ def _evaluate_on_rdflib(overlay: OverlayStore, operation: CompValue) -> None:
     sparql_module = rdflib.plugins.sparql
     saved = sparql_module.SPARQL_DEFAULT_GRAPH_UNION
     # an update works on the real default graph (as Oxigraph does), not on the union;
-    # USING <g> only selects a stored graph (alliancegraph.offline: rdflib never fetches)
+    # USING <g> only selects a stored graph (alliancegraph.store.offline: rdflib never fetches)
     sparql_module.SPARQL_DEFAULT_GRAPH_UNION = False
     try:
         with warnings.catch_warnings():

@@ -13,9 +13,9 @@ from alliancegraph import __version__
 
 #: sub-command name -> "module:attribute" of its click command
 COMMANDS = {
-    "build": "alliancegraph.build:build_command",
-    "query": "alliancegraph.query:query_command",
-    "stats": "alliancegraph.query:stats_command",
+    "build": "alliancegraph.graph.build:build_command",
+    "query": "alliancegraph.graph.query:query_command",
+    "stats": "alliancegraph.graph.query:stats_command",
     "serve": "alliancegraph.service.cli:serve_command",
     "validate": "alliancegraph.shapes.cli:validate_command",
     "docs": "alliancegraph.ontology.docs:docs_command",

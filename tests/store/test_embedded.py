@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph import limits, sparql_guard
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import (
     BadRequest,
     EngineFailure,
@@ -29,7 +27,8 @@ from alliancegraph.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from alliancegraph.store import Dataset
+from alliancegraph.store import Dataset, limits, sparql_guard
+from alliancegraph.store.embedded import EmbeddedStore
 
 BASE = "http://example.org/"
 G1, G2 = BASE + "g1", BASE + "g2"
@@ -516,7 +515,7 @@ def test_a_process_that_opened_oxigraph_itself_is_refused_not_hung(tmp_path):
     # RocksDB's threads do not survive a fork: a child would hang opening the store
     script = f"""
         import pyoxigraph as ox
-        from alliancegraph.embedded import EmbeddedStore
+        from alliancegraph.store.embedded import EmbeddedStore
         from alliancegraph.errors import StoreUnavailable
         ox.Store({str(tmp_path / "direct")!r})
         store = EmbeddedStore({str(tmp_path / "data")!r}, query_timeout=5, max_rows=5,
@@ -535,7 +534,7 @@ def test_a_query_outliving_its_caller_is_killed_and_frees_the_lock(tmp_path):
     data = "".join(f"<s{i}> <p> {i} .\n" for i in range(3000)).encode()
     store.put_graph(None, data, media_type=TTL)
     caller = _python(f"""
-        from alliancegraph.embedded import EmbeddedStore
+        from alliancegraph.store.embedded import EmbeddedStore
         store = EmbeddedStore({str(tmp_path)!r}, query_timeout=60, max_rows=10,
                               base_iri="http://example.org/")
         print("started", flush=True)

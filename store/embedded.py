@@ -9,7 +9,7 @@ does one thing and sends the answer back through a pipe:
   caller gets :class:`~alliancegraph.errors.QueryTimeout`. pyoxigraph's ``Store.query``
   has no timeout and cannot be cancelled from Python, so ending the process is the only
   way to really stop it. The child's memory is capped too (``max_memory_mb``), and an
-  engine crash is told apart from a store that is down (:mod:`alliancegraph.limits`).
+  engine crash is told apart from a store that is down (:mod:`alliancegraph.store.limits`).
 * writes take an EXCLUSIVE lock, open the store read-write, call the write guard, apply
   one all-or-nothing pyoxigraph operation (a multi-operation SPARQL update is one
   transaction), flush and close. pyoxigraph forbids a read-only open while another
@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
-from alliancegraph import limits, rdfxml, sparql_guard
 from alliancegraph.errors import (
     AllianceGraphError,
     BadRequest,
@@ -59,7 +58,15 @@ from alliancegraph.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
-from alliancegraph.store import Dataset, QueryForm, QueryOutcome, WriteGuard
+from alliancegraph.store import (
+    Dataset,
+    QueryForm,
+    QueryOutcome,
+    WriteGuard,
+    limits,
+    rdfxml,
+    sparql_guard,
+)
 
 T = TypeVar("T")
 

@@ -192,7 +192,7 @@ def _undeclared_prefix(text: str | None, line: int | None,
 
 def _first_undeclared_prefix(text: str) -> tuple[str, int, int] | None:
     """The first prefixed name whose prefix the text does not declare, and where it is."""
-    from alliancegraph.sparql_guard import tokenize  # it imports this module
+    from alliancegraph.store.sparql_guard import tokenize  # it imports this module
 
     tokens = tokenize(text)
     declared = {tokens[i + 1].text[:-1] for i, t in enumerate(tokens[:-1])
@@ -207,7 +207,7 @@ def _first_undeclared_prefix(text: str) -> tuple[str, int, int] | None:
 
 def _unbalanced(text: str) -> tuple[str, int, int] | None:
     """The first bracket that is never closed or closes nothing, with its position."""
-    from alliancegraph.sparql_guard import tokenize  # it imports this module
+    from alliancegraph.store.sparql_guard import tokenize  # it imports this module
 
     closing = {"}": "{", ")": "(", "]": "["}
     stack = []

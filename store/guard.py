@@ -4,7 +4,7 @@ The store calls the guard inside its exclusive write lock, before it applies a w
 open read-write pyoxigraph store. The guard
 
 1. works out the write's *delta* (quads added and removed) without applying it
-   (:mod:`alliancegraph.shapes.delta`: explicit for the Graph Store Protocol; for SPARQL
+   (:mod:`alliancegraph.store.delta`: explicit for the Graph Store Protocol; for SPARQL
    Update, pattern operations are evaluated by Oxigraph, the rest by rdflib over a
    read-through overlay);
 2. collects the *affected* nodes (see :func:`affected_nodes`);
@@ -28,7 +28,14 @@ import pyoxigraph as ox
 import rdflib
 from alliancegraph.errors import ValidationFailed
 from alliancegraph.shapes.compat import prepare_shapes
-from alliancegraph.shapes.delta import (
+from alliancegraph.shapes.validate import (
+    Report,
+    _bundled_shapes_cached,
+    report_from_graph,
+    to_rdflib,
+)
+from alliancegraph.store import Dataset
+from alliancegraph.store.delta import (
     UNION_ID,
     Delta,
     OverlayStore,
@@ -37,13 +44,6 @@ from alliancegraph.shapes.delta import (
     graph_delta,
     update_delta,
 )
-from alliancegraph.shapes.validate import (
-    Report,
-    _bundled_shapes_cached,
-    report_from_graph,
-    to_rdflib,
-)
-from alliancegraph.store import Dataset
 from pyshacl.graph_abstraction import RdfLibDataGraph
 from pyshacl.pytypes import SHACLExecutor
 from pyshacl.shapes_graph import ShapesGraph

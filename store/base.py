@@ -1,6 +1,6 @@
 """The store interface every backend implements.
 
-One interface for the embedded Oxigraph store (:mod:`alliancegraph.embedded`) and for
+One interface for the embedded Oxigraph store (:mod:`alliancegraph.store.embedded`) and for
 any SPARQL 1.1 server reached over HTTP (a later backend). Callers speak SPARQL text and
 RDF bytes with media types, so a remote server can implement it without rdflib objects
 crossing the boundary. Nothing here knows of Flask.

@@ -1,4 +1,4 @@
-"""The delta of a SPARQL Update, worked out before it is applied (alliancegraph.shapes.delta).
+"""The delta of a SPARQL Update, worked out before it is applied (alliancegraph.store.delta).
 
 The reference is Oxigraph itself: the same update applied to a copy of the store, and the
 quads compared before and after. Pattern operations must be evaluated by Oxigraph (not by
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from alliancegraph.errors import ParseError
-from alliancegraph.shapes.delta import split_operations, update_delta
+from alliancegraph.store.delta import split_operations, update_delta
 
 EX = "http://example.org/delta/"
 PROLOGUE = f"PREFIX ex: <{EX}>\n"

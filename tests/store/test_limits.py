@@ -1,4 +1,4 @@
-"""``alliancegraph.limits``: work in a child process that really stops at the time limit and
+"""``alliancegraph.store.limits``: work in a child process that really stops at the time limit and
 the memory cap, and whose crashes are told apart from everything else."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph import limits
 from alliancegraph.errors import (
     BadRequest,
     EngineFailure,
@@ -17,6 +16,7 @@ from alliancegraph.errors import (
     MemoryLimitExceeded,
     QueryTimeout,
 )
+from alliancegraph.store import limits
 
 
 def _run(work, **options):
@@ -54,7 +54,7 @@ def test_the_engine_over_the_memory_cap_is_a_clear_503():
 
 def test_an_engine_crash_is_an_engine_failure_not_store_unavailable(caplog, sort_panic_query):
     label = limits.fingerprint(sort_panic_query)
-    with caplog.at_level(logging.ERROR, logger="alliancegraph.limits"), \
+    with caplog.at_level(logging.ERROR, logger="alliancegraph.store.limits"), \
             pytest.raises(EngineFailure) as info:
         _run(lambda: list(ox.Store().query(sort_panic_query)), label=label)
     message = info.value.message
@@ -82,7 +82,7 @@ def test_a_bug_is_logged_with_its_traceback_and_answered_without_internals(caplo
     def bug():
         return {}["missing-key"]
 
-    with caplog.at_level(logging.ERROR, logger="alliancegraph.limits"), \
+    with caplog.at_level(logging.ERROR, logger="alliancegraph.store.limits"), \
             pytest.raises(InternalError) as info:
         _run(bug, what="validation", label="abc123")
     assert "missing-key" not in info.value.message and "KeyError" not in info.value.message
@@ -96,6 +96,6 @@ def test_what_a_child_writes_to_stderr_reaches_the_parent_log(caplog):
         os.write(2, b"a warning in the child\n")
         return 1
 
-    with caplog.at_level(logging.WARNING, logger="alliancegraph.limits"):
+    with caplog.at_level(logging.WARNING, logger="alliancegraph.store.limits"):
         assert _run(noisy) == 1
     assert any("a warning in the child" in r.getMessage() for r in caplog.records)

@@ -1,11 +1,11 @@
-"""``alliancegraph.rdfxml``: what every RDF/XML input must pass before a parser sees it."""
+"""``alliancegraph.store.rdfxml``: what every RDF/XML input must pass before a parser sees it."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 from alliancegraph.errors import BadRequest, ParseError
-from alliancegraph.rdfxml import check_rdf_xml
+from alliancegraph.store.rdfxml import check_rdf_xml
 
 RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
 GOOD = f'<rdf:RDF {RDF}><rdf:Description rdf:about="http://a/s"/></rdf:RDF>'.encode()

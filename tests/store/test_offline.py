@@ -1,12 +1,12 @@
-"""``alliancegraph.offline``: rdflib's SPARQL engine fetches nothing and reads no file, even
+"""``alliancegraph.store.offline``: rdflib's SPARQL engine fetches nothing and reads no file, even
 for SPARQL that reaches it without the shapes' own check (the lock behind the door)."""
 
 from __future__ import annotations
 
 import pytest
 import rdflib.plugins.sparql
-from alliancegraph import offline
 from alliancegraph.errors import BadRequest
+from alliancegraph.store import offline
 from pyshacl import validate
 from rdflib import Dataset, Graph
 

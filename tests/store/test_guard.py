@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.embedded import EmbeddedStore
 from alliancegraph.errors import ValidationFailed
-from alliancegraph.shapes.guard import (
+from alliancegraph.graph.sources import load_sources
+from alliancegraph.shapes.manifest import example_files
+from alliancegraph.shapes.validate import validate
+from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store.guard import (
     ANY,
     ShapesWriteGuard,
     dependencies,
     graph_delta,
     update_delta,
 )
-from alliancegraph.shapes.manifest import example_files
-from alliancegraph.shapes.validate import validate
-from alliancegraph.sources import load_sources
 from rdflib import RDF, SKOS, Graph, URIRef
 
 BASE = "https://w3id.org/alliancegraph/"
