@@ -325,3 +325,18 @@ class InternalError(AllianceGraphError):
     """A bug: logged with its traceback, answered without internals."""
 
     status = 500
+
+
+class WriteConflict(AllianceGraphError):
+    """Another write was committed since this one was validated (``if_generation`` no longer
+    holds); nothing was written. The policy retries; a client sees 503 only when retries
+    run out."""
+
+    status = 503
+
+
+class WriteTimeout(AllianceGraphError):
+    """A write waited for the writer, or ran, longer than ``write_timeout``; nothing was
+    written."""
+
+    status = 503
