@@ -36,8 +36,8 @@ def setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
-def _default_data_dir() -> str:
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def _default_data_dir(environ: Mapping[str, str]) -> str:
+    xdg = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(xdg) / "alliancegraph")
 
 
@@ -151,6 +151,14 @@ class Settings:
         1000,
         "Most 'referenced by' statements an entity's description lists; the rest are "
         'counted and linked to a query.')
+    cache_max_entries: int = setting(
+        512,
+        'Answers each service worker keeps for the current store generation (pages, '
+        'descriptions, repeated queries); 0 keeps none.')
+    cache_max_bytes: int = setting(
+        64 * 1024 * 1024,
+        'Bytes of answers each service worker keeps; one answer over a sixteenth of it is '
+        'never kept.')
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -221,5 +229,5 @@ def load_settings(
         if value is not None:
             values[key] = _coerce(_BY_NAME[key], value, "override")
     if not values["data_dir"]:
-        values["data_dir"] = _default_data_dir()
+        values["data_dir"] = _default_data_dir(environ)
     return Settings(**values)

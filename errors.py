@@ -24,6 +24,18 @@ class AllianceGraphError(Exception):
         if spec is not None:
             self.spec = spec
 
+    def __reduce__(self) -> tuple:
+        # whole, attributes and all, across a process boundary (a backend may run the work
+        # elsewhere); the default would call the class with the message alone
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[AllianceGraphError], args: tuple, state: dict) -> AllianceGraphError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(AllianceGraphError):
     """A setting is missing, unknown or has a bad value."""
@@ -137,11 +149,11 @@ def _readable(message: str, text: str | None, line: int | None,
     sentences = [i for i in items if " " in i and not i.startswith(("[", '"'))]
     if "Prefix not found" in sentences:
         return _undeclared_prefix(text, line, column)
+    if "IRI parsing failed" in sentences:  # before prefixes: `<http://a b>` reads as `http:`
+        return "an IRI is not valid (IRIs hold no spaces, quotes, braces or '<>')", line, column
     undeclared = _first_undeclared_prefix(text) if text is not None else None
     if undeclared and (line is None or column is None or undeclared[1:] <= (line, column)):
         return undeclared  # reached by the parser, which often names something else then
-    if "IRI parsing failed" in sentences:
-        return "an IRI is not valid (IRIs hold no spaces, quotes, braces or '<>')", line, column
     if sentences:
         return sentences[0][0].lower() + sentences[0][1:], line, column
     if {'"\\\\"', '"\\\\u"'} <= set(items):  # only a string's escapes fit: it never ends

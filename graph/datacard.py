@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from alliancegraph import CANONICAL_BASE
-from alliancegraph.graph.sources import SOURCE_GRAPHS, graph_iri, load_sources
+from alliancegraph.graph.sources import load_sources
+from alliancegraph.graph.vocabulary import BUNDLED_GRAPHS, LINK_DATASETS, graph_iri, prefixes
 
 README = Path(__file__).parent / "README.md"
 REVIEW_CSV = Path(__file__).parent / "links" / "review.csv"
@@ -65,13 +66,6 @@ PAPER_KINDS = (
     ("discrepancy", "discrepancies recorded"),
 )
 
-#: Link targets by IRI prefix.
-LINK_DATASETS = (
-    ("Wikidata", "http://www.wikidata.org/entity/"),
-    ("DBpedia", "http://dbpedia.org/resource/"),
-    ("ISSN portal", "https://portal.issn.org/resource/ISSN/"),
-)
-
 
 @dataclass(frozen=True)
 class Counts:
@@ -85,8 +79,7 @@ class Counts:
 
 
 def _source_graphs(base: str) -> str:
-    names = ("ontology", *SOURCE_GRAPHS)
-    return ", ".join(f"<{graph_iri(name, base)}>" for name in names)
+    return ", ".join(f"<{graph_iri(name, base)}>" for name in BUNDLED_GRAPHS)
 
 
 def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
@@ -111,14 +104,15 @@ def _paper_counts(store: ox.Store, paper: str, base: str) -> dict[str, int]:
     prefix = f"{base}id/{paper}/"
     found = _count_by_first_path_segment(store, prefix, f"<{graph}>")
     counts = {kind: found.get(kind, 0) for kind, _ in PAPER_KINDS}
-    ag = f"{base}ontology#"
+    ns = prefixes(base)
+    ag, cito, prov = ns["ag"], ns["cito"], ns["prov"]
     queries = {
         "recommendations": f"""SELECT (COUNT(DISTINCT ?x) AS ?n) {{
             GRAPH <{graph}> {{ ?x a <{ag}Recommendation> }} }}""",
         "cited works": f"""SELECT (COUNT(DISTINCT ?w) AS ?n) {{
-            GRAPH <{graph}> {{ ?c <http://purl.org/spar/cito/hasCitedEntity> ?w }} }}""",
+            GRAPH <{graph}> {{ ?c <{cito}hasCitedEntity> ?w }} }}""",
         "evidence": f"""SELECT (COUNT(DISTINCT ?e) AS ?n) {{
-            GRAPH <{graph}> {{ ?e a <{ag}Evidence> ; <http://www.w3.org/ns/prov#entity> ?p }} }}""",
+            GRAPH <{graph}> {{ ?e a <{ag}Evidence> ; <{prov}entity> ?p }} }}""",
     }
     for name, query in queries.items():
         counts[name] = int(_select(store, query)[0]["n"].value)
@@ -126,13 +120,13 @@ def _paper_counts(store: ox.Store, paper: str, base: str) -> dict[str, int]:
 
 
 def _link_counts(store: ox.Store, base: str) -> dict[str, int]:
+    ns = prefixes(base)
     rows = _select(store, f"""
         SELECT DISTINCT ?x ?target {{
           GRAPH <{graph_iri("links", base)}> {{
-            ?x <http://www.w3.org/2002/07/owl#sameAs>|<http://www.w3.org/2004/02/skos/core#exactMatch>
-               ?target }} }}""")
+            ?x <{ns["owl"]}sameAs>|<{ns["skos"]}exactMatch> ?target }} }}""")
     targets = [row["target"].value for row in rows]
-    return {name: sum(t.startswith(prefix) for t in targets) for name, prefix in LINK_DATASETS}
+    return {d.title: sum(t.startswith(d.prefix) for t in targets) for d in LINK_DATASETS}
 
 
 def review_rows(path: Path = REVIEW_CSV) -> int:
@@ -148,8 +142,7 @@ def compute_counts(store: ox.Store, base: str = CANONICAL_BASE) -> Counts:
         SELECT ?g (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (?g IN ({graphs})) }}
         GROUP BY ?g""")
     by_graph = {row["g"].value: int(row["n"].value) for row in rows}
-    triples = {name: by_graph.get(graph_iri(name, base), 0)
-               for name in ("ontology", *SOURCE_GRAPHS)}
+    triples = {name: by_graph.get(graph_iri(name, base), 0) for name in BUNDLED_GRAPHS}
     found = _count_by_first_path_segment(store, f"{base}id/", graphs)
     entities = {kind: found.get(kind, 0) for kind, _ in ENTITY_KINDS}
     papers = {paper: _paper_counts(store, paper, base) for paper in ("paper-a", "paper-b")}

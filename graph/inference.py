@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyoxigraph as ox
+from alliancegraph.graph.vocabulary import EXTERNAL_PREFIXES, prefix_declarations
 
-PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-"""
+#: the project's prefix table, in front of every rule (they use rdf:, rdfs: and owl:)
+PREFIXES = prefix_declarations()
 
 #: (OWL 2 RL rule name, SPARQL update) applied to the scratch store's default graph.
 RULES: tuple[tuple[str, str], ...] = (
@@ -98,7 +97,7 @@ def entailments(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 
 def _rdf_list(store: ox.Store, head: object) -> list[object]:
-    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    rdf = EXTERNAL_PREFIXES["rdf"]
     first, rest, nil = (ox.NamedNode(rdf + n) for n in ("first", "rest", "nil"))
     items, node, seen = [], head, set()
     while node != nil:
@@ -117,7 +116,7 @@ def _rdf_list(store: ox.Store, head: object) -> list[object]:
 def _path_step(store: ox.Store, step: object) -> str:
     if isinstance(step, ox.NamedNode):
         return str(step)
-    inverse = ox.NamedNode("http://www.w3.org/2002/07/owl#inverseOf")
+    inverse = ox.NamedNode(EXTERNAL_PREFIXES["owl"] + "inverseOf")
     targets = [q.object for q in store.quads_for_pattern(step, inverse, None)]
     if len(targets) == 1 and isinstance(targets[0], ox.NamedNode):
         return f"^{targets[0]}"

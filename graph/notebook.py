@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
+import pyoxigraph as ox
 from alliancegraph import CANONICAL_BASE, __version__
 from alliancegraph.errors import AllianceGraphError, BadRequest, ParseError, StoreUnavailable
 from alliancegraph.graph.queries import (
@@ -30,20 +31,22 @@ from alliancegraph.graph.queries import (
     Prepared,
     example,
     load_examples,
-    prefixes,
     prepare,
     star_order,
 )
+from alliancegraph.graph.vocabulary import prefixes
+from alliancegraph.store.base import Solutions, Term
 from alliancegraph.store.sparql_guard import query_form
 
 if TYPE_CHECKING:  # only for annotations: importing them is what this module avoids
     import pandas
     import rdflib
-    from alliancegraph.store.embedded import EmbeddedStore
+    from alliancegraph.store import Store
 
 __all__ = ["Connection", "connect", "examples", "frame"]
 
 _SPARQL_JSON = "application/sparql-results+json"
+_N_TRIPLES = "application/n-triples"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGERS = {f"{_XSD}{name}" for name in (
     "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
@@ -71,28 +74,35 @@ def connect(where: str | os.PathLike[str] | None = None, *, base_iri: str | None
     """
     if where is not None and re.match(r"https?://", str(where)):
         url = str(where)
-        return Connection(url, _http_runner(url, timeout), base_iri or CANONICAL_BASE)
+        return Connection(url, _Endpoint(url, timeout), base_iri or CANONICAL_BASE)
+    from alliancegraph.cli import missing_store
     from alliancegraph.config import load_settings
-    from alliancegraph.graph.query import missing_store_message
-    from alliancegraph.store.embedded import EmbeddedStore
+    from alliancegraph.store import open_store
 
     settings = load_settings(overrides={"data_dir": None if where is None else str(where)})
-    store = EmbeddedStore(settings.data_dir, query_timeout=settings.query_timeout,
-                          max_rows=settings.max_rows, base_iri=settings.base_iri)
-    if not store.exists():
-        raise FileNotFoundError(missing_store_message(settings.data_dir))
-    return Connection(str(store.data_dir), _store_runner(store),
-                      base_iri or settings.base_iri)
+    message = missing_store(settings)
+    if message is not None:
+        raise FileNotFoundError(message)
+    return Connection(settings.data_dir, open_store(settings), base_iri or settings.base_iri)
 
 
 def examples() -> list[Example]:
     """The shipped example queries (name, title, description, text, parameters);
     ``pandas.DataFrame(examples())`` makes a table of them."""
-    return load_examples()
+    return list(load_examples())
 
 
-#: runs a query text for a media type and returns the body
-_Runner = Callable[[str, str], bytes]
+class _Reader(Protocol):
+    """What a connection reads through: a store (:class:`alliancegraph.store.Store`) or
+    an endpoint (:class:`_Endpoint`)."""
+
+    def select(self, sparql: str) -> Solutions: ...
+
+    def ask(self, sparql: str) -> bool: ...
+
+    def construct(self, sparql: str) -> list[ox.Triple]: ...
+
+    def close(self) -> None: ...
 
 
 class Connection:
@@ -107,20 +117,30 @@ class Connection:
     and a caret in its message), BadRequest, QueryTimeout, ResultTooLarge …
     """
 
-    def __init__(self, where: str, run: _Runner, base_iri: str):
+    def __init__(self, where: str, reader: Store | _Reader, base_iri: str):
         self.where = where
-        self._run = run
+        self._reader = reader
         self._base_iri = base_iri
 
     def __repr__(self) -> str:
         return f"<alliancegraph.Connection {self.where}>"
 
+    def close(self) -> None:
+        """Release the store (its reader processes); the connection is unusable after."""
+        self._reader.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def select(self, sparql: str, params: Mapping[str, Any] | None = None) -> pandas.DataFrame:
         """A SELECT query's solutions as a DataFrame (column types: :func:`frame`)."""
         _pandas()  # first, so a missing pandas is said before the query runs
         prepared = self._prepare(sparql, params, "SELECT")
-        results = json.loads(self._call(prepared, _SPARQL_JSON))
-        return frame(results, star_order(prepared.written, results["head"]["vars"]))
+        solutions = self._call(self._reader.select, prepared)
+        return frame(solutions, star_order(prepared.written, solutions.variables))
 
     def construct(self, sparql: str, params: Mapping[str, Any] | None = None) -> rdflib.Graph:
         """A CONSTRUCT or DESCRIBE query's triples as an rdflib Graph, with the project's
@@ -128,8 +148,10 @@ class Connection:
         import rdflib
 
         prepared = self._prepare(sparql, params, "CONSTRUCT", "DESCRIBE")
+        triples = self._call(self._reader.construct, prepared)
         graph = rdflib.Graph()
-        graph.parse(data=self._call(prepared, "application/n-triples"), format="nt")
+        # N-Triples carries each literal as written (rdflib would normalise built terms)
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         for name, namespace in prefixes(self._base_iri).items():
             graph.bind(name, namespace, override=True, replace=True)
         return graph
@@ -137,7 +159,7 @@ class Connection:
     def ask(self, sparql: str, params: Mapping[str, Any] | None = None) -> bool:
         """An ASK query's answer."""
         prepared = self._prepare(sparql, params, "ASK")
-        return bool(json.loads(self._call(prepared, _SPARQL_JSON))["boolean"])
+        return self._call(self._reader.ask, prepared)
 
     def query(self, sparql: str,
               params: Mapping[str, Any] | None = None) -> pandas.DataFrame | rdflib.Graph | bool:
@@ -165,45 +187,64 @@ class Connection:
             raise BadRequest(f"this is {article} {form} query: use .{method}() or .query()")
         return prepared
 
-    def _call(self, prepared: Prepared, media_type: str) -> bytes:
+    def _call(self, read: Any, prepared: Prepared) -> Any:
         try:
-            return self._run(prepared.text, media_type)
+            return read(prepared.text)
         except ParseError as exc:  # told against the text as written, without our prefixes
             raise prepared.relocate(exc) from None
 
 
-# ---------------------------------------------------------------------- transports
+# ---------------------------------------------------------------------- endpoints
 
 
-def _store_runner(store: EmbeddedStore) -> _Runner:
-    def run(sparql: str, media_type: str) -> bytes:
-        return store.query(sparql, media_type=media_type).body
+class _Endpoint:
+    """A SPARQL 1.1 Protocol endpoint: form-encoded POSTs (any endpoint takes them) by the
+    standard library, so talking to an endpoint needs no extra package; the answers are
+    read into the same typed results as a store's."""
 
-    return run
+    def __init__(self, url: str, timeout: float):
+        self.url = url
+        self.timeout = timeout
 
+    def close(self) -> None:
+        """Nothing to release: every request has its own connection."""
 
-def _http_runner(url: str, timeout: float) -> _Runner:
-    """SPARQL 1.1 Protocol: a form-encoded POST (any endpoint takes it), by the standard
-    library, so talking to an endpoint needs no extra package."""
-    import urllib.error
-    import urllib.parse
-    import urllib.request
+    def select(self, sparql: str) -> Solutions:
+        results = ox.parse_query_results(self._post(sparql, _SPARQL_JSON),
+                                         ox.QueryResultsFormat.JSON)
+        if not isinstance(results, ox.QuerySolutions):
+            raise AllianceGraphError(f"{self.url} answered a SELECT with a boolean")
+        variables = tuple(v.value for v in results.variables)
+        return Solutions(variables, tuple(tuple(s[v] for v in variables) for s in results))
 
-    def run(sparql: str, media_type: str) -> bytes:
+    def ask(self, sparql: str) -> bool:
+        results = ox.parse_query_results(self._post(sparql, _SPARQL_JSON),
+                                         ox.QueryResultsFormat.JSON)
+        if not isinstance(results, ox.QueryBoolean):
+            raise AllianceGraphError(f"{self.url} answered an ASK with solutions")
+        return bool(results)
+
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        body = self._post(sparql, _N_TRIPLES)
+        return [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+
+    def _post(self, sparql: str, media_type: str) -> bytes:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         request = urllib.request.Request(
-            url, data=urllib.parse.urlencode({"query": sparql}).encode(),
+            self.url, data=urllib.parse.urlencode({"query": sparql}).encode(),
             headers={"Accept": media_type, "User-Agent": f"alliancegraph/{__version__}",
                      "Content-Type": "application/x-www-form-urlencoded"})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as exc:
-            raise _http_error(url, exc.code, exc.read()) from None
+            raise _http_error(self.url, exc.code, exc.read()) from None
         except (urllib.error.URLError, TimeoutError) as exc:
-            raise StoreUnavailable(f"cannot reach {url}: "
+            raise StoreUnavailable(f"cannot reach {self.url}: "
                                    f"{getattr(exc, 'reason', exc)}") from None
-
-    return run
 
 
 def _http_error(url: str, status: int, body: bytes) -> AllianceGraphError:
@@ -233,10 +274,10 @@ def _pandas() -> Any:
     return pandas
 
 
-def frame(results: Mapping[str, Any], columns: list[str] | None = None) -> pandas.DataFrame:
-    """SPARQL JSON results (``application/sparql-results+json``) as a DataFrame.
+def frame(solutions: Solutions, columns: list[str] | None = None) -> pandas.DataFrame:
+    """SELECT solutions (:class:`alliancegraph.store.Solutions`) as a DataFrame.
 
-    One column per variable, in ``columns`` order (default: the results' ``head.vars``).
+    One column per variable, in ``columns`` order (default: the solutions' variables).
     A column gets one type when all its bound values have it, else it holds the values'
     text (lexical forms, IRIs):
 
@@ -257,66 +298,56 @@ def frame(results: Mapping[str, Any], columns: list[str] | None = None) -> panda
     ``"ja"``; missing for a value without one).
     """
     pd = _pandas()
-    variables = list(columns if columns is not None else results["head"]["vars"])
-    rows = results["results"]["bindings"]
+    variables = list(columns if columns is not None else solutions.variables)
     data: dict[str, Any] = {}
     for var in variables:
-        terms = [row.get(var) for row in rows]
+        terms = solutions.column(var)
         data[var] = _column(terms, pd)
-        if any(t is not None and "xml:lang" in t for t in terms):
-            data[f"{var}@lang"] = [None if t is None else t.get("xml:lang") for t in terms]
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+        if any(isinstance(t, ox.Literal) and t.language for t in terms):
+            data[f"{var}@lang"] = [t.language if isinstance(t, ox.Literal) else None
+                                   for t in terms]
+    return pd.DataFrame(data, index=pd.RangeIndex(len(solutions)))
 
 
-def _kind(term: dict[str, Any]) -> str:
-    if term["type"] not in ("literal", "typed-literal"):
+def _kind(term: Term) -> str:
+    if not isinstance(term, ox.Literal):
         return "text"
-    datatype = term.get("datatype")
+    datatype = term.datatype.value
     if datatype in _INTEGERS or (datatype == f"{_XSD}gYear"
-                                 and re.fullmatch(r"-?\d{4,}", term["value"])):
+                                 and re.fullmatch(r"-?\d{4,}", term.value)):
         return "integer"
     return {**dict.fromkeys(_FLOATS, "float"), **dict.fromkeys(_DATETIMES, "datetime"),
-            f"{_XSD}boolean": "boolean"}.get(datatype or "", "text")
+            f"{_XSD}boolean": "boolean"}.get(datatype, "text")
 
 
-def _column(terms: list[dict[str, Any] | None], pd: Any) -> Any:
+def _column(terms: list[Term | None], pd: Any) -> Any:
     bound = [t for t in terms if t is not None]
     kinds = {_kind(t) for t in bound}
+    values = [None if t is None else _text(t) for t in terms]
     try:
         if kinds == {"integer"}:
-            return pd.array([None if t is None else int(t["value"]) for t in terms],
-                            dtype="Int64")
+            return pd.array([None if v is None else int(v) for v in values], dtype="Int64")
         if kinds and kinds <= {"integer", "float"}:
-            return pd.array([None if t is None else float(t["value"]) for t in terms],
+            return pd.array([None if v is None else float(v) for v in values],
                             dtype="float64")
         if kinds == {"boolean"}:
-            return pd.array([None if t is None else t["value"].strip() in ("true", "1")
-                             for t in terms], dtype="boolean")
+            return pd.array([None if v is None else v.strip() in ("true", "1")
+                             for v in values], dtype="boolean")
         if kinds == {"datetime"}:
-            zoned = {bool(_TIMEZONE.search(t["value"])) for t in bound}
+            zoned = {bool(_TIMEZONE.search(v)) for v in values if v is not None}
             if len(zoned) == 1:  # all with a zone, or none: a mix stays text
-                return pd.to_datetime([None if t is None else t["value"] for t in terms],
-                                      format="ISO8601", utc=zoned == {True})
+                return pd.to_datetime(values, format="ISO8601", utc=zoned == {True})
     except (ValueError, OverflowError):  # out of pandas' range (year 1677-2262), odd forms
         pass
     if not bound:  # nothing to infer from: not pandas' float64 of an empty list
         return pd.array([None] * len(terms), dtype=object)
-    return [None if t is None else _text(t) for t in terms]
+    return values
 
 
-def _text(term: dict[str, Any]) -> str:
-    if term["type"] == "bnode":
-        return f"_:{term['value']}"
-    if term["type"] == "triple":
-        parts = term["value"]
-        inner = " ".join(_ntriples(parts[k]) for k in ("subject", "predicate", "object"))
-        return f"<< {inner} >>"
-    return str(term["value"])
-
-
-def _ntriples(term: dict[str, Any]) -> str:
-    if term["type"] == "uri":
-        return f"<{term['value']}>"
-    if term["type"] == "literal":
-        return json.dumps(term["value"], ensure_ascii=False)
-    return _text(term)
+def _text(term: Term) -> str:
+    """A value's text: an IRI or a lexical form as it is, ``_:b0``, ``<< s p o >>``."""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return f"<< {term} >>"
+    return term.value

@@ -1,5 +1,6 @@
-"""The shipped example queries (``graph/queries/*.rq``), the project's prefix table, and
-what every client (CLI, notebook) does to a query's text before it runs it.
+"""The shipped example queries (``graph/queries/*.rq``) and what every client (CLI, notebook)
+does to a query's text before it runs it (the prefixes of
+:func:`alliancegraph.graph.vocabulary.prefixes` declared, parameters bound).
 
 Each file starts with comment lines naming it::
 
@@ -18,6 +19,7 @@ binds, in a clause with one variable or one row; :func:`bind` replaces its value
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,49 +29,34 @@ from importlib import resources
 
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import BadRequest, NotFound, ParseError
+from alliancegraph.graph.vocabulary import prefix_declarations, prefixes
 from alliancegraph.store.sparql_guard import Token, tokenize
 
-#: Prefixes of the vocabularies the graph uses (graph/MODELLING.md), the project's own
-#: three relative to the base IRI.
-_EXTERNAL_PREFIXES = {
-    "prov": "http://www.w3.org/ns/prov#",
-    "cito": "http://purl.org/spar/cito/",
-    "fabio": "http://purl.org/spar/fabio/",
-    "biro": "http://purl.org/spar/biro/",
-    "c4o": "http://purl.org/spar/c4o/",
-    "doco": "http://purl.org/spar/doco/",
-    "frbr": "http://purl.org/vocab/frbr/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "wd": "http://www.wikidata.org/entity/",
-    "dbr": "http://dbpedia.org/resource/",
-}
-
-
-def prefixes(base_iri: str = CANONICAL_BASE) -> dict[str, str]:
-    """The project's prefixes, ``ag``/``agid``/``agsch`` under ``base_iri``."""
-    return {
-        "ag": f"{base_iri}ontology#",
-        "agid": f"{base_iri}id/",
-        "agsch": f"{base_iri}scheme/",
-        **_EXTERNAL_PREFIXES,
-    }
-
-
-def prefix_declarations(base_iri: str = CANONICAL_BASE) -> str:
-    """``PREFIX`` lines for a SPARQL query."""
-    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(base_iri).items())
-
+__all__ = ["Example", "Parameters", "Prepared", "bind", "example", "load_examples",
+           "parameters", "parse_example", "prefix_declarations", "prefixes", "prepare",
+           "star_order", "term"]
 
 _HEADER = re.compile(r"^#\s*(title|description)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+
+
+class Parameters(dict[str, tuple[str, ...]]):
+    """Parameter -> its values as the query has them; read-only, since the examples are
+    read once and shared by the whole process."""
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("an example's parameters are read-only: copy them with dict()")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+
+    def __copy__(self) -> Parameters:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Parameters:
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, tuple[str, ...]]]]:
+        return (Parameters, (dict(self),))
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,7 @@ class Example:
     description: str
     text: str
     #: parameter -> its values as the file has them (see :func:`parameters`)
-    parameters: dict[str, list[str]] = field(default_factory=dict)
+    parameters: Parameters = field(default_factory=Parameters)
 
 
 def parse_example(name: str, text: str) -> Example:
@@ -109,21 +96,22 @@ def parse_example(name: str, text: str) -> Example:
         title=fields.get("title") or name.replace("-", " ").replace("_", " "),
         description=fields.get("description", ""),
         text=text,
-        parameters=parameters(text),
+        parameters=Parameters((name, tuple(values))
+                              for name, values in parameters(text).items()),
     )
 
 
-def load_examples() -> list[Example]:
-    """Every shipped ``.rq`` file, sorted by file name."""
-    folder = resources.files("alliancegraph").joinpath("queries")
-    if not folder.is_dir():
-        return []
+@functools.cache
+def load_examples() -> tuple[Example, ...]:
+    """Every shipped ``.rq`` file, sorted by file name: read once per process (they are
+    package data, which does not change while it runs)."""
+    folder = resources.files("alliancegraph.graph").joinpath("queries")
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".rq")),
         key=lambda entry: entry.name,
     )
-    return [parse_example(entry.name[: -len(".rq")], entry.read_text(encoding="utf-8"))
-            for entry in files]
+    return tuple(parse_example(entry.name[: -len(".rq")], entry.read_text(encoding="utf-8"))
+                 for entry in files)
 
 
 def example(name: str) -> Example:

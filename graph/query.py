@@ -1,10 +1,11 @@
 """``alliancegraph query`` and ``alliancegraph stats``: SPARQL from the command line.
 
-Both open the embedded store the settings name (``--data-dir`` or
-``ALLIANCEGRAPH_DATA_DIR``) and refuse one that does not exist: only ``build`` and
-``serve`` create a store, so a mistyped directory is an error, not an empty answer.
-``query`` declares the project's prefixes (:func:`alliancegraph.graph.queries.prefixes`, the
-query UI's) that a query does not declare itself, and runs the shipped examples by name.
+Both open the store the settings name (:func:`alliancegraph.cli.open_existing_store`;
+``--data-dir`` or ``ALLIANCEGRAPH_DATA_DIR``) and refuse one that does not exist: only
+``build`` and ``serve`` create a store, so a mistyped directory is an error, not an empty
+answer. ``query`` declares the project's prefixes
+(:func:`alliancegraph.graph.vocabulary.prefixes`, the query UI's) that a query does not
+declare itself, and runs the shipped examples by name.
 Errors go to stderr: exit status 2 for bad input (a syntax error, a refused query, a missing
 file or store), 1 for anything else.
 """
@@ -14,15 +15,21 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
 import pyoxigraph as ox
-from alliancegraph.config import load_settings
+from alliancegraph.cli import CommandError, open_existing_store
+from alliancegraph.config import Settings, load_settings
 from alliancegraph.errors import AllianceGraphError, ParseError
-from alliancegraph.graph.queries import example, load_examples, prefixes, prepare, star_order
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.graph.queries import example, load_examples, prepare, star_order
+from alliancegraph.graph.vocabulary import prefixes
+from alliancegraph.store import Solutions, Store
+from alliancegraph.store.base import Term
+from alliancegraph.store.engine import json_term
 from rich.console import Console
 from rich.table import Table
 
@@ -35,34 +42,21 @@ RESULT_MEDIA_TYPES = {
 }
 #: --format for CONSTRUCT/DESCRIBE -> media type (table prints Turtle)
 GRAPH_MEDIA_TYPES = {"table": "text/turtle", "json": "application/ld+json"}
-_SPARQL_JSON = "application/sparql-results+json"
 
-#: prefixes used to shorten IRIs in tables (the project's, from graph/MODELLING.md)
+#: prefixes used to shorten IRIs in tables: the project's, under the canonical base unless
+#: a command passes the configured one
 SHORT_PREFIXES = prefixes()
 
 
-class CommandError(click.ClickException):
-    """An error the CLI reports on stderr with its own exit status."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def missing_store_message(data_dir: object) -> str:
-    """What every command that reads the store says when there is none."""
-    return f"no store in {data_dir}: run 'alliancegraph build'"
-
-
-def open_store(data_dir: str | None) -> tuple[EmbeddedStore, dict[str, Any]]:
-    """The existing store of the settings; exit 2 when there is none (a read would create
-    an empty one and answer nothing)."""
+@contextmanager
+def reading(data_dir: str | None) -> Iterator[tuple[Store, Settings]]:
+    """The existing store of the settings, closed afterwards; exit 2 when there is none."""
     settings = load_settings(overrides={"data_dir": data_dir})
-    store = EmbeddedStore(settings.data_dir, query_timeout=settings.query_timeout,
-                          max_rows=settings.max_rows, base_iri=settings.base_iri)
-    if not store.exists():
-        raise CommandError(missing_store_message(settings.data_dir), 2)
-    return store, settings
+    store = open_existing_store(settings)
+    try:
+        yield store, settings
+    finally:
+        store.close()
 
 
 def _fail(exc: AllianceGraphError) -> CommandError:
@@ -100,45 +94,51 @@ def query_command(query: str | None, query_file: str | None, example_name: str |
         _print_examples()
         return
     sparql = _read_query(query, query_file, example_name)
-    store, settings = open_store(data_dir)
-    try:
-        prepared = prepare(sparql, base_iri=settings.base_iri, params=_params(params))
-    except AllianceGraphError as exc:
-        raise _fail(exc) from None
-    try:
-        form = store.query_form(prepared.text)
-        if form == "SELECT":
-            # always SPARQL JSON from the store: SELECT * gets the query's variable order
-            # here, then CSV/TSV are written from it
-            media_type = _SPARQL_JSON
-        elif form == "ASK":
-            media_type = RESULT_MEDIA_TYPES[output_format]
-        elif output_format in GRAPH_MEDIA_TYPES:
-            media_type = GRAPH_MEDIA_TYPES[output_format]
-        else:
-            raise CommandError(f"a {form} query gives RDF: use --format table (Turtle) or "
-                               "json (JSON-LD), not CSV/TSV", 2)
-        outcome = store.query(prepared.text, media_type=media_type)
-    except ParseError as exc:
-        raise _fail(prepared.relocate(exc)) from None
-    except AllianceGraphError as exc:
-        raise _fail(exc) from None
-    body = outcome.body
+    with reading(data_dir) as (store, settings):
+        try:
+            prepared = prepare(sparql, base_iri=settings.base_iri, params=_params(params))
+        except AllianceGraphError as exc:
+            raise _fail(exc) from None
+        try:
+            form = store.query_form(prepared.text)
+            if form == "SELECT":
+                solutions = store.select(prepared.text)
+            elif form == "ASK" and output_format == "table":
+                click.echo("true" if store.ask(prepared.text) else "false")
+                return
+            elif form == "ASK":
+                body = store.query(prepared.text,
+                                   media_type=RESULT_MEDIA_TYPES[output_format]).body
+            elif output_format in GRAPH_MEDIA_TYPES:
+                body = store.query(prepared.text,
+                                   media_type=GRAPH_MEDIA_TYPES[output_format]).body
+            else:
+                raise CommandError(f"a {form} query gives RDF: use --format table (Turtle) "
+                                   "or json (JSON-LD), not CSV/TSV", 2)
+        except ParseError as exc:
+            raise _fail(prepared.relocate(exc)) from None
+        except AllianceGraphError as exc:
+            raise _fail(exc) from None
     if form == "SELECT":
-        results = json.loads(body)
-        results["head"]["vars"] = star_order(prepared.written, results["head"]["vars"])
+        # SELECT * in the query's variable order (pyoxigraph sorts them by name)
+        variables = star_order(prepared.written, solutions.variables)
         if output_format == "table":
-            _print_results(results)
+            _print_solutions(solutions, variables, prefixes(settings.base_iri))
             return
-        body = json.dumps(results, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(sparql_json(solutions, variables), ensure_ascii=False,
+                          separators=(",", ":")).encode()
         if output_format in ("csv", "tsv"):
-            solutions = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
-            body = solutions.serialize(format=ox.QueryResultsFormat.from_media_type(
+            results = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+            body = results.serialize(format=ox.QueryResultsFormat.from_media_type(
                 RESULT_MEDIA_TYPES[output_format]))
-    elif output_format == "table" and form == "ASK":
-        _print_results(json.loads(body))
-        return
     _write(body)
+
+
+def sparql_json(solutions: Solutions, variables: list[str]) -> dict[str, Any]:
+    """SELECT solutions as SPARQL 1.1 JSON results, the variables in the order given."""
+    return {"head": {"vars": variables},
+            "results": {"bindings": [{v: json_term(t) for v, t in row.items()
+                                      if v in variables} for row in solutions]}}
 
 
 def _write(body: bytes) -> None:
@@ -191,35 +191,30 @@ def _read_query(query: str | None, query_file: str | None, example_name: str | N
     return query
 
 
-def _print_results(results: dict[str, Any]) -> None:
-    console = Console()
-    if "boolean" in results:
-        console.print("true" if results["boolean"] else "false")
-        return
-    variables = results["head"]["vars"]
-    rows = results["results"]["bindings"]
+def _print_solutions(solutions: Solutions, variables: list[str],
+                     table_prefixes: dict[str, str]) -> None:
+    rows = list(solutions)
     table = Table(*variables, caption=f"{len(rows)} solution{'s' * (len(rows) != 1)}")
     for row in rows:
-        table.add_row(*(_cell(row.get(v)) for v in variables))
-    console.print(table)
+        table.add_row(*(_cell(row.get(v), table_prefixes) for v in variables))
+    Console().print(table)
 
 
-def _cell(term: dict[str, Any] | None) -> str:
+def _cell(term: Term | None, table_prefixes: dict[str, str]) -> str:
     if term is None:
         return ""
-    if term["type"] == "uri":
-        return shorten(term["value"])
-    if term["type"] == "bnode":
-        return f"_:{term['value']}"
-    if term["type"] == "literal":
-        lang = term.get("xml:lang")
-        return f"{term['value']}@{lang}" if lang else term["value"]
-    return json.dumps(term["value"])  # a triple term
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value, table_prefixes)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        return f"{term.value}@{term.language}" if term.language else term.value
+    return str(term)  # a triple term, in N-Triples
 
 
-def shorten(iri: str) -> str:
+def shorten(iri: str, table_prefixes: dict[str, str] = SHORT_PREFIXES) -> str:
     """``ag:Claim`` for an IRI under a known prefix, else the IRI."""
-    for prefix, namespace in SHORT_PREFIXES.items():
+    for prefix, namespace in table_prefixes.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
@@ -233,15 +228,14 @@ WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) ?class"""
 GRAPH_COUNTS = """SELECT ?g (COUNT(*) AS ?n)
 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"""
 
-LINKS_OUT = """SELECT DISTINCT ?s ?p ?o
-WHERE { VALUES ?p { <http://www.w3.org/2002/07/owl#sameAs>
-                    <http://www.w3.org/2004/02/skos/core#exactMatch> }
-        ?s ?p ?o FILTER(isIRI(?o)) }"""
+LINKS_OUT = f"""SELECT DISTINCT ?s ?p ?o
+WHERE {{ VALUES ?p {{ <{SHORT_PREFIXES["owl"]}sameAs> <{SHORT_PREFIXES["skos"]}exactMatch> }}
+        ?s ?p ?o FILTER(isIRI(?o)) }}"""
 
 
 def link_target(iri: str) -> str:
     """The dataset an outgoing link points into, by host (``wikidata.org``) or, for a URN,
-    by namespace (``urn:issn``)."""
+    by namespace (``urn:issn``): any target, not only the known link datasets."""
     parts = urlsplit(iri)
     if parts.scheme == "urn":
         return "urn:" + parts.path.split(":", 1)[0].lower()
@@ -249,20 +243,18 @@ def link_target(iri: str) -> str:
     return host.removeprefix("www.")
 
 
-def stats(store: EmbeddedStore, base_iri: str) -> dict[str, list[tuple[str, int]]]:
+def stats(store: Store, base_iri: str) -> dict[str, list[tuple[str, int]]]:
     """Counts by class, by named graph and links out per target dataset."""
 
-    def select(sparql: str) -> list[dict[str, Any]]:
-        outcome = store.query(sparql, media_type="application/sparql-results+json")
-        return json.loads(outcome.body)["results"]["bindings"]
+    def counts(sparql: str, key: str) -> list[tuple[str, int]]:
+        return [(str(row[key].value), int(row["n"].value)) for row in store.select(sparql)]
 
-    classes = [(r["class"]["value"], int(r["n"]["value"])) for r in select(CLASS_COUNTS)]
-    graphs = [(r["g"]["value"], int(r["n"]["value"])) for r in select(GRAPH_COUNTS)]
     targets = Counter(
-        link_target(r["o"]["value"]) for r in select(LINKS_OUT)
-        if not r["o"]["value"].startswith(base_iri)
+        link_target(row["o"].value) for row in store.select(LINKS_OUT)
+        if not row["o"].value.startswith(base_iri)
     )
-    return {"classes": classes, "graphs": graphs, "links": sorted(targets.items())}
+    return {"classes": counts(CLASS_COUNTS, "class"), "graphs": counts(GRAPH_COUNTS, "g"),
+            "links": sorted(targets.items())}
 
 
 @click.command("stats")
@@ -274,11 +266,11 @@ def stats(store: EmbeddedStore, base_iri: str) -> dict[str, list[tuple[str, int]
               help="Directory of the embedded store (setting data_dir, ALLIANCEGRAPH_DATA_DIR).")
 def stats_command(output_format: str, data_dir: str | None) -> None:
     """Counts by class, by named graph, and links out per target dataset."""
-    store, settings = open_store(data_dir)
-    try:
-        found = stats(store, settings.base_iri)
-    except AllianceGraphError as exc:
-        raise _fail(exc) from None
+    with reading(data_dir) as (store, settings):
+        try:
+            found = stats(store, settings.base_iri)
+        except AllianceGraphError as exc:
+            raise _fail(exc) from None
     titles = {"graphs": ("Quads by named graph", "graph"),
               "classes": ("Instances by class (with inferred types)", "class"),
               "links": ("Links out (owl:sameAs, skos:exactMatch) by target", "target")}
@@ -291,5 +283,5 @@ def stats_command(output_format: str, data_dir: str | None) -> None:
     for key, (title, column) in titles.items():
         table = Table(column, "count", title=title)
         for name, count in found[key]:
-            table.add_row(shorten(name), str(count))
+            table.add_row(shorten(name, prefixes(settings.base_iri)), str(count))
         console.print(table)

@@ -1,8 +1,9 @@
 """Where the bundled RDF sources are, and which named graph each goes to.
 
 The folder decides the graph: ``ontology/src`` → ``graph/ontology``,
-``graph/sources/<name>`` → ``graph/<name>``. Sources are minted under
-:data:`alliancegraph.CANONICAL_BASE`; :func:`load_sources` can rebase them.
+``graph/sources/<name>`` → ``graph/<name>`` (the names: :mod:`alliancegraph.graph.vocabulary`).
+Sources are minted under :data:`alliancegraph.CANONICAL_BASE`; :func:`load_sources` can
+rebase them.
 """
 
 from __future__ import annotations
@@ -15,15 +16,10 @@ from typing import Any
 import pyoxigraph as ox
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import ParseError
+from alliancegraph.graph.vocabulary import SOURCE_GRAPHS, graph_iri, rebase
 from alliancegraph.ontology import source_files as ontology_files
 
 SOURCE_ROOT = Path(__file__).parent / "sources"
-SOURCE_GRAPHS = ("background", "paper-a", "paper-b", "links")
-
-
-def graph_iri(name: str, base: str = CANONICAL_BASE) -> str:
-    """The IRI of one of the store's named graphs (``ontology``, ``paper-a``, …)."""
-    return f"{base}graph/{name}"
 
 
 def iter_sources() -> Iterator[tuple[str, Path]]:
@@ -37,9 +33,7 @@ def iter_sources() -> Iterator[tuple[str, Path]]:
 
 def parse_source(path: Path, graph: str, base: str = CANONICAL_BASE) -> list[ox.Quad]:
     """Parse one Turtle source into quads of its named graph; ParseError names file:line:col."""
-    text = path.read_text(encoding="utf-8")
-    if base != CANONICAL_BASE:
-        text = text.replace(CANONICAL_BASE, base)
+    text = rebase(path.read_text(encoding="utf-8"), base)
     target = ox.NamedNode(graph_iri(graph, base))
     try:
         triples = list(ox.parse(text, ox.RdfFormat.TURTLE, base_iri=base))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alliancegraph.graph.vocabulary import ontology_iri
+
 #: The folder of the ontology's edit sources (one Turtle file per topic).
 SOURCE_DIR = Path(__file__).parent / "src"
-NAMESPACE = "https://w3id.org/alliancegraph/ontology#"
-ONTOLOGY_IRI = "https://w3id.org/alliancegraph/ontology"
+#: the ontology's IRI as the sources mint it (under the canonical base)
+ONTOLOGY_IRI = ontology_iri()
 
 
 def source_files() -> list[Path]:

@@ -2,21 +2,24 @@
 
 The edit sources (``ontology/src/*.ttl``) are merged into one graph; the release files are
 that graph in four syntaxes, stamped with the version IRI of this package's version, and
-the HTML page is rendered from it by pyLODE.
+the HTML page is rendered from it by pyLODE. Every function takes the ``base_iri`` the
+graph is served under (the build passes the setting): the sources are minted under the
+canonical base and rebased to it.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import warnings
 from pathlib import Path
 
 import click
-from alliancegraph import __version__
+from alliancegraph import CANONICAL_BASE, __version__
 from alliancegraph.errors import AllianceGraphError, ParseError
-from alliancegraph.graph.queries import prefixes
-from alliancegraph.ontology import NAMESPACE, ONTOLOGY_IRI, source_files
+from alliancegraph.graph.vocabulary import ontology_iri, prefixes, rebase
+from alliancegraph.ontology import source_files
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
@@ -29,40 +32,45 @@ RELEASE_FORMATS = {
     "alliancegraph.owl": "xml",  # RDF/XML, what most OWL tools open
     "alliancegraph.jsonld": "json-ld",
 }
-PREFIXES = {
-    **{name: iri for name, iri in prefixes().items() if name != "agid"},
-    "ag": NAMESPACE,
-    "vann": "http://purl.org/vocab/vann/",
-}
 
 
-def version_iri(version: str = __version__) -> URIRef:
+def doc_prefixes(base_iri: str = CANONICAL_BASE) -> dict[str, str]:
+    """The prefixes the documentation and release files bind: the project's table without
+    ``agid`` (the ontology names no entity), with ``vann``."""
+    table = {name: iri for name, iri in prefixes(base_iri).items() if name != "agid"}
+    return {**table, "vann": "http://purl.org/vocab/vann/"}
+
+
+def version_iri(version: str = __version__, base_iri: str = CANONICAL_BASE) -> URIRef:
     """The version IRI of a release: the ontology IRI followed by ``/<version>``."""
-    return URIRef(f"{ONTOLOGY_IRI}/{version}")
+    return URIRef(f"{ontology_iri(base_iri)}/{version}")
 
 
-def merged_ontology() -> Graph:
-    """Every ontology source parsed into one rdflib graph (prefixes bound).
+def merged_ontology(base_iri: str = CANONICAL_BASE) -> Graph:
+    """Every ontology source parsed into one rdflib graph (prefixes bound), its IRIs under
+    ``base_iri``.
 
     Raises :class:`ParseError` naming the file when a source does not parse.
     """
     graph = Graph()
-    for prefix, namespace in PREFIXES.items():
+    for prefix, namespace in doc_prefixes(base_iri).items():
         graph.bind(prefix, namespace, override=True)
     for path in source_files():
+        text = rebase(path.read_text(encoding="utf-8"), base_iri)
         try:
-            graph.parse(path, format="turtle")
+            graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
         except SyntaxError as exc:  # rdflib's BadSyntax is a SyntaxError
             raise ParseError(str(exc), source=str(path)) from exc
     return graph
 
 
-def stamped(graph: Graph, version: str = __version__) -> Graph:
+def stamped(graph: Graph, version: str = __version__,
+            base_iri: str = CANONICAL_BASE) -> Graph:
     """The graph with its owl:Ontology carrying this release's version IRI and info."""
-    ontology = URIRef(ONTOLOGY_IRI)
+    ontology = URIRef(ontology_iri(base_iri))
     if (ontology, RDF.type, OWL.Ontology) not in graph:
-        raise AllianceGraphError(f"the ontology sources declare no owl:Ontology <{ONTOLOGY_IRI}>")
-    graph.set((ontology, OWL.versionIRI, version_iri(version)))
+        raise AllianceGraphError(f"the ontology sources declare no owl:Ontology <{ontology}>")
+    graph.set((ontology, OWL.versionIRI, version_iri(version, base_iri)))
     graph.set((ontology, OWL.versionInfo, Literal(version)))
     return graph
 
@@ -77,12 +85,13 @@ def write_release(graph: Graph, out_dir: Path) -> list[Path]:
     return written
 
 
-def _import_pylode() -> type:
+@functools.cache
+def import_pylode() -> type:
     """pyLODE's ``OntPub``, imported only when needed (it is slow to import) and without
     its side effect: pyLODE calls ``logging.basicConfig(level=DEBUG)`` at import, which would
     flood the caller's log with ``INFO:root:`` and ``DEBUG:asyncio:`` lines. basicConfig does
     nothing when the root logger has a handler, so one is there for the import and then
-    removed: the caller's root logger is left exactly as it was."""
+    removed: the caller's root logger is left exactly as it was. Once per process."""
     placeholder = logging.NullHandler()
     logging.root.addHandler(placeholder)
     try:
@@ -94,7 +103,7 @@ def _import_pylode() -> type:
 
 def render_html(graph: Graph) -> str:
     """The HTML documentation page pyLODE renders for the ontology."""
-    ontpub = _import_pylode()
+    ontpub = import_pylode()
 
     # pyLODE adds its background ontologies to the graph it is given: hand it a copy.
     copy = Graph()
@@ -116,11 +125,12 @@ def render_html(graph: Graph) -> str:
         return ontpub(ontology=copy).make_html()
 
 
-def build_docs(out_dir: str | Path) -> Path:
-    """Write ``index.html`` and the release files into ``out_dir``; returns the HTML path."""
+def build_docs(out_dir: str | Path, *, base_iri: str = CANONICAL_BASE) -> Path:
+    """Write ``index.html`` and the release files into ``out_dir``, the ontology's IRIs
+    under ``base_iri``; returns the HTML path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    graph = stamped(merged_ontology())
+    graph = stamped(merged_ontology(base_iri), base_iri=base_iri)
     write_release(graph, out)
     index = out / "index.html"
     index.write_text(render_html(graph), encoding="utf-8")
@@ -137,10 +147,15 @@ def build_docs(out_dir: str | Path) -> Path:
     help="Directory to write index.html and the release files (Turtle, N-Triples, "
     "RDF/XML, JSON-LD) into; created if missing.",
 )
-def docs_command(out_dir: Path) -> None:
+@click.option("--base-iri", default=None,
+              help="Base of the graph's IRIs (setting base_iri; default: the canonical base).")
+def docs_command(out_dir: Path, base_iri: str | None) -> None:
     """Generate the ontology's HTML documentation (pyLODE) and its release files."""
+    from alliancegraph.config import load_settings
+
+    settings = load_settings(overrides={"base_iri": base_iri})
     try:
-        index = build_docs(out_dir)
+        index = build_docs(out_dir, base_iri=settings.base_iri)
     except AllianceGraphError as exc:
         raise click.ClickException(exc.message) from exc
     except OSError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from alliancegraph.errors import ParseError
-from alliancegraph.graph.sources import SOURCE_GRAPHS, SOURCE_ROOT, parse_source
+from alliancegraph.graph.sources import SOURCE_ROOT, iter_sources, parse_source
 from alliancegraph.ontology import source_files
 from pyparsing import ParseBaseException
 from rdflib import URIRef
@@ -74,8 +74,7 @@ def _iris(node: object) -> Iterator[URIRef]:
 def default_sources() -> list[tuple[str, Path]]:
     """(graph name, file) of every graph source, as :mod:`alliancegraph.graph.sources`
     loads them."""
-    return [(name, path) for name in SOURCE_GRAPHS
-            for path in sorted((SOURCE_ROOT / name).glob("*.ttl"))]
+    return [(name, path) for name, path in iter_sources() if name != "ontology"]
 
 
 def quality_dataset(

@@ -36,9 +36,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Settings: defaults, then the TOML file (``config_file`` here or
     ``ALLIANCEGRAPH_CONFIG``), then ``ALLIANCEGRAPH_*`` variables, then ``test_config``
     by setting name (``data_dir``, ``write_token`` …; ``None`` leaves a setting as it is).
-    Other ``test_config`` keys go to ``app.config`` upper-cased (``TESTING``; ``store``
-    replaces the store the app would open). Nothing is opened here: the store is opened
-    on first use.
+    Other ``test_config`` keys go to ``app.config`` upper-cased (``TESTING``; ``STORE``, a
+    :class:`alliancegraph.store.Store`, replaces the store the app would open — ``store``
+    is the setting that names the backend). Nothing is opened here: the store is opened
+    on first use (:mod:`.resources`); answers that only change with a write are cached
+    per store generation (:mod:`.cache`).
     """
     given = dict(test_config or {})
     config_file = given.pop("config_file", None)
@@ -49,6 +51,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping({name.upper(): value for name, value in settings.as_dict().items()})
     app.config["SETTINGS"] = settings  # the typed object; the upper-case keys mirror it
+    # ... except the backend's name: app.config["STORE"] is a given Store (tests) or nothing
+    del app.config["STORE"]
     app.config.update({k.upper(): v for k, v in given.items() if k not in names})
     app.config.update(
         DEBUG=False,  # never, whatever the caller says: the debugger must not be reachable
@@ -57,10 +61,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
     )
 
-    from alliancegraph.service import errors, logs, resources, security, throttle
+    from alliancegraph.service import cache, errors, logs, resources, security, throttle
 
     logs.init_app(app)
     resources.init_app(app)
+    cache.init_app(app)
     throttle.init_app(app)  # before security: a throttled read is refused first
     security.init_app(app)
     errors.init_app(app)

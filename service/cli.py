@@ -6,7 +6,10 @@ threaded workers (``alliancegraph.service.worker.ReadAheadWorker``): each runs u
 ``threads`` requests at once, each query in a child process the store can stop at the time
 limit, and gives a connection a thread only once its whole request has arrived, so slow and
 idle clients hold no thread (settings ``client_timeout``, ``request_read_timeout``,
-``keepalive``). Flask's debug mode is never on.
+``keepalive``). Flask's debug mode is never on. Each worker's app opens its store (and the
+store's process pool) on first use and closes it when the worker exits (gunicorn's
+``worker_exit`` hook); before any worker starts, the dump files a crashed worker left
+half-written are removed.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class GunicornServer(BaseApplication):
             # gunicorn's control socket (one fixed path in $HOME) is not needed, and two
             # servers on one machine would fight over it
             "control_socket_disable": True,
+            "post_worker_init": post_worker_init,
+            "worker_exit": worker_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -59,18 +64,46 @@ class GunicornServer(BaseApplication):
         return create_app({k: v for k, v in self.settings.as_dict().items() if v is not None})
 
 
+def post_worker_init(worker: object) -> None:
+    """gunicorn hook, in a new worker before it serves: open its app's store, so the first
+    requests do not wait for the store's processes to start. A store that cannot open yet
+    is logged and opened again on first use (``/readyz`` says why)."""
+    from alliancegraph.service.resources import get_store
+
+    app = worker.wsgi  # type: ignore[attr-defined]
+    try:
+        with app.app_context():
+            get_store().ask("ASK {}")  # the backend starts its processes on first use
+    except (AllianceGraphError, OSError) as exc:
+        log.warning("the store did not open at worker start: %s", exc)
+
+
+def worker_exit(_server: object, worker: object) -> None:
+    """gunicorn hook, in the worker process as it ends: close its app's store, so the
+    store's reader and writer processes end with it."""
+    from alliancegraph.service.resources import close_store
+
+    app = getattr(worker, "wsgi", None)  # None when the worker failed before loading it
+    if app is not None:
+        close_store(app)
+
+
 def ensure_built(settings: Settings) -> None:
     """Build the store from the bundled sources when it holds nothing yet."""
-    from alliancegraph.service.resources import open_store
+    from alliancegraph.store import open_store
 
-    store = open_store({name.upper(): value for name, value in settings.as_dict().items()})
-    if store.count() > 0:
-        return
+    store = open_store(settings)
+    try:
+        if store.count() > 0:
+            return
+    finally:
+        store.close()  # before gunicorn forks: the workers open their own
     log.info("the store in %s is empty: building it from the bundled sources",
              settings.data_dir)
     from alliancegraph.graph.build import build_store  # the builder is only needed on first start
 
-    build_store(settings.data_dir, base_iri=settings.base_iri)
+    build_store(settings.data_dir, base_iri=settings.base_iri, progress=False,
+                settings=settings)
 
 
 @click.command("serve")
@@ -106,7 +139,15 @@ def serve_command(host: str | None, port: int | None, workers: int | None,
             raise click.ClickException(f"setting {name} must be more than 0")
     if settings.keepalive < 0:
         raise click.ClickException("setting keepalive must be 0 (off) or more")
+    if settings.store != "embedded":
+        raise click.ClickException(
+            f"setting store = {settings.store!r}: serve needs the embedded store (each "
+            "worker would hold its own copy of an in-memory store, and a first-start build "
+            "would be lost)")
     configure_logging(settings.log_level)
+    from alliancegraph.service.pages import remove_stale_dump_files
+
+    remove_stale_dump_files(settings.data_dir)
     try:
         ensure_built(settings)
     except AllianceGraphError as exc:

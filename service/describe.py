@@ -1,8 +1,10 @@
 """Descriptions of the service and its data: the SPARQL 1.1 Service Description (served
 by ``/sparql`` when it is asked for RDF without a query) and the VoID description at
 ``/.well-known/void``. Both state only what the service really does and holds: counts
-come from the store at request time. A browser (a client preferring HTML to every RDF
-syntax) gets the VoID as a page, read back from the same triples.
+come from the store (typed SELECT results, nothing re-parsed). A browser (a client
+preferring HTML to every RDF syntax) gets the VoID as a page, read back from the same
+triples. Both are computed once per store generation (:mod:`.cache`) and answer 304 to a
+client holding their ETag.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from alliancegraph.service import negotiation
-from alliancegraph.service.negotiation import Format
+from alliancegraph.graph.vocabulary import LinkDataset, link_dataset
+from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
+from alliancegraph.store import formats
+from alliancegraph.store.formats import Format
 from flask import Blueprint, Response, current_app, render_template, request
 
 bp = Blueprint("describe", __name__)
@@ -38,11 +42,6 @@ LINK_PREDICATES = ("http://www.w3.org/2002/07/owl#sameAs",
                    "http://www.w3.org/2004/02/skos/core#closeMatch")
 
 #: External datasets the graph links to, by the namespace of their IRIs.
-EXTERNAL_DATASETS = {
-    "http://www.wikidata.org/entity/": ("wikidata", "Wikidata", "https://www.wikidata.org/"),
-    "http://dbpedia.org/resource/": ("dbpedia", "DBpedia", "https://www.dbpedia.org/"),
-    "https://portal.issn.org/resource/ISSN/": ("issn", "ISSN Portal", "https://portal.issn.org/"),
-}
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -70,10 +69,9 @@ def _serialize(triples: Iterable[ox.Triple], fmt: Format) -> bytes:
 
 
 def _select(sparql: str) -> list[dict[str, str]]:
-    """Rows of a SELECT as ``{variable: value}`` (values as plain strings)."""
-    outcome = get_store().query(sparql, media_type=negotiation.JSON_RESULTS.media_type)
-    rows = json.loads(outcome.body)["results"]["bindings"]
-    return [{name: cell["value"] for name, cell in row.items()} for row in rows]
+    """Rows of a SELECT as ``{variable: value}`` (the terms' lexical values)."""
+    return [{name: term.value for name, term in row.items()}
+            for row in get_store().select(sparql)]
 
 
 def _writable() -> bool:
@@ -101,8 +99,8 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
     if _writable():
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
         triples += [ox.Triple(service, sd("inputFormat"), _n(f.iri))
-                    for f in negotiation.READABLE_RDF]
-    written = {f for offers in negotiation.OFFERS.values() for f in offers}
+                    for f in formats.READABLE_RDF]
+    written = {f for offers in formats.OFFERS.values() for f in offers}
     triples += [ox.Triple(service, sd("resultFormat"), _n(f.iri))
                 for f in sorted(written, key=lambda f: f.name)]
     for name, count in _graph_counts().items():
@@ -137,21 +135,33 @@ def _default_graph_triples() -> int:
 
 @bp.get("/.well-known/void")
 def void_description() -> Response:
-    offers = negotiation.OFFERS["graph"]
+    offers = formats.OFFERS["graph"]
     base = current_app.config["BASE_IRI"]
-    if negotiation.prefers_page(request.args, request.headers.get("Accept"), offers):
+    if negotiation.wants_page(request.args, request.headers.get("Accept"), offers):
+        key = f"void\0page\0{request.script_root}"
+        if (unchanged := cache.not_modified(key)) is not None:
+            return unchanged
         links = negotiation.alternates(offers, lambda f: f"{request.script_root}/.well-known/void"
                                              f"?format={f.name}")
-        html = render_template("void.html", alternates=links,
-                               **void_page(void_triples(base), base))
+        html = cache.cached(key, lambda: render_template(
+            "void.html", alternates=links, **void_page(list(_void(base)), base)))
         response = Response(html, content_type="text/html; charset=utf-8")
         response.headers["Link"] = negotiation.link_header(links)
     else:
         fmt = negotiation.negotiate(request.headers.get("Accept"), offers, params=request.args,
                                     what="the VoID description")
-        response = Response(_serialize(void_triples(base), fmt), content_type=fmt.content_type)
-    response.vary.add("Accept")
-    return response
+        key = f"void\0{fmt.content_type}"
+        if (unchanged := cache.not_modified(key)) is not None:
+            return unchanged
+        body = cache.cached(key, lambda: _serialize(_void(base), fmt))
+        response = Response(body, content_type=fmt.content_type)
+    return cache.finish(response, key)
+
+
+def _void(base: str) -> tuple[ox.Triple, ...]:
+    """The VoID triples of this generation: 7 store calls, made once per generation
+    whichever syntaxes are asked for."""
+    return cache.cached(f"void-triples\0{base}", lambda: tuple(void_triples(base)))
 
 
 def void_page(triples: list[ox.Triple], base: str) -> dict:
@@ -250,21 +260,21 @@ def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
     predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
     rows = _select(f"SELECT ?p ?o WHERE {{ VALUES ?p {{ {predicates} }} ?s ?p ?o "
                    "FILTER(isIRI(?o)) }")
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[LinkDataset, str], int] = {}
     for row in rows:
-        namespace = next((ns for ns in EXTERNAL_DATASETS if row["o"].startswith(ns)), None)
-        if namespace is not None:
-            counts[(namespace, row["p"])] = counts.get((namespace, row["p"]), 0) + 1
+        dataset = link_dataset(row["o"])
+        if dataset is not None:
+            counts[(dataset, row["p"])] = counts.get((dataset, row["p"]), 0) + 1
     triples: list[ox.Triple] = []
-    for namespace in sorted({ns for ns, _ in counts}):
-        slug, title, homepage = EXTERNAL_DATASETS[namespace]
-        target = _n(f"{doc}#{slug}")
+    for dataset in sorted({d for d, _ in counts}, key=lambda d: d.prefix):
+        target = _n(f"{doc}#{dataset.name}")
         triples += [ox.Triple(target, RDF_TYPE, v("Dataset")),
-                    ox.Triple(target, dc("title"), ox.Literal(title)),
-                    ox.Triple(target, _n(FOAF + "homepage"), _n(homepage)),
-                    ox.Triple(target, v("uriSpace"), ox.Literal(namespace))]
-    for (namespace, predicate), count in sorted(counts.items()):
-        slug = EXTERNAL_DATASETS[namespace][0]
+                    ox.Triple(target, dc("title"), ox.Literal(dataset.title)),
+                    ox.Triple(target, _n(FOAF + "homepage"), _n(dataset.homepage)),
+                    ox.Triple(target, v("uriSpace"), ox.Literal(dataset.prefix))]
+    for (dataset, predicate), count in sorted(counts.items(),
+                                              key=lambda item: (item[0][0].prefix, item[0][1])):
+        slug = dataset.name
         linkset = _n(f"{doc}#links-{slug}-{_local_name(predicate)}")
         triples += [ox.Triple(linkset, RDF_TYPE, v("Linkset")),
                     ox.Triple(ds, v("subset"), linkset),

@@ -2,7 +2,11 @@
 
 Project errors (:class:`alliancegraph.errors.AllianceGraphError`) and werkzeug's HTTP
 errors (404, 405, 413 …) become JSON for API clients and a small HTML page for browsers,
-with the error's own status. Anything else is a bug: it is logged and answered 500.
+with the error's own status. Anything else is a bug: Flask logs it with its traceback
+(``app.log_exception``, on the ``alliancegraph.service`` logger) and hands it here as an
+``InternalServerError``, answered 500 with werkzeug's generic text — never the exception's
+message, which may hold paths or data. These handlers are the app's, so they answer for
+every blueprint.
 """
 
 from __future__ import annotations
@@ -50,8 +54,8 @@ def error_response(status: int, title: str, message: str, *, spec: str | None = 
 
 def handle_project_error(error: AllianceGraphError) -> Response:
     title = type(error).__name__
-    if error.status >= 500 and error.status != 503:
-        log.error("%s: %s", title, error.message)
+    if error.status >= 500 and error.status != 503:  # 503: a limit, not a fault
+        log.error("%s: %s", title, error.message, exc_info=error)
     extra = {}
     report = getattr(error, "report", None)
     if isinstance(report, str | dict | list):

@@ -5,7 +5,9 @@ identification (``?default`` or ``?graph=<IRI>``) and direct identification
 GET/HEAD read a graph in any RDF syntax the client accepts; PUT replaces, POST merges
 (a ``multipart/form-data`` POST merges every part), DELETE drops. A POST to the store
 itself creates a new graph and answers 201 with its IRI in ``Location``. Writes need
-the write token and are atomic (one store operation each).
+the write token and are atomic (one store operation each); 201 or 204 is what the store
+says the write did (:attr:`Applied.created`). Bodies are parsed by the store's one upload
+parser (:func:`alliancegraph.store.rdf_input.parse_rdf`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import uuid
 
 import pyoxigraph as ox
-from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from alliancegraph.errors import BadRequest, UnsupportedMediaType
 from alliancegraph.service import negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import no_content, require_write_token
-from alliancegraph.store.rdfxml import check_rdf_xml
+from alliancegraph.store import Applied, MergeGraph, ReplaceGraph, formats
+from alliancegraph.store.rdf_input import parse_rdf
 from flask import Blueprint, Response, current_app, request
 
 bp = Blueprint("graphstore", __name__)
@@ -39,10 +42,19 @@ def graph_store(path: str | None = None) -> Response:
     if request.method == "DELETE":
         get_store().delete_graph(target)
         return no_content()
-    data, fmt = _body()
-    write = get_store().put_graph if request.method == "PUT" else get_store().post_graph
-    created = write(target, data, media_type=fmt.media_type, base_iri=target or request.base_url)
-    return no_content(201 if created else 204)
+    applied = _write(target, replace=request.method == "PUT", base_iri=target or request.base_url)
+    return no_content(201 if applied.created else 204)
+
+
+def _write(target: str | None, *, replace: bool, base_iri: str) -> Applied:
+    """Replace or merge the request's RDF into ``target``, as one write."""
+    store = get_store()
+    if request.mimetype == "multipart/form-data":
+        quads = _parts(target)
+        return store.apply(ReplaceGraph(target, quads) if replace else MergeGraph(target, quads))
+    fmt = formats.rdf_input(media_type=request.content_type or "")
+    write = store.put_graph if replace else store.post_graph
+    return write(target, request.get_data(), media_type=fmt.media_type, base_iri=base_iri)
 
 
 def _target_graph() -> str | object | None:
@@ -83,7 +95,7 @@ def _direct_graph(path: str) -> str:
 
 
 def _get(target: str | object | None) -> Response:
-    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS["graph"],
+    fmt = negotiation.negotiate(request.headers.get("Accept"), formats.OFFERS["graph"],
                                 format_param=request.args.get("format"), what="a graph")
     body = get_store().get_graph(target, media_type=fmt.media_type)
     response = Response(body, content_type=fmt.content_type)
@@ -94,39 +106,37 @@ def _get(target: str | object | None) -> Response:
 def _create() -> Response:
     """POST to the store itself: a new graph under the base IRI (POSTGraphCreation)."""
     name = f"{current_app.config['BASE_IRI']}graph/upload/{uuid.uuid4()}"
-    data, fmt = _body()
-    get_store().put_graph(name, data, media_type=fmt.media_type, base_iri=name)
+    _write(name, replace=True, base_iri=name)
     response = no_content(201)
     response.headers["Location"] = name
     return response
 
 
-def _body() -> tuple[bytes, negotiation.Format]:
-    """The RDF in the request, checked: a known syntax, no XML DOCTYPE. A multipart body
-    is merged into one N-Triples document so the write stays one atomic operation."""
-    if request.mimetype == "multipart/form-data":
-        return _merge_parts(), negotiation.N_TRIPLES
-    # the store parses it (and checks RDF/XML before it does: alliancegraph.store.rdfxml)
-    return request.get_data(), negotiation.rdf_input_format(request.content_type)
-
-
-def _merge_parts() -> bytes:
+def _parts(graph: str | None) -> tuple[ox.Quad, ...]:
+    """Every part of a multipart/form-data body, parsed (each by its own Content-Type) into
+    ``graph``; a blank node of one part is never one of another part."""
     if request.form:
         raise UnsupportedMediaType(
             "every part of a multipart/form-data body must be a file with its own "
             f"Content-Type; got plain fields: {', '.join(request.form)}", spec=GSP_SPEC)
     if not request.files:
         raise BadRequest("the multipart/form-data body has no parts", spec=GSP_SPEC)
-    triples: list[ox.Triple] = []
+    quads: list[ox.Quad] = []
     for field, part in request.files.items(multi=True):
-        fmt = negotiation.rdf_input_format(part.content_type)
-        data = part.read()
-        if fmt is negotiation.RDF_XML:
-            check_rdf_xml(data, source=f"part {field!r}")
-        try:
-            quads = ox.parse(data, format=fmt.oxigraph, base_iri=request.base_url,
-                             without_named_graphs=True, rename_blank_nodes=True)
-            triples += [quad.triple for quad in quads]
-        except (SyntaxError, ValueError) as exc:  # ValueError: bytes that are not UTF-8
-            raise ParseError(str(exc), source=f"part {field!r}") from exc
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        fmt = formats.rdf_input(media_type=part.content_type or "")
+        parsed = parse_rdf(part.read(), fmt.media_type, graph=graph,
+                           base_iri=request.base_url, source=f"part {field!r}")
+        quads += _own_blank_nodes(parsed)
+    return tuple(quads)
+
+
+def _own_blank_nodes(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads with fresh blank nodes: ``_:b`` in two parts names two nodes."""
+    fresh: dict[str, ox.BlankNode] = {}
+
+    def term(node):
+        if isinstance(node, ox.BlankNode):
+            return fresh.setdefault(node.value, ox.BlankNode())
+        return node
+
+    return [ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in quads]

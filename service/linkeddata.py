@@ -11,8 +11,10 @@ in HTML or RDF by ``Accept``. Turtle and RDF/XML carry the prefixes they use
 (:func:`document_prefixes`); JSON-LD is compacted under the context published at
 ``{base_iri}context.jsonld`` (:func:`jsonld_context`).
 
-All data comes from the store through SPARQL (:func:`describe`); nothing here reads a
-source file.
+The views only read the request, call the library (:mod:`alliancegraph.graph.entity`: the
+description of a resource, its document, whether it exists) and render. Every answer is
+computed once per store generation (:mod:`.cache`) and carries an ETag; a client sending
+it back gets 304 without anything being computed.
 """
 
 from __future__ import annotations
@@ -21,75 +23,64 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from alliancegraph.errors import NotAcceptable, NotFound
-from alliancegraph.graph.queries import prefixes
-from alliancegraph.service import negotiation
-from alliancegraph.service.negotiation import Format
+from alliancegraph.config import Settings
+from alliancegraph.errors import NotAcceptable
+from alliancegraph.graph import entity
+from alliancegraph.graph.entity import (
+    LABEL_PROPERTIES,
+    MATCH_PROPERTIES,
+    Description,
+    Reference,
+    Statement,
+    can_be_iri,
+    preferred_labels,  # noqa: F401  (pages.py takes it from here)
+)
+from alliancegraph.graph.vocabulary import graph_iri, ontology_namespace, prefixes
+from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
-from alliancegraph.store import Store
+from alliancegraph.store.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 from flask import Blueprint, Response, current_app, render_template, request
 
 bp = Blueprint("linkeddata", __name__)
 
-#: HTML is not an RDF syntax; it takes part in negotiation all the same.
-HTML = Format("html", "text/html", ("application/xhtml+xml",), None)  # type: ignore[arg-type]
 #: The documents about a resource, by file suffix, in the server's order of preference
 #: (a client that accepts anything, or sends no Accept, gets HTML).
-DOCUMENT_FORMATS: dict[str, Format] = {
-    "html": HTML,
-    "ttl": negotiation.TURTLE,
-    "jsonld": negotiation.JSON_LD,
-    "nt": negotiation.N_TRIPLES,
-    "rdf": negotiation.RDF_XML,
-}
+DOCUMENT_FORMATS: dict[str, Format] = {f.name: f for f in (HTML, TURTLE, JSON_LD, N_TRIPLES,
+                                                          RDF_XML)}
 OFFERS: tuple[Format, ...] = tuple(DOCUMENT_FORMATS.values())
-RESULTS_JSON = "application/sparql-results+json"
+RDF_OFFERS: tuple[Format, ...] = tuple(f for f in OFFERS if f is not HTML)
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = f"{RDF}type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = f"{XSD}string"
-OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
-PROV_ENTITY = "http://www.w3.org/ns/prov#entity"
-#: Properties whose values name the thing, best first (the preferred label is the first
-#: English one found in this order).
-LABEL_PROPERTIES = (
-    f"{SKOS}prefLabel", RDFS_LABEL, "http://purl.org/dc/terms/title",
-    "http://xmlns.com/foaf/0.1/name", "https://schema.org/name", f"{SKOS}altLabel",
-)
-MATCH_PROPERTIES = (OWL_SAME_AS, f"{SKOS}exactMatch", f"{SKOS}closeMatch")
-#: Blank nodes hanging off a resource are followed this many levels deep (evidence nodes
-#: are one level down); deeper ones are shown as "not expanded" with a pointer to the RDF.
-BLANK_DEPTH = 4
-#: Most "referenced by" rows one page shows; more is said on the page, never cut silently.
-INVERSE_LIMIT = 1000
-#: Characters that cannot stand in a SPARQL IRIREF; a path holding one names nothing here.
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 # --- IRIs and paths -------------------------------------------------------------------
 
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
 def base_iri() -> str:
-    return current_app.config["BASE_IRI"]
+    return settings().base_iri
 
 
 def iri_for_path(path: str) -> str:
     """The IRI a request path names: ``id/state/japan`` → ``{base}id/state/japan``."""
-    return base_iri() + path.lstrip("/")
+    return entity.iri_for_path(path, base_iri=base_iri())
 
 
 def local_href(iri: str) -> str | None:
     """The path on this service where ``iri`` resolves, or None for an external IRI."""
-    base = base_iri()
-    if not iri.startswith(base):
-        return None
-    return f"{request.script_root}/{iri[len(base):]}"
+    path = entity.path_for_iri(iri, base_iri=base_iri())
+    return None if path is None else f"{request.script_root}/{path}"
 
 
 def is_web_iri(iri: str) -> bool:
@@ -112,18 +103,6 @@ def curie(iri: str) -> str:
     return f"{best_name}:{iri[len(best):]}" if best else iri
 
 
-def can_be_iri(text: str) -> bool:
-    """False for text holding characters no IRI may contain."""
-    return not _NOT_IN_IRI.search(text)
-
-
-def sparql_iri(iri: str) -> str:
-    """``<iri>`` for a query; NotFound for text that is no IRI (no SPARQL injection)."""
-    if not can_be_iri(iri):
-        raise NotFound(f"no resource has the IRI {iri!r}: it holds characters an IRI cannot")
-    return f"<{iri}>"
-
-
 def split_suffix(path: str) -> tuple[str, Format | None]:
     """``state/japan.ttl`` → (``state/japan``, Turtle); no known suffix → (path, None)."""
     stem, dot, suffix = path.rpartition(".")
@@ -139,17 +118,10 @@ def document_path(path: str, fmt: Format) -> str:
 # --- HTTP helpers shared with the pages blueprint ---------------------------------------
 
 def negotiate_document(what: str) -> Format:
-    """The document format a client asks for (``format`` parameter — a suffix or a media
-    type — then Accept); 406 when none can be written."""
-    requested = request.args.get("format")
-    if requested:
-        value = requested.strip().lower()
-        for fmt in OFFERS:
-            if value == fmt.name or value in fmt.media_types:
-                return fmt
-        raise NotAcceptable(f"format={requested!r} cannot be produced for {what}; available: "
-                            + ", ".join(f"{f.name} ({f.media_type})" for f in OFFERS))
-    return negotiation.negotiate(request.headers.get("Accept"), OFFERS, what=what)
+    """The document format a client asks for (the format parameters, then Accept, by the
+    one negotiator); 406 when none can be written."""
+    return negotiation.negotiate(request.headers.get("Accept"), OFFERS, params=request.args,
+                                 what=what)
 
 
 def add_alternates(response: Response, path: str, *, current: Format | None = None) -> None:
@@ -161,9 +133,9 @@ def add_alternates(response: Response, path: str, *, current: Format | None = No
     response.headers["Link"] = f"{existing}, {links}" if existing else links
 
 
-def see_other(path: str, iri: str) -> Response:
+def see_other(path: str, iri: str, fmt: Format | None = None) -> Response:
     """303 from the IRI of a thing to the document about it in the negotiated format."""
-    fmt = negotiate_document(f"<{iri}>")
+    fmt = fmt or negotiate_document(f"<{iri}>")
     target = document_path(path, fmt)
     response = Response(f"See {target}\n", status=303, mimetype="text/plain")
     response.headers["Location"] = target
@@ -288,30 +260,23 @@ def compact_jsonld(triples: Iterable[ox.Triple], iri: str) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 
-def readable(body: bytes, fmt: Format, iri: str) -> bytes:
-    """The store writes full IRIs and expanded JSON-LD; people read Turtle and RDF/XML
-    better with prefixes, and JSON-LD compacted (``iri``: what the document is about)."""
+def serialise(triples: list[ox.Triple], fmt: Format, iri: str) -> bytes:
+    """The triples as people read them (``iri``: what the document is about): Turtle and
+    RDF/XML with the prefixes they use, JSON-LD compacted, the rest as the engine writes."""
     if fmt.oxigraph is ox.RdfFormat.JSON_LD:
-        return compact_jsonld(ox.parse(body, fmt.oxigraph), iri)
+        return compact_jsonld(triples, iri)
     if fmt.oxigraph not in _WITH_PREFIXES:
-        return body
-    triples = list(ox.parse(body, fmt.oxigraph))
+        return ox.serialize(triples, format=fmt.oxigraph) or b""
     folders = fmt.oxigraph is ox.RdfFormat.TURTLE
     return ox.serialize(triples, format=fmt.oxigraph,
-                        prefixes=document_prefixes(triples, folders=folders))
+                        prefixes=document_prefixes(triples, folders=folders)) or b""
 
 
-def rdf_document(body: bytes, fmt: Format, path: str) -> Response:
-    response = Response(readable(body, fmt, iri_for_path(path)), status=200,
-                        content_type=fmt.content_type)
-    add_alternates(response, path, current=fmt)
-    return response
-
-
-def html_document(html: str, path: str) -> Response:
-    response = Response(html, status=200, content_type=HTML.content_type)
-    add_alternates(response, path, current=HTML)
-    return response
+def readable(body: bytes, fmt: Format, iri: str) -> bytes:
+    """A document the store wrote (full IRIs, expanded JSON-LD) as people read it."""
+    if fmt.oxigraph not in (*_WITH_PREFIXES, ox.RdfFormat.JSON_LD):
+        return body
+    return serialise([q.triple for q in ox.parse(body, fmt.oxigraph)], fmt, iri)
 
 
 def not_found(iri: str, fmt: Format | None, *, message: str | None = None) -> Response:
@@ -333,231 +298,13 @@ def not_found(iri: str, fmt: Format | None, *, message: str | None = None) -> Re
     return response
 
 
-# --- reading the store ----------------------------------------------------------------
-
-def select(store: Store, sparql: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-    """Run a SELECT and return its solutions as dicts of bound variables."""
-    outcome = store.query(sparql, media_type=RESULTS_JSON)
-    solutions = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-    names = [variable.value for variable in solutions.variables]
-    return [{name: solution[name] for name in names if solution[name] is not None}
-            for solution in solutions]
-
-
-def ask(store: Store, sparql: str) -> bool:
-    outcome = store.query(sparql, media_type=RESULTS_JSON)
-    return bool(ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON))
-
-
-def _closure(root: str, depth: int = BLANK_DEPTH) -> str:
-    """Bind ``?s`` to the root and to every blank node reachable from it through blank
-    nodes only, up to ``depth`` levels (one query, so blank node labels stay consistent)."""
-    branches = [f"{{ VALUES ?s {{ {root} }} }}"]
-    for level in range(1, depth + 1):
-        steps, previous = [], root
-        for i in range(1, level):
-            steps.append(f"{previous} ?x{i} ?b{i} . FILTER(isBlank(?b{i}))")
-            previous = f"?b{i}"
-        steps.append(f"{previous} ?x{level} ?s . FILTER(isBlank(?s))")
-        branches.append("{ " + " ".join(steps) + " }")
-    return "\n  UNION ".join(branches)
-
-
-def construct_query(iri: str) -> str:
-    """The query whose result is the RDF document about ``iri``: its own triples, the
-    blank nodes hanging off it (evidence) and the triples of other resources pointing
-    at it."""
-    root = sparql_iri(iri)
-    # DISTINCT: a triple can be found more than once (a blank node reached by two
-    # properties, ag:evidence and the inferred prov:qualifiedDerivation; a triple in two
-    # graphs), and Oxigraph does not drop every repeat from a CONSTRUCT's result
-    return (f"# The description of {root}: its triples, its blank nodes, and links to it\n"
-            f"CONSTRUCT {{ ?s ?p ?o }}\nWHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{\n"
-            f"  {{\n  {_closure(root)}\n  ?s ?p ?o }}\n"
-            f"  UNION {{ VALUES ?o {{ {root} }} ?s ?p ?o . FILTER(isIRI(?s)) }}\n}} }}\n")
-
-
-def statements_query(iri: str) -> str:
-    root = sparql_iri(iri)
-    return (f"SELECT ?s ?p ?o ?g WHERE {{\n  {_closure(root)}\n  ?s ?p ?o .\n"
-            f"  OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }}\n}}")
-
-
-def inverse_query(iri: str) -> str:
-    """Who points at ``iri``: for a blank referrer (an evidence node), the IRI it hangs
-    off and the quote it carries."""
-    root = sparql_iri(iri)
-    ag = prefixes(base_iri())["ag"]
-    return (f"SELECT ?s ?p ?owner ?op (GROUP_CONCAT(DISTINCT STR(?g); separator=' ') AS ?graphs)"
-            f" (SAMPLE(?q) AS ?quote) WHERE {{\n"
-            f"  VALUES ?o {{ {root} }}\n  ?s ?p ?o .\n"
-            f"  OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }}\n"
-            f"  OPTIONAL {{ ?owner ?op ?s . FILTER(isBlank(?s) && isIRI(?owner)) }}\n"
-            f"  OPTIONAL {{ ?s <{ag}quote> ?q . FILTER(isBlank(?s)) }}\n}}\n"
-            f"GROUP BY ?s ?p ?owner ?op\nORDER BY ?p ?owner ?s\nLIMIT {INVERSE_LIMIT + 1}")
-
-
-def labels_query(iris: Iterable[str]) -> str:
-    values = " ".join(sparql_iri(iri) for iri in sorted(set(iris)))
-    properties = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
-    # one VALUES and a FILTER: with a second VALUES for ?p, Oxigraph scans the whole store
-    # (1.4 s at 10^6 quads, against 22 ms for the same rows this way)
-    return (f"SELECT ?r ?p ?l WHERE {{ VALUES ?r {{ {values} }} ?r ?p ?l "
-            f"FILTER(?p IN ({properties})) }}")
-
-
-def exists_query(iri: str) -> str:
-    root = sparql_iri(iri)
-    return f"ASK {{ {{ {root} ?p ?o }} UNION {{ ?s ?p {root} }} }}"
-
-
-def preferred_labels(rows: Iterable[dict]) -> dict[str, str]:
-    """One label per IRI: the first property of LABEL_PROPERTIES, English before
-    untagged before any other language."""
-    def rank(row: dict) -> tuple[int, int, str]:
-        language = row["l"].language if isinstance(row["l"], ox.Literal) else None
-        language_rank = 0 if language and language.startswith("en") else 1 if not language else 2
-        return LABEL_PROPERTIES.index(row["p"].value), language_rank, row["l"].value
-
-    best: dict[str, tuple] = {}
-    for row in rows:
-        key = row["r"].value
-        if key not in best or rank(row) < best[key]:
-            best[key] = rank(row)
-    return {key: value[2] for key, value in best.items()}
-
-
-# --- the description of one resource ---------------------------------------------------
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
-
-
-@dataclass
-class Statement:
-    predicate: ox.NamedNode
-    object: Term
-    graphs: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Reference:
-    """One resource pointing at the described one (``via`` when through a blank node)."""
-
-    subject: ox.NamedNode
-    predicate: ox.NamedNode
-    via: ox.NamedNode | None
-    graphs: list[str]
-    quote: str | None
-
-
-@dataclass
-class Description:
-    iri: str
-    #: statements per subject: the IRI itself and each blank node (by its label)
-    subjects: dict[str, list[Statement]]
-    references: list[Reference]
-    references_truncated: bool
-    labels: dict[str, str]
-
-    @property
-    def statements(self) -> list[Statement]:
-        return self.subjects.get(self.iri, [])
-
-    def values(self, *predicates: str) -> list[Statement]:
-        return [s for s in self.statements if s.predicate.value in predicates]
-
-
-def _key(term: Term) -> str:
-    return term.value
-
-
-def describe(store: Store, iri: str) -> Description | None:
-    """Everything the page about ``iri`` shows, in three queries; None when the store
-    says nothing about it."""
-    subjects: dict[str, dict[tuple, Statement]] = defaultdict(dict)
-    for row in select(store, statements_query(iri)):
-        subject = iri if row["s"] == ox.NamedNode(iri) else _key(row["s"])
-        key = (row["p"].value, row["o"])
-        statement = subjects[subject].setdefault(key, Statement(row["p"], row["o"]))
-        if "g" in row and row["g"].value not in statement.graphs:
-            statement.graphs.append(row["g"].value)
-    references, truncated = _references(store, iri)
-    if not subjects and not references:
-        return None
-    linked = {iri} | {r.subject.value for r in references} | {
-        r.via.value for r in references if r.via is not None}
-    for statements in subjects.values():
-        for statement in statements.values():
-            linked.add(statement.predicate.value)
-            if isinstance(statement.object, ox.NamedNode):
-                linked.add(statement.object.value)
-    linked = {value for value in linked if can_be_iri(value)}
-    labels = preferred_labels(select(store, labels_query(linked)))
-    return Description(
-        iri=iri,
-        subjects={subject: list(statements.values()) for subject, statements in subjects.items()},
-        references=references,
-        references_truncated=truncated,
-        labels=labels,
-    )
-
-
-def _references(store: Store, iri: str) -> tuple[list[Reference], bool]:
-    references = []
-    for row in select(store, inverse_query(iri)):
-        subject = row.get("owner") if isinstance(row["s"], ox.BlankNode) else row["s"]
-        if subject is None:  # a blank node nothing with an IRI holds: skip, it has no page
-            continue
-        via = row["p"] if isinstance(row["s"], ox.BlankNode) else None
-        graphs = row["graphs"].value.split() if "graphs" in row else []
-        quote = row["quote"].value if "quote" in row else None
-        references.append(Reference(subject, row.get("op") if via else row["p"], via, graphs,
-                                    quote))
-    truncated = len(references) > INVERSE_LIMIT
-    return references[:INVERSE_LIMIT], truncated
-
-
 # --- the page -------------------------------------------------------------------------
-
-@dataclass
-class Evidence:
-    """One ag:evidence node, its well-known parts picked out."""
-
-    node: Term
-    papers: list[Term]
-    sections: list[Term]
-    quotes: list[Term]
-    footnotes: list[Term]
-    unsupported: bool
-    other: list[Statement]
-
-
-def evidence_of(description: Description, node: Term, ag: str) -> Evidence:
-    statements = description.subjects.get(_key(node), []) if isinstance(
-        node, ox.BlankNode) else []
-
-    def pick(name: str) -> list[Term]:
-        return [s.object for s in statements if s.predicate.value == name]
-
-    known = {PROV_ENTITY, f"{ag}inSection", f"{ag}quote", f"{ag}supportingFootnote",
-             f"{ag}unsupported", RDF_TYPE}
-    return Evidence(
-        node=node,
-        papers=pick(PROV_ENTITY),
-        sections=pick(f"{ag}inSection"),
-        quotes=pick(f"{ag}quote"),
-        footnotes=pick(f"{ag}supportingFootnote"),
-        unsupported=any(o.value in ("true", "1") for o in pick(f"{ag}unsupported")),
-        other=[s for s in statements if s.predicate.value not in known],
-    )
-
 
 def page_context(description: Description) -> dict:
     """What entity.html needs, grouped for display."""
-    ag = prefixes(base_iri())["ag"]
+    ag = ontology_namespace(description.base_iri)
     evidence_property = f"{ag}evidence"
-    label_set = set(LABEL_PROPERTIES)
-    shown_elsewhere = label_set | {RDF_TYPE, evidence_property}
+    shown_elsewhere = set(LABEL_PROPERTIES) | {RDF_TYPE, evidence_property}
     labels_by_language: dict[str, list[Statement]] = defaultdict(list)
     for statement in description.values(*LABEL_PROPERTIES):
         language = getattr(statement.object, "language", None) or ""
@@ -576,19 +323,19 @@ def page_context(description: Description) -> dict:
     references: dict[str, list[Reference]] = defaultdict(list)
     for reference in description.references:
         references[reference.predicate.value].append(reference)
-    query = construct_query(description.iri)
-    path = local_href(description.iri) or ""
+    query = entity.document_query(description.iri,
+                                  blank_node_depth=settings().blank_node_depth)
+    path = entity.path_for_iri(description.iri, base_iri=description.base_iri) or ""
     return {
         "d": description,
         "title": description.labels.get(description.iri) or curie(description.iri),
         "types": description.values(RDF_TYPE),
         "labels_by_language": dict(sorted(labels_by_language.items())),
         "properties": dict(sorted(properties.items(), key=lambda item: curie(item[0]))),
-        "evidence": [evidence_of(description, s.object, ag)
-                     for s in description.values(evidence_property)],
+        "evidence": description.evidence(),
         "external": external,
         "references": dict(sorted(references.items(), key=lambda item: curie(item[0]))),
-        "documents": {fmt.name: f"{path}.{fmt.name}" for fmt in OFFERS},
+        "alternates": negotiation.alternates(RDF_OFFERS, lambda f: document_path(path, f)),
         "construct_query": query,
         "sparql_url": f"{request.script_root}/sparql?query={quote(query)}",
         "ui_url": f"{request.script_root}/sparql#query={quote(query)}",
@@ -596,43 +343,60 @@ def page_context(description: Description) -> dict:
     }
 
 
-def resolve(path: str, render: Callable[[str, str, Format], Response],
-            exists: Callable[[str], bool]) -> Response:
+# --- the views ------------------------------------------------------------------------
+
+#: render(path, iri, fmt) -> the document, or None when the store knows nothing of ``iri``
+Render = Callable[[str, str, Format], bytes | str | None]
+
+
+def resolve(path: str, render: Render, exists: Callable[[str], bool], *,
+            missing: str | None = None) -> Response:
     """The common shape of a resolvable IRI: 303 from the IRI, 200 from a document,
-    404 when the store knows nothing of it."""
+    404 when the store knows nothing of it (``missing``: the message, ``{iri}`` in it
+    replaced). Each answer (the rendered page or document, whether the IRI exists) is
+    computed once per store generation and carries the ETag of its path and format; a
+    client sending that ETag back gets 304 before anything is computed."""
     stem, fmt = split_suffix(path)
     iri = iri_for_path(stem)
     if not can_be_iri(iri):
         return not_found(iri, fmt, message=f"{iri!r} is not an IRI: it holds characters an "
                          "IRI cannot, so nothing here has it.")
+    # an IRI that itself ends in ".ttl" etc. would not be reachable; the scheme mints none
+    chosen = fmt or negotiate_document(f"<{iri}>")
+    key = f"{'doc' if fmt else '303'}\0{request.script_root}\0{stem}\0{chosen.name}"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
     if fmt is None:
-        # an IRI that itself ends in ".ttl" etc. would not be reachable; the scheme mints none
-        if not exists(iri):
-            return not_found(iri, None)
-        return see_other(stem, iri)
-    return render(stem, iri, fmt)
+        if not cache.cached(f"exists\0{iri}", lambda: exists(iri)):
+            return not_found(iri, chosen, message=missing and missing.format(iri=iri))
+        return cache.finish(see_other(stem, iri, chosen), key)
+    body = cache.cached(key, lambda: render(stem, iri, fmt))
+    if body is None:
+        return not_found(iri, fmt, message=missing and missing.format(iri=iri))
+    response = Response(body, status=200, content_type=fmt.content_type)
+    add_alternates(response, stem, current=fmt)
+    return cache.finish(response, key)
 
 
-def _render_entity(path: str, iri: str, fmt: Format) -> Response:
-    store = get_store()
+def _render_entity(path: str, iri: str, fmt: Format) -> bytes | str | None:
+    store, config = get_store(), settings()
     if fmt is HTML:
-        description = describe(store, iri)
+        description = entity.describe(store, iri, base_iri=config.base_iri,
+                                      blank_node_depth=config.blank_node_depth,
+                                      referenced_by_limit=config.referenced_by_limit)
         if description is None:
-            return not_found(iri, fmt)
-        html = render_template("entity.html", **page_context(description))
-        return html_document(html, path)
-    outcome = store.query(construct_query(iri), media_type=fmt.media_type)
-    if outcome.count == 0:
-        return not_found(iri, fmt)
-    return rdf_document(outcome.body, fmt, path)
+            return None
+        return render_template("entity.html", **page_context(description))
+    triples = entity.document(store, iri, blank_node_depth=config.blank_node_depth)
+    return serialise(triples, fmt, iri) if triples else None
 
 
 def _entity_exists(iri: str) -> bool:
-    return ask(get_store(), exists_query(iri))
+    return entity.exists(get_store(), iri)
 
 
 @bp.get("/id/<path:rest>")
-def entity(rest: str) -> Response:
+def entity_view(rest: str) -> Response:
     """An entity IRI (``{base}id/…``) or a document about it (``….ttl`` …)."""
     return resolve(f"id/{rest}", _render_entity, _entity_exists)
 
@@ -644,27 +408,27 @@ def concept(rest: str) -> Response:
 
 
 def _graph_exists(iri: str) -> bool:
-    sparql_iri(iri)
     return get_store().graph_exists(iri)
 
 
-def _render_graph(path: str, iri: str, fmt: Format) -> Response:
+def _render_graph(path: str, iri: str, fmt: Format) -> bytes | str | None:
     store = get_store()
-    if not _graph_exists(iri):
-        return not_found(iri, fmt, message=f"No named graph <{iri}> is in this store.")
+    if not store.graph_exists(iri):
+        return None
     if fmt is HTML:
         html = render_template("graph.html", iri=iri, name=path.rpartition("/")[2],
                                triples=store.count(iri),
-                               documents={f.name: f"{request.script_root}/{path}.{f.name}"
-                                          for f in OFFERS if f is not HTML})
-        return html_document(html, path)
-    return rdf_document(store.get_graph(iri, media_type=fmt.media_type), fmt, path)
+                               alternates=negotiation.alternates(
+                                   RDF_OFFERS, lambda f: document_path(path, f)))
+        return html
+    return readable(store.get_graph(iri, media_type=fmt.media_type), fmt, iri)
 
 
 @bp.get("/graph/<path:rest>")
 def named_graph(rest: str) -> Response:
     """A named graph of the store (``{base}graph/paper-a``): its triples as a document."""
-    return resolve(f"graph/{rest}", _render_graph, _graph_exists)
+    return resolve(f"graph/{rest}", _render_graph, _graph_exists,
+                   missing="No named graph <{iri}> is in this store.")
 
 
 # --- template helpers -----------------------------------------------------------------
@@ -691,8 +455,8 @@ def _is_web_iri(iri: str) -> bool:
 
 @bp.app_template_global("graph_name")
 def graph_name(iri: str) -> str:
-    """``paper-a`` for ``{base}graph/paper-a``."""
-    prefix = f"{base_iri()}graph/"
+    """``paper-a`` for ``{base}graph/paper-a``; a graph elsewhere by its IRI."""
+    prefix = graph_iri("", base_iri())
     return iri[len(prefix):] if iri.startswith(prefix) else iri
 
 

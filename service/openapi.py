@@ -57,6 +57,11 @@ ACCEPT = _param("Accept", "header", "Media types the client wants, with q-values
 VALIDATORS = {name: {"schema": {"type": "string"}}
               for name in ("Content-Length", "ETag", "Last-Modified", "Accept-Ranges")}
 FORMAT = _param("format", "query", "A format name or media type that overrides Accept.")
+IF_NONE_MATCH = _param("If-None-Match", "header", "The `ETag` of an answer held: 304 while "
+                       "the store has not been written since (answers are computed once per "
+                       "store generation).")
+NOT_MODIFIED = _response("Not Modified: the answer whose `ETag` was sent is still current.",
+                         headers={"ETag": {"schema": {"type": "string"}}})
 
 SPARQL_PARAMS = [
     _param("query", "query", "A SPARQL 1.1 query. Without it, browsers get the query UI "
@@ -95,20 +100,21 @@ def _linked_data(path: str, what: str) -> dict[str, Any]:
 PATHS: dict[str, dict[str, Any]] = {
     "/": {"get": {
         "tags": ["pages"], "summary": "The index page: the dataset, counts, entry points",
-        "parameters": [ACCEPT, _param("format", "query", "`html` or `json`.")],
+        "parameters": [ACCEPT, _param("format", "query", "`html` or `json`."), IF_NONE_MATCH],
         "responses": {"200": _response("The index.", "text/html", "application/json"),
-                      "406": NOT_ACCEPTABLE},
+                      "304": NOT_MODIFIED, "406": NOT_ACCEPTABLE},
     }},
     "/sparql": {
         "get": {
             "tags": ["sparql"], "summary": "SPARQL 1.1 query (protocol), query UI, or "
             "service description",
-            "parameters": SPARQL_PARAMS,
+            "parameters": [*SPARQL_PARAMS, IF_NONE_MATCH],
             "responses": {
                 "200": _response("Query results (SELECT/ASK), a graph (CONSTRUCT/DESCRIBE), "
                                  "the query UI (HTML) or the service description.",
                                  *RESULT_TYPES, *RDF_TYPES, *DATASET_TYPES, "text/html"),
-                "400": ERROR, "406": NOT_ACCEPTABLE, "413": ERROR, "503": ERROR,
+                "304": NOT_MODIFIED, "400": ERROR, "406": NOT_ACCEPTABLE, "413": ERROR,
+                "503": ERROR,
             },
         },
         "post": {
@@ -181,9 +187,9 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/.well-known/void": {"get": {
         "tags": ["sparql"], "summary": "The VoID description of the dataset",
-        "parameters": [ACCEPT, FORMAT],
+        "parameters": [ACCEPT, FORMAT, IF_NONE_MATCH],
         "responses": {"200": _response("VoID.", *RDF_TYPES, *DATASET_TYPES),
-                      "406": NOT_ACCEPTABLE},
+                      "304": NOT_MODIFIED, "406": NOT_ACCEPTABLE},
     }},
     "/healthz": {"get": {
         "tags": ["operations"], "summary": "Liveness: the process answers",
@@ -212,13 +218,16 @@ PATHS: dict[str, dict[str, Any]] = {
         "tags": ["linked data"],
         "summary": "The ontology documentation (`.html`) or the ontology in RDF",
         "parameters": [_param("suffix", "path", "The document format.",
-                              schema={"type": "string", "enum": DOCUMENT_SUFFIXES})],
+                              schema={"type": "string", "enum": DOCUMENT_SUFFIXES}),
+                       IF_NONE_MATCH],
         "responses": {"200": _response("The document.", "text/html", *RDF_TYPES),
-                      "404": NOT_FOUND},
+                      "304": NOT_MODIFIED, "404": NOT_FOUND,
+                      "503": _response("The ontology documentation has not been built "
+                                       "(`alliancegraph build`).", "application/json")},
     }},
     "/dumps/{name}": {"get": {
         "tags": ["linked data"], "summary": "A full dump of the store, as a file",
-        "description": "Written once per state of the store and served as a file: "
+        "description": "Written once per store generation and served as a file: "
                        "`Content-Length`, `ETag` and `Last-Modified` (also on HEAD); "
                        "`If-None-Match`/`If-Modified-Since` answer 304 and `Range` 206, "
                        "so clients can cache and resume. A write changes the `ETag`.",

@@ -5,8 +5,12 @@
 * ``{base}ontology`` — 303 to ``/ontology.html`` (the generated documentation) or to the
   ontology graph in an RDF syntax (``/ontology.ttl`` …), as for every other IRI here.
 * ``/dumps/alliancegraph.{ttl,trig,nq,nq.gz}`` — the whole store, written to a file once
-  per state of the store and served from it (length, ETag, Last-Modified, 304, 206).
+  per store generation and served from it (length, ETag, Last-Modified, 304, 206).
 * ``{base}context.jsonld`` — the JSON-LD context the documents name.
+
+Nothing here reads a source file: the ontology documentation is what the build wrote to
+``<data_dir>/release/ontology/``, and the index and the ontology documents are computed once
+per store generation (:mod:`.cache`).
 """
 
 from __future__ import annotations
@@ -15,36 +19,35 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from alliancegraph.errors import NotAcceptable, NotFound
-from alliancegraph.graph.queries import load_examples, prefix_declarations
-from alliancegraph.service import negotiation
+from alliancegraph.errors import NotFound, StoreUnavailable
+from alliancegraph.graph.queries import load_examples
+from alliancegraph.graph.vocabulary import graph_iri, prefix_declarations
+from alliancegraph.service import cache, negotiation
 from alliancegraph.service.linkeddata import (
     CONTEXT_PATH,
     HTML,
     LABEL_PROPERTIES,
     add_alternates,
-    ask,
     base_iri,
     can_be_iri,
     href,
+    iri_for_path,
     jsonld_context,
     not_found,
     preferred_labels,
-    rdf_document,
+    readable,
     see_other,
-    select,
     split_suffix,
 )
-from alliancegraph.service.negotiation import Format
 from alliancegraph.service.resources import get_store
-from alliancegraph.store.embedded import store_directory
+from alliancegraph.store import formats
+from alliancegraph.store.formats import Format
 from flask import (
     Blueprint,
     Response,
@@ -61,17 +64,15 @@ OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
 
 bp = Blueprint("pages", __name__)
 
-JSON = Format("json", "application/json", (), None)  # type: ignore[arg-type]
-
 
 # --- dumps ----------------------------------------------------------------------------
 
 #: file name -> (media type the store writes, gzip it?)
 DUMPS: dict[str, tuple[Format, bool]] = {
-    "alliancegraph.ttl": (negotiation.TURTLE, False),
-    "alliancegraph.trig": (negotiation.TRIG, False),
-    "alliancegraph.nq": (negotiation.N_QUADS, False),
-    "alliancegraph.nq.gz": (negotiation.N_QUADS, True),
+    "alliancegraph.ttl": (formats.TURTLE, False),
+    "alliancegraph.trig": (formats.TRIG, False),
+    "alliancegraph.nq": (formats.N_QUADS, False),
+    "alliancegraph.nq.gz": (formats.N_QUADS, True),
 }
 DUMP_NOTES = {
     "alliancegraph.ttl": "Turtle: the union of all graphs (named graphs merged)",
@@ -91,23 +92,26 @@ def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
     yield compressor.flush()
 
 
-def store_fingerprint() -> tuple[str, float]:
-    """A fingerprint of the store's state, and when that state began (a POSIX time).
+def store_fingerprint() -> str:
+    """The fingerprint of the store's state: its generation (every committed write changes
+    it) and the base IRI, hashed; the dump files and their ETags are named by it."""
+    state = f"{cache.generation()}\0{current_app.config['BASE_IRI']}"
+    return hashlib.sha256(state.encode()).hexdigest()[:24]
 
-    The store has no generation counter; this is its quad count and the newest mtime of
-    its files (``<data_dir>/oxigraph/``): every write, even one that keeps the count,
-    rewrites some of RocksDB's files, and reads touch none. A store without files here
-    (not the embedded one) is fingerprinted by its count alone."""
-    store = get_store()
-    quads = store.count()  # first: it creates a missing store, files and all
-    folder = Path(getattr(store, "path", None) or store_directory(current_app.config["DATA_DIR"]))
-    newest = 0
-    for entry in os.scandir(folder) if folder.is_dir() else ():
-        try:
-            newest = max(newest, entry.stat().st_mtime_ns)
-        except FileNotFoundError:  # removed by a write (compaction) while we looked
-            continue
-    return hashlib.sha256(f"{quads} {newest}".encode()).hexdigest()[:24], newest / 1e9
+
+def dumps_dir(data_dir: str | os.PathLike[str]) -> Path:
+    return Path(data_dir) / "dumps"
+
+
+def remove_stale_dump_files(data_dir: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files of dumps a crashed worker left half-written (``serve``
+    calls this before its workers start, when none can be writing one)."""
+    folder = dumps_dir(data_dir)
+    stale = sorted(folder.glob(".alliancegraph.*-*")) if folder.is_dir() else []
+    for path in stale:
+        log.info("removing %s, a dump a stopped worker left unfinished", path.name)
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def dump_file(name: str, fingerprint: str) -> Path:
@@ -116,7 +120,7 @@ def dump_file(name: str, fingerprint: str) -> Path:
     never serve half of it. Dumps of earlier states are removed once it is there. (A write
     during the dump may put later data under the earlier fingerprint: the next request,
     seeing the new state, writes a new dump.)"""
-    folder = Path(current_app.config["DATA_DIR"]) / "dumps"
+    folder = dumps_dir(current_app.config["DATA_DIR"])
     path = folder / f"{fingerprint}-{name}"
     if path.is_file():
         return path
@@ -141,11 +145,12 @@ def dump_file(name: str, fingerprint: str) -> Path:
 
 def _send_dump(name: str) -> Response:
     fmt, gzipped = DUMPS[name]
-    fingerprint, modified = store_fingerprint()
-    return send_file(dump_file(name, fingerprint),
-                     mimetype="application/gzip" if gzipped else fmt.media_type,
+    fingerprint = store_fingerprint()
+    path = dump_file(name, fingerprint)
+    # Last-Modified: when this state's file was written (after the write it holds)
+    return send_file(path, mimetype="application/gzip" if gzipped else fmt.media_type,
                      as_attachment=gzipped, download_name=name, conditional=True,
-                     etag=fingerprint, last_modified=modified)
+                     etag=fingerprint, last_modified=path.stat().st_mtime)
 
 
 @bp.get("/dumps/<name>")
@@ -170,7 +175,7 @@ CONTEXT_MAX_AGE = 24 * 3600
 def context() -> Response:
     """The JSON-LD context every JSON-LD document here names by its URL."""
     body = json.dumps({"@context": jsonld_context()}, indent=2).encode()
-    response = Response(body, content_type=negotiation.JSON_LD.content_type)
+    response = Response(body, content_type=formats.JSON_LD.content_type)
     response.cache_control.public = True
     response.cache_control.max_age = CONTEXT_MAX_AGE
     response.add_etag()
@@ -180,7 +185,7 @@ def context() -> Response:
 # --- the ontology ---------------------------------------------------------------------
 
 def ontology_graph() -> str:
-    return f"{base_iri()}graph/ontology"
+    return graph_iri("ontology", base_iri())
 
 
 def docs_dir() -> Path:
@@ -188,15 +193,19 @@ def docs_dir() -> Path:
     return Path(current_app.config["DATA_DIR"]) / "release" / "ontology"
 
 
+class DocsNotBuilt(StoreUnavailable):
+    """The ontology documentation is not in the data dir: the build writes it."""
+
+
 def docs_page() -> Path:
-    """The documentation's HTML page, generated into the data dir on first need."""
+    """The documentation's HTML page, as the build wrote it (never generated here)."""
     folder = docs_dir()
     page = _main_page(folder)
     if page is None:
-        _generate_docs(folder)
-        page = _main_page(folder)
-    if page is None:
-        raise NotFound(f"the ontology documentation in {folder} has no HTML page")
+        log.warning("no ontology documentation in %s: run `alliancegraph build`", folder)
+        raise DocsNotBuilt("the ontology documentation has not been built for this data "
+                           "directory: run `alliancegraph build` (`alliancegraph serve` "
+                           "builds it on first start)")
     return page
 
 
@@ -206,27 +215,6 @@ def _main_page(folder: Path) -> Path | None:
             return folder / name
     pages = sorted(folder.glob("*.html")) if folder.is_dir() else []
     return pages[0] if pages else None
-
-
-def _generate_docs(folder: Path) -> None:
-    """Build the docs into a temporary folder beside the target and move it in place,
-    so concurrent workers never see half a folder (the loser of a race drops its copy)."""
-    from alliancegraph.ontology.docs import build_docs
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=".ontology-docs-", dir=folder.parent))
-    try:
-        log.info("generating the ontology documentation into %s", folder)
-        build_docs(temporary)
-        temporary.chmod(0o755)  # mkdtemp makes it private; the docs are public
-        try:
-            temporary.rename(folder)
-        except OSError:
-            if _main_page(folder) is None:
-                raise
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary)
 
 
 def _ontology_exists(_iri: str) -> bool:
@@ -247,7 +235,8 @@ def ontology_version(version: str) -> Response:
     """A version IRI of the ontology (``{base}ontology/0.1.0``): while it is the version
     the store holds, 303 to the ontology's documents, as the ontology IRI does."""
     iri = f"{base_iri()}ontology/{version}"
-    if not can_be_iri(iri) or not ask(get_store(), f"ASK {{ ?o <{OWL_VERSION_IRI}> <{iri}> }}"):
+    if not can_be_iri(iri) or not get_store().ask(
+            f"ASK {{ ?o <{OWL_VERSION_IRI}> <{iri}> }}"):
         return not_found(iri, None, message=f"<{iri}> is not a version of the ontology "
                          "this store holds.")
     return see_other("ontology", iri)
@@ -261,13 +250,24 @@ def ontology_document(suffix: str) -> Response:
     if fmt is None or stem != "ontology":
         return not_found(f"{iri}.{suffix}", None)
     if fmt is HTML:
-        response = Response(docs_page().read_bytes(), content_type=HTML.content_type)
+        page = docs_page()
+        key = f"ontology-docs\0{page}\0{page.stat().st_mtime_ns}"
+        if (unchanged := cache.not_modified(key)) is not None:
+            return unchanged
+        response = Response(cache.cached(key, page.read_bytes), content_type=HTML.content_type)
         add_alternates(response, "ontology", current=HTML)
-        return response
+        return cache.finish(response, key)
     if not _ontology_exists(iri):
         return not_found(iri, fmt, message="The store holds no ontology graph.")
-    body = get_store().get_graph(ontology_graph(), media_type=fmt.media_type)
-    return rdf_document(body, fmt, "ontology")
+    key = f"ontology\0{fmt.content_type}\0{request.script_root}"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
+    body = cache.cached(key, lambda: readable(
+        get_store().get_graph(ontology_graph(), media_type=fmt.media_type), fmt,
+        iri_for_path("ontology")))
+    response = Response(body, content_type=fmt.content_type)
+    add_alternates(response, "ontology", current=fmt)
+    return cache.finish(response, key)
 
 
 # --- the index page -------------------------------------------------------------------
@@ -279,7 +279,7 @@ ENTRY_POINTS = {
     "threats": "?e a/rdfs:subClassOf* ag:Threat .",
     "agreements": "?e a/rdfs:subClassOf* ag:Agreement .",
 }
-LABELS = " ".join(f"<{iri}>" for iri in LABEL_PROPERTIES)
+LABELS = ", ".join(f"<{iri}>" for iri in LABEL_PROPERTIES)
 
 
 def entry_points_query() -> str:
@@ -287,7 +287,9 @@ def entry_points_query() -> str:
                                  for kind, pattern in ENTRY_POINTS.items())
     return (f"{prefix_declarations(base_iri())}"
             f"SELECT DISTINCT ?kind ?e ?p ?l WHERE {{\n  {branches}\n  FILTER(isIRI(?e))\n"
-            f"  OPTIONAL {{ VALUES ?p {{ {LABELS} }} ?e ?p ?l }}\n}}")
+            # FILTER, not VALUES ?p: Oxigraph joins a VALUES of predicates with ?e ?p ?l by
+            # scanning every triple
+            f"  OPTIONAL {{ ?e ?p ?l FILTER(?p IN ({LABELS})) }}\n}}")
 
 
 def graph_counts_query() -> str:
@@ -306,9 +308,9 @@ def stats_query() -> str:
 
 def index_data() -> dict:
     store = get_store()
-    graphs = {row["g"].value: int(row["n"].value) for row in select(store, graph_counts_query())}
-    stats = {row["what"].value: int(row["n"].value) for row in select(store, stats_query())}
-    rows = select(store, entry_points_query())
+    graphs = {row["g"].value: int(row["n"].value) for row in store.select(graph_counts_query())}
+    stats = {row["what"].value: int(row["n"].value) for row in store.select(stats_query())}
+    rows = list(store.select(entry_points_query()))
     labels = preferred_labels({"r": row["e"], "p": row["p"], "l": row["l"]}
                               for row in rows if "l" in row)
     entries: dict[str, dict[str, str]] = {kind: {} for kind in ENTRY_POINTS}
@@ -355,26 +357,22 @@ def index_data() -> dict:
 
 
 def _index_format() -> Format:
-    requested = request.args.get("format")
-    if requested:
-        for fmt in (HTML, JSON):
-            if requested.lower() in (fmt.name, fmt.media_type):
-                return fmt
-        raise NotAcceptable(f"format={requested!r}: the index is available as html or json")
-    return negotiation.negotiate(request.headers.get("Accept"), (HTML, JSON),
-                                 what="the index page")
+    return negotiation.negotiate(request.headers.get("Accept"), (formats.HTML, formats.JSON),
+                                 params=request.args, what="the index page")
 
 
 @bp.get("/")
 def index() -> Response:
     fmt = _index_format()
-    data = index_data()
-    if fmt is JSON:
-        response = jsonify(data)
+    key = f"index\0{fmt.name}\0{request.script_root}"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
+    if fmt is formats.JSON:
+        body = cache.cached(key, lambda: jsonify(index_data()).get_data())
+        response = Response(body, content_type="application/json")
     else:
-        response = Response(render_template("index.html", **data),
-                            content_type=HTML.content_type)
-    response.vary.add("Accept")
+        body = cache.cached(key, lambda: render_template("index.html", **index_data()))
+        response = Response(body, content_type=HTML.content_type)
     response.headers["Link"] = (f'<{request.script_root}/?format=json>; rel="alternate"; '
                                 f'type="application/json"')
-    return response
+    return cache.finish(response, key)

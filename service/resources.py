@@ -1,50 +1,59 @@
 """The store as an application resource (in the manner of flaskr's ``db.py``).
 
-Opened lazily on first use, one per app, never at import time. ``app.config["STORE"]``
-(tests) replaces the store the app would open from its settings.
+Opened lazily on first use, one per app, never at import time, from the app's typed
+settings (``app.config["SETTINGS"]``) by :func:`alliancegraph.store.open_store`, the one
+place that builds a store. ``app.config["STORE"]`` (tests) replaces it; the app then does
+not own it and never closes it.
+
+A store the app opened holds processes (the embedded backend's pool): it is closed when
+the app ends — by ``serve``'s gunicorn ``worker_exit`` hook (:func:`close_store`), or, for
+any other app, when the app is garbage-collected or the interpreter exits — so no reader
+or writer process outlives its worker.
 """
 
 from __future__ import annotations
 
-from alliancegraph.store import Store
+import threading
+import weakref
+
+from alliancegraph.store import Store, open_store
 from flask import Flask, current_app
 
 _KEY = "alliancegraph.store"
-
-
-def open_store(config: dict) -> Store:
-    """The embedded store the settings name. It keeps no handle open between calls
-    (queries run in forked children), so one instance per app is safe under gunicorn."""
-    from alliancegraph.store.embedded import EmbeddedStore
-
-    return EmbeddedStore(
-        config["DATA_DIR"],
-        base_iri=config["BASE_IRI"],
-        query_timeout=config["QUERY_TIMEOUT"],
-        max_rows=config["MAX_ROWS"],
-        max_memory_mb=config["MAX_MEMORY_MB"],
-        # validation on write (alliancegraph.shapes) plugs in here: create_app({"write_guard": …})
-        write_guard=config.get("WRITE_GUARD") or _default_guard(config),
-    )
-
-
-def _default_guard(config: dict):
-    """The shapes' write guard unless the setting validate_on_write is off."""
-    if not config.get("VALIDATE_ON_WRITE", True):
-        return None
-    from alliancegraph.store.guard import ShapesWriteGuard
-
-    return ShapesWriteGuard()
+_OPENING = "alliancegraph.store.opening"
 
 
 def get_store() -> Store:
-    """The store of the current app, opened on first use."""
-    store = current_app.extensions.get(_KEY)
-    if store is None:
-        store = current_app.config.get("STORE") or open_store(current_app.config)
-        current_app.extensions[_KEY] = store
+    """The store of the current app, opened on first use (by one thread: the others wait)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = app.extensions.get(_KEY)
+    if store is not None:
+        return store
+    with app.extensions[_OPENING]:
+        store = app.extensions.get(_KEY)
+        if store is None:
+            given = app.config.get("STORE")
+            store = given if given is not None else _open(app)
+            app.extensions[_KEY] = store
     return store
+
+
+def _open(app: Flask) -> Store:
+    store = open_store(app.config["SETTINGS"])
+    # closes at interpreter exit too; holds the store's close, not the app
+    app.extensions[_KEY + ".finalizer"] = weakref.finalize(app, store.close)
+    return store
+
+
+def close_store(app: Flask) -> None:
+    """Close the store the app opened (its processes end); a given store is left alone.
+    The app opens a new one if it is used again."""
+    finalizer = app.extensions.pop(_KEY + ".finalizer", None)
+    app.extensions.pop(_KEY, None)
+    if finalizer is not None:
+        finalizer()  # calls store.close() once, whoever asks first
 
 
 def init_app(app: Flask) -> None:
     app.extensions.pop(_KEY, None)
+    app.extensions[_OPENING] = threading.Lock()

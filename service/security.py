@@ -193,7 +193,8 @@ def add_cors_headers(response: Response) -> Response:
         return response
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        # If-None-Match: a page may revalidate what it holds (304), as same-site clients do
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
         response.headers["Access-Control-Max-Age"] = "86400"
     response.headers["Access-Control-Expose-Headers"] = (
         "Content-Type, Link, Location, ETag, Last-Modified, Content-Range, Retry-After")

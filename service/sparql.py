@@ -3,7 +3,10 @@
 and the service description when the endpoint itself is asked for RDF.
 
 The view only reads the protocol request; the store parses, runs (on Oxigraph, in a
-process it can stop) and serialises; :mod:`.negotiation` picks the format.
+process it can stop) and serialises; :mod:`.negotiation` picks the format. The engine's
+own serialisation is sent as it is (no re-parsing here). A query's answer is kept for the
+store generation (:mod:`.cache`): repeated queries between two writes are answered from
+the cache, and a GET with the ETag of the last answer gets 304.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 from alliancegraph.errors import BadRequest, UnsupportedMediaType
-from alliancegraph.service import describe, negotiation
+from alliancegraph.service import cache, describe, negotiation
 from alliancegraph.service.logs import query_hash
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import (
@@ -22,7 +25,8 @@ from alliancegraph.service.security import (
     public_url,
     require_write_token,
 )
-from alliancegraph.store import Dataset
+from alliancegraph.store import Dataset, formats
+from alliancegraph.store.sparql_guard import tokenize
 from flask import Blueprint, Response, current_app, g, make_response, request
 
 bp = Blueprint("sparql", __name__)
@@ -71,16 +75,17 @@ def _has_operation() -> bool:
 #: Whatever a query may be answered in, whichever its form (the form is not known yet
 #: when deciding whether a browser should get the UI instead).
 _QUERY_OFFERS = tuple(dict.fromkeys(
-    f for form in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") for f in negotiation.OFFERS[form]))
+    f for form in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") for f in formats.OFFERS[form]))
 
 
-def _browser_ui(offers: Sequence[negotiation.Format]) -> Callable[..., Response] | None:
+def _browser_ui(offers: Sequence[formats.Format]) -> Callable[..., Response] | None:
     """The query UI view when the client is a browser: it prefers HTML over every one of
     ``offers`` and names no format (``?format=csv`` in a browser means the CSV)."""
     ui = current_app.extensions.get(SPARQL_UI)
     if ui is None or negotiation.format_values(request.args):
         return None
-    return ui if negotiation.prefers(request.headers.get("Accept"), "text/html", offers) else None
+    wanted = negotiation.wants_page(request.args, request.headers.get("Accept"), offers)
+    return ui if wanted else None
 
 
 def _ui_response(ui: Callable[..., Response], initial: ProtocolRequest | None) -> Response:
@@ -91,15 +96,38 @@ def _ui_response(ui: Callable[..., Response], initial: ProtocolRequest | None) -
 
 def _query(protocol_request: ProtocolRequest) -> Response:
     store = get_store()
-    form = store.query_form(protocol_request.text)
+    text, dataset = protocol_request.text, protocol_request.dataset
+    form = store.query_form(text)
     # request.values: SPARQLWrapper puts its format parameters in the body of a form POST
-    fmt = negotiation.negotiate(request.headers.get("Accept"), negotiation.OFFERS[form],
+    fmt = negotiation.negotiate(request.headers.get("Accept"), formats.OFFERS[form],
                                 params=request.values, what=f"the {form} query")
-    outcome = store.query(protocol_request.text, media_type=fmt.media_type,
-                          dataset=protocol_request.dataset, base_iri=request.base_url)
-    response = Response(outcome.body, status=200, content_type=fmt.content_type)
-    response.vary.add("Accept")
-    return response
+    base = request.base_url
+
+    def run() -> bytes:
+        return store.query(text, media_type=fmt.media_type, dataset=dataset,
+                           base_iri=base).body
+
+    if not repeatable(text):
+        body = run()
+        response = Response(body, status=200, content_type=fmt.content_type)
+        response.vary.add("Accept")
+        return response
+    # everything the answer depends on besides the store's state
+    key = f"sparql\0{fmt.content_type}\0{base}\0{dataset!r}\0{text}"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
+    body = cache.cached(key, run)
+    return cache.finish(Response(body, status=200, content_type=fmt.content_type), key)
+
+
+#: SPARQL functions whose value differs between two runs of one query on one state
+VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
+
+
+def repeatable(text: str) -> bool:
+    """Whether two runs of the query on the same store state give the same answer (it
+    calls none of :data:`VOLATILE_FUNCTIONS`), so that the answer may be cached."""
+    return not any(token.keyword in VOLATILE_FUNCTIONS for token in tokenize(text))
 
 
 def _update(protocol_request: ProtocolRequest) -> Response:
@@ -110,7 +138,7 @@ def _update(protocol_request: ProtocolRequest) -> Response:
 
 
 def _describe_or_ui() -> Response:
-    offers = negotiation.OFFERS["graph"]
+    offers = formats.OFFERS["graph"]
     # HTML only when preferred: a browser gets the UI, `*/*` (curl) the description
     ui = _browser_ui(offers)
     if ui is not None:
@@ -118,10 +146,12 @@ def _describe_or_ui() -> Response:
     fmt = negotiation.negotiate(request.headers.get("Accept"), offers, params=request.args,
                                 what="the service description")
     # the configured public URL, not request.base_url: that would repeat the Host header
-    body = describe.service_description(public_url() + "sparql", fmt)
-    response = Response(body, status=200, content_type=fmt.content_type)
-    response.vary.add("Accept")
-    return response
+    endpoint_url = public_url() + "sparql"
+    key = f"service-description\0{fmt.content_type}\0{endpoint_url}"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
+    body = cache.cached(key, lambda: describe.service_description(endpoint_url, fmt))
+    return cache.finish(Response(body, status=200, content_type=fmt.content_type), key)
 
 
 def read_protocol_request() -> ProtocolRequest:

@@ -5,13 +5,16 @@ The SPARQL blueprint owns ``/sparql``; a browser that GETs it (``Accept`` prefer
 blueprint registers as ``app.extensions[SPARQL_UI]`` when it is registered itself. With a
 query (``/sparql?query=…``, the index's "run" links) the page opens it in a tab and runs
 it; a fragment (``/sparql#query=…``, YASGUI's own share links) is read by YASGUI itself.
+The example queries are read once per process (:func:`load_examples`), never per request.
 """
 
 from __future__ import annotations
 
-from alliancegraph.graph.queries import load_examples, prefix_declarations, prefixes
-from alliancegraph.service.linkeddata import HTML, base_iri
+from alliancegraph.graph.queries import load_examples
+from alliancegraph.graph.vocabulary import prefix_declarations, prefixes
+from alliancegraph.service.linkeddata import base_iri
 from alliancegraph.service.sparql import SPARQL_UI, ProtocolRequest
+from alliancegraph.store.formats import HTML
 from flask import Blueprint, Response, render_template, request
 from flask.blueprints import BlueprintSetupState
 
@@ -58,3 +61,4 @@ def render_query_ui(initial: ProtocolRequest | None = None) -> Response:
 @bp.record_once
 def _register_ui(state: BlueprintSetupState) -> None:
     state.app.extensions[SPARQL_UI] = render_query_ui
+    load_examples()  # read once per process, when the app is made: never at request time

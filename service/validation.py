@@ -2,12 +2,13 @@
 
 ``POST /validate`` takes RDF in the body (syntax from ``Content-Type``) or a
 ``multipart/form-data`` upload (``data`` files, optional ``shapes`` files, optional
-``format`` and ``inference`` fields), or, as a dry run, a SPARQL Update
-(``application/sparql-update``, write token required): the update is evaluated against the
-store without being applied and the nodes it affects are validated, as on a real write.
-The report is negotiated: a JSON summary (default), Turtle or JSON-LD (the
-``sh:ValidationReport``), or an HTML page. The answer is 200 whenever validation ran;
-``conforms`` says whether the data passed.
+``format`` and ``inference`` fields), read by the one upload parser (N3 is refused with
+415, as everywhere); or, as a dry run, a SPARQL Update (``application/sparql-update``,
+write token required): the store computes the update's delta and validates it as on a
+real write (:meth:`alliancegraph.store.Store.dry_run`), without applying it.
+The report is negotiated by the one negotiator (``format`` in the URL, then ``Accept``): a
+JSON summary (default), the ``sh:ValidationReport`` in any RDF syntax, or an HTML page.
+The answer is 200 whenever validation ran; ``conforms`` says whether the data passed.
 
 ``GET /shapes`` (or ``/shapes.ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.trig``, ``.nq``)
 serves the bundled shapes in every RDF syntax, and to a browser (HTML preferred to every
@@ -29,17 +30,16 @@ from alliancegraph.service.security import require_write_token
 from alliancegraph.shapes.validate import (
     INFERENCE_CHOICES,
     Report,
-    bundled_shapes,
-    format_for,
+    bundled_shapes_graph,
     parse_rdf_graph,
     render_path,
-    report_from_graph,
     report_from_wire,
     report_to_wire,
     shape_files,
     validate,
 )
-from alliancegraph.store import limits
+from alliancegraph.store import formats, limits
+from alliancegraph.store.formats import HTML, JSON, Format
 from flask import (
     Blueprint,
     Response,
@@ -48,15 +48,24 @@ from flask import (
     render_template_string,
     request,
 )
+from flask.blueprints import BlueprintSetupState
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 bp = Blueprint("validation", __name__)
 
-JSON_SUMMARY = "application/json"
-HTML = "text/html"
-REPORT_OFFERS = (JSON_SUMMARY, "text/turtle", "application/ld+json", HTML)
-SHAPES_OFFERS = negotiation.OFFERS["graph"]
+
+@bp.record_once
+def _prepare(_state: BlueprintSetupState) -> None:
+    """Read the bundled shapes when the app is made, once per process, never at request
+    time: the shapes graph (validation, ``/shapes`` in RDF) and the page's topics."""
+    bundled_shapes_graph()
+    shape_topics()
+
+#: The report: a JSON summary (the default), the sh:ValidationReport in every RDF syntax,
+#: or a page (last: only a client preferring HTML gets it).
+REPORT_OFFERS: tuple[Format, ...] = (JSON, *formats.OFFERS["graph"], HTML)
+SHAPES_OFFERS = formats.OFFERS["graph"]
 _SUFFIXES = {f.name: f for f in SHAPES_OFFERS}
 
 
@@ -92,7 +101,7 @@ def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str)
     """Parse and validate in a child process under the time limit and the memory cap
     (:mod:`alliancegraph.store.limits`): a catastrophic ``sh:pattern`` or an inference over a
     large upload is stopped, and the worker serves the next request at once."""
-    config = current_app.config
+    settings = current_app.config["SETTINGS"]
 
     def work() -> tuple[bytes, bytes, dict | None]:
         data_graph = _parse(data)
@@ -101,14 +110,17 @@ def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str)
                           inference=inference)  # type: ignore[arg-type]
         return report_to_wire(report)
 
-    wire = limits.run_in_child(work, timeout=config["QUERY_TIMEOUT"],
-                               memory_mb=config["MAX_MEMORY_MB"], what="validation",
+    wire = limits.run_in_child(work, timeout=settings.query_timeout,
+                               memory_mb=settings.max_memory_mb, what="validation",
                                label=limits.fingerprint(b"".join(u.data for u in data + shapes)))
     return report_from_wire(wire)
 
 
 def _parse(uploads: list[Upload]) -> Graph:
-    # rdflib graphs, not Oxigraph stores: a store keeps some literals by value, not as written
+    """The uploads in one rdflib graph (the graphs of a dataset syntax merged), through the
+    one upload parser (:func:`alliancegraph.store.rdf_input.parse_rdf`: the syntax and
+    DOCTYPE checks). rdflib, not an Oxigraph store: a store keeps some literals by value,
+    not as written, and the shapes must see them as written."""
     graph = Graph()
     for upload in uploads:
         parse_rdf_graph(upload.data, upload.fmt, source=upload.source, base_iri=upload.base,
@@ -123,9 +135,16 @@ def _inference() -> str:
     return value
 
 
+def _syntax(**given: str | None) -> ox.RdfFormat:
+    """The syntax to read (415 for N3 or anything not read, listing what is)."""
+    fmt = formats.rdf_input(**given).oxigraph  # type: ignore[arg-type]
+    assert isinstance(fmt, ox.RdfFormat)  # an RDF entry of the table
+    return fmt
+
+
 def _body() -> Upload:
-    fmt = negotiation.rdf_input_format(request.content_type)
-    return Upload(request.get_data(), fmt.oxigraph, "the request body", request.base_url)
+    return Upload(request.get_data(), _syntax(media_type=request.content_type or ""),
+                  "the request body", request.base_url)
 
 
 def _multipart() -> tuple[list[Upload], list[Upload]]:
@@ -138,21 +157,24 @@ def _multipart() -> tuple[list[Upload], list[Upload]]:
 
 
 def _part(upload) -> Upload:
+    """One uploaded file: its syntax from the form's ``format`` field, else the part's
+    media type (unless a generic one), else the file name."""
     name = upload.filename or upload.name
     explicit = request.form.get("format")
     if explicit:
-        fmt = format_for(name=explicit)
+        fmt = _syntax(name=explicit)
     elif upload.mimetype and upload.mimetype not in ("application/octet-stream", "text/plain"):
-        fmt = negotiation.rdf_input_format(upload.mimetype).oxigraph
+        fmt = _syntax(media_type=upload.mimetype)
     else:
-        fmt = format_for(path=Path(name or "upload"))
+        fmt = _syntax(path=name or "upload")
     base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
     return Upload(upload.read(), fmt, name or "upload", base)
 
 
 def _dry_run() -> Report:
-    """Evaluate the update against the store without applying it, and validate the nodes it
-    affects (the write guard's own path). Needs the write token: it holds the write lock."""
+    """The report the update would get on a write, without applying it (the store's own
+    validation on write: the update's delta against the committed state). Needs the write
+    token, as the write itself would."""
     require_write_token()
     if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("a SPARQL update must be UTF-8 encoded")
@@ -160,73 +182,24 @@ def _dry_run() -> Report:
         sparql = request.get_data().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("a SPARQL update must be UTF-8 encoded") from exc
-    store = get_store()
-    apply = getattr(store, "apply", None)
-    if apply is None:
-        raise BadRequest("this store cannot evaluate a dry run")
-    guard = _guard()
-    base = current_app.config["BASE_IRI"]
-
-    def work(raw: ox.Store) -> tuple[str, dict | None]:
-        from alliancegraph.store.guard import update_delta
-
-        report = guard.report_for(raw, update_delta(raw, sparql, base_iri=base))
-        return report.serialize("nt"), report.checked
-
-    ntriples, checked = apply(work)
-    report = report_from_graph(Graph().parse(data=ntriples, format="nt"), bundled_shapes())
-    report.checked = checked
-    return report
-
-
-def _guard():
-    """One write guard per app (the shapes are harvested once; forked children inherit it)."""
-    from alliancegraph.store.guard import ShapesWriteGuard
-
-    guard = current_app.extensions.get("alliancegraph.store.guard")
-    if guard is None:
-        guard = current_app.extensions["alliancegraph.store.guard"] = ShapesWriteGuard()
-    return guard
+    return get_store().dry_run(sparql, base_iri=current_app.config["SETTINGS"].base_iri)
 
 
 def _render(report: Report) -> Response:
-    accept = negotiation.parse_accept(request.headers.get("Accept"))
-    chosen = _choose(accept, request.args.get("format"))
-    if chosen == "text/turtle":
-        return Response(report.serialize("turtle"), mimetype="text/turtle",
-                        content_type="text/turtle; charset=utf-8")
-    if chosen == "application/ld+json":
-        quads = ox.parse(report.serialize("nt").encode(), ox.RdfFormat.N_TRIPLES)
-        return Response(ox.serialize(quads, format=ox.RdfFormat.JSON_LD),
-                        content_type="application/ld+json")
-    if chosen == HTML:
-        return Response(render_template_string(_PAGE, report=report, summary=report.summary()),
-                        content_type="text/html; charset=utf-8")
-    return Response(json.dumps(report.summary(), ensure_ascii=False, indent=2),
-                    content_type="application/json")
-
-
-def _choose(accept, format_param: str | None) -> str:
-    names = {"json": JSON_SUMMARY, "ttl": "text/turtle", "turtle": "text/turtle",
-             "jsonld": "application/ld+json", "json-ld": "application/ld+json", "html": HTML}
-    if format_param:
-        if format_param.lower() not in names:
-            raise NotAcceptable(f"format={format_param!r}: use one of {', '.join(names)}")
-        return names[format_param.lower()]
-    if accept is None:
-        return JSON_SUMMARY
-    best, best_q = None, 0.0
-    for offer in REPORT_OFFERS:
-        quality = max((q for value, q in accept if value in (offer, "*/*", "*",
-                                                           offer.split("/")[0] + "/*")),
-                      default=0.0)
-        exact = [q for value, q in accept if value == offer]
-        quality = max(exact) if exact else quality
-        if quality > best_q:
-            best, best_q = offer, quality
-    if best is None:
-        raise NotAcceptable("the report is available as " + ", ".join(REPORT_OFFERS))
-    return best
+    fmt = negotiation.negotiate(request.headers.get("Accept"), REPORT_OFFERS,
+                                params=request.args, what="the validation report")
+    if fmt is JSON:
+        body = json.dumps(report.summary(), ensure_ascii=False, indent=2)
+    elif fmt is HTML:
+        body = render_template_string(_PAGE, report=report, summary=report.summary())
+    elif fmt is formats.TURTLE:
+        body = report.serialize("turtle")  # rdflib's Turtle: the report's own prefixes
+    else:
+        triples = ox.parse(report.serialize("nt").encode(), ox.RdfFormat.N_TRIPLES)
+        body = ox.serialize(triples, format=fmt.oxigraph)
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
 
 
 _PAGE = """<!doctype html>
@@ -252,7 +225,9 @@ _PAGE = """<!doctype html>
 @bp.route("/shapes", methods=["GET"])
 @bp.route("/shapes.<suffix>", methods=["GET"])
 def shapes_view(suffix: str | None = None) -> Response:
-    page = suffix == "html" or (suffix is None and negotiation.prefers_page(
+    """The bundled shapes, which change only with the software: prepared once per process,
+    with an ETag of their content."""
+    page = suffix == "html" or (suffix is None and negotiation.wants_page(
         request.args, request.headers.get("Accept"), SHAPES_OFFERS))
     if page:
         response = _shapes_page()
@@ -265,13 +240,17 @@ def shapes_view(suffix: str | None = None) -> Response:
         else:
             fmt = negotiation.negotiate(request.headers.get("Accept"), SHAPES_OFFERS,
                                         params=request.args, what="the shapes")
-        response = Response(_serialised_shapes(fmt.oxigraph), content_type=fmt.content_type)
+        response = Response(serialised_shapes(fmt.name), content_type=fmt.content_type)
     response.vary.add("Accept")
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
-def _serialised_shapes(fmt: ox.RdfFormat) -> bytes:
-    graph = bundled_shapes()
+@functools.cache
+def serialised_shapes(name: str) -> bytes:
+    """The bundled shapes in the syntax ``name`` (``ttl`` …), written once per process."""
+    fmt = _SUFFIXES[name].oxigraph
+    graph = bundled_shapes_graph()
     triples = ox.parse(graph.serialize(format="nt").encode(), ox.RdfFormat.N_TRIPLES)
     prefixes = {p: str(n) for p, n in graph.namespaces() if p}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
@@ -285,7 +264,7 @@ def _shapes_page() -> Response:
     topics = shape_topics()
     html = render_template("shapes.html", topics=topics, alternates=links,
                            total=sum(len(t.shapes) for t in topics))
-    response = Response(html, content_type="text/html; charset=utf-8")
+    response = Response(html, content_type=HTML.content_type)
     response.headers["Link"] = negotiation.link_header(links)
     return response
 

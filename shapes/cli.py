@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 import pyoxigraph as ox
+from alliancegraph.cli import open_existing_store
+from alliancegraph.config import load_settings
 from alliancegraph.errors import AllianceGraphError
 from alliancegraph.shapes.validate import (
     INFERENCE_CHOICES,
@@ -20,24 +22,21 @@ from alliancegraph.shapes.validate import (
     validate,
     validate_files,
 )
+from alliancegraph.store.formats import by_suffix
 
 OUTPUTS = ("summary", "turtle", "json-ld", "json")
 
 
 def _store_contents(data_dir: str | None) -> ox.Store:
-    """The whole store, read through the Store interface (a shared lock, a dump)."""
-    from alliancegraph.config import load_settings
-    from alliancegraph.store.embedded import WRITE_TIMEOUT, EmbeddedStore
-
+    """The whole store the settings name, read through the store interface (a dump)."""
     settings = load_settings(overrides={"data_dir": data_dir})
-    store = EmbeddedStore(settings.data_dir, query_timeout=WRITE_TIMEOUT,
-                          max_rows=settings.max_rows, base_iri=settings.base_iri)
-    if not store.exists():  # unusable input: exit 2, as the help says (and as query/stats)
-        from alliancegraph.graph.query import CommandError, missing_store_message
-
-        raise CommandError(f"{missing_store_message(settings.data_dir)} or name files", 2)
-    body = b"".join(store.dump(media_type="application/n-quads"))
-    return parse_rdf(body, ox.RdfFormat.N_QUADS, source=str(store.path))
+    # unusable input: exit 2, as the help says (and as query/stats)
+    store = open_existing_store(settings, hint=" or name files")
+    try:
+        body = b"".join(store.dump(media_type="application/n-quads"))
+    finally:
+        store.close()
+    return parse_rdf(body, ox.RdfFormat.N_QUADS, source=settings.data_dir)
 
 
 def _emit(report: Report, output: str) -> None:
@@ -52,7 +51,7 @@ def _emit(report: Report, output: str) -> None:
 @click.command("validate")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "rdf_format", default=None,
-              help="RDF syntax of the files (turtle, nt, nq, trig, n3, xml, json-ld); "
+              help="RDF syntax of the files (turtle, nt, nq, trig, xml, json-ld); "
                    "default: from each file's extension.")
 @click.option("--shapes", "shapes_files", multiple=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -78,6 +77,9 @@ def validate_command(files: tuple[Path, ...], rdf_format: str | None,
             for path in files:
                 if not path.is_file():
                     raise click.UsageError(f"{path}: no such file")
+                if rdf_format is None and by_suffix(path) is None:
+                    raise click.UsageError(f"{path}: cannot tell the RDF syntax from the file "
+                                           "name; pass --format")
                 format_for(name=rdf_format, path=path)  # 415 early, before any parsing
             report = validate_files(files, fmt=rdf_format, shapes=shapes,
                                     inference=inference)  # type: ignore[arg-type]

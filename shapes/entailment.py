@@ -8,10 +8,11 @@ of one individual twice or three times: uniqueness shapes see a clash, ``sh:maxC
 shapes count three values, and every result about an individual comes once per alias.
 
 So, as linked-data practice does when it merges data about one thing, each clique is
-*smushed* onto one representative IRI: the project's own (``https://w3id.org/alliancegraph/…``)
-if it has one, else the smallest IRI (a blank node only when the clique has no IRI). Its
-triples are rewritten onto the representative, and the representative keeps an
-``owl:sameAs`` link to each other member, so the identity-link shapes still see the links.
+*smushed* onto one representative IRI: the project's own (under
+:data:`alliancegraph.CANONICAL_BASE`) if it has one, else the smallest IRI (a blank node
+only when the clique has no IRI). Its triples are rewritten onto the representative, and
+the representative keeps an ``owl:sameAs`` link to each other member, so the identity-link
+shapes still see the links.
 Literals are never smushed: a literal is a value, not an individual with aliases.
 Predicates are left as they are (eq-rep-p copies each triple across property aliases, which
 says nothing twice about a node).
@@ -21,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from alliancegraph import CANONICAL_BASE
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL
 from rdflib.term import Node
 
-__all__ = ["PROJECT_PREFIX", "representative", "same_as_cliques", "smush_same_as"]
-
-PROJECT_PREFIX = "https://w3id.org/alliancegraph/"
+__all__ = ["representative", "same_as_cliques", "smush_same_as"]
 
 
 def same_as_cliques(graph: Graph) -> list[set[Node]]:
@@ -56,7 +56,7 @@ def same_as_cliques(graph: Graph) -> list[set[Node]]:
 def representative(clique: Iterable[Node]) -> Node:
     """The member that stands for the clique: the project's own IRI, else the smallest IRI,
     else the smallest blank node (several project IRIs: the smallest of them)."""
-    return min(clique, key=lambda node: (not str(node).startswith(PROJECT_PREFIX)
+    return min(clique, key=lambda node: (not str(node).startswith(CANONICAL_BASE)
                                          if isinstance(node, URIRef) else True,
                                          isinstance(node, BNode), str(node)))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliancegraph.shapes.validate import render_path
-from rdflib import RDF, BNode, Graph, Namespace, URIRef
+from rdflib import RDF, BNode, Graph, Namespace
 from rdflib.namespace import SH
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -98,5 +98,5 @@ def read_example(path: Path) -> Expectation:
     return expectation
 
 
-__all__ = ["EXAMPLES_DIR", "Expectation", "URIRef", "example_files", "expected_keys",
+__all__ = ["EXAMPLES_DIR", "Expectation", "example_files", "expected_keys",
            "read_example", "read_expectations"]

@@ -21,9 +21,13 @@ from typing import Literal as TypingLiteral
 import owlrl
 import pyoxigraph as ox
 import rdflib
-from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType
+from alliancegraph import CANONICAL_BASE
+from alliancegraph.errors import BadRequest
+from alliancegraph.graph.vocabulary import shapes_iri
 from alliancegraph.shapes.compat import prepare_shapes, with_shapes_graph
-from alliancegraph.store.rdfxml import check_rdf_xml
+from alliancegraph.store.formats import rdf_input
+from alliancegraph.store.rdf_input import parse_rdf as parse_quads
+from alliancegraph.store.sparql_guard import tokenize
 from pyparsing import ParseResults
 from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
@@ -40,88 +44,48 @@ __all__ = [
     "Result",
     "ShapesError",
     "bundled_shapes",
+    "bundled_shapes_graph",
     "format_for",
     "parse_rdf",
     "parse_rdf_graph",
     "render_path",
     "report_from_graph",
+    "run_pyshacl",
     "shape_files",
+    "skolemised_store",
     "split_shapes",
     "to_ox",
     "to_rdflib",
     "to_rdflib_graph",
     "validate",
     "validate_files",
+    "with_bundled_ontology",
 ]
 
 SHAPES_DIR = Path(__file__).parent / "src"
-SHAPES_IRI = "https://w3id.org/alliancegraph/shapes"
+SHAPES_IRI = shapes_iri()
 SHAPES_NS = SHAPES_IRI + "#"
 Inference = TypingLiteral["none", "rdfs", "owlrl"]
 INFERENCE_CHOICES = ("none", "rdfs", "owlrl")
 SEVERITIES = ("Violation", "Warning", "Info")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
-#: file suffix -> pyoxigraph format
-_SUFFIXES = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".ntriples": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".nquads": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".n3": ox.RdfFormat.N3,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-}
-#: short names accepted by ``--format``
-_NAMES = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "n3": ox.RdfFormat.N3,
-    "xml": ox.RdfFormat.RDF_XML,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-
 
 def format_for(*, name: str | None = None, path: str | Path | None = None,
                media_type: str | None = None) -> ox.RdfFormat:
-    """The RDF format named by ``--format``, a file suffix or a media type.
+    """The RDF syntax named by ``--format``, a media type or a file suffix (the first
+    given), from the format table :mod:`alliancegraph.store.formats`.
 
-    Raises UnsupportedMediaType (415) when nothing matches."""
-    if name:
-        fmt = _NAMES.get(name.lower()) or ox.RdfFormat.from_extension(name.lower())
-        if fmt is None:
-            raise UnsupportedMediaType(f"unknown RDF format {name!r}; use one of {sorted(_NAMES)}")
-        return fmt
-    if media_type:
-        fmt = ox.RdfFormat.from_media_type(media_type.split(";")[0].strip())
-        if fmt is None:
-            raise UnsupportedMediaType(f"{media_type!r} is not an RDF media type")
-        return fmt
-    if path is not None:
-        fmt = _SUFFIXES.get(Path(path).suffix.lower())
-        if fmt is None:
-            raise UnsupportedMediaType(
-                f"{path}: cannot tell the RDF syntax from the file name; pass --format")
-        return fmt
-    raise UnsupportedMediaType("no RDF format given")
+    Raises UnsupportedMediaType (415) when it names no syntax that is read (N3 among them)."""
+    fmt = rdf_input(name=name, media_type=media_type, path=path).oxigraph
+    assert isinstance(fmt, ox.RdfFormat)  # an RDF entry of the table
+    return fmt
 
 
 def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
               base_iri: str | None = None, into: ox.Store | None = None) -> ox.Store:
-    """Parse RDF bytes into an (in-memory) pyoxigraph store; triples go to the default graph.
+    """Parse RDF bytes (by :func:`alliancegraph.store.rdf_input.parse_rdf`, the one upload
+    parser) into an (in-memory) pyoxigraph store; the graphs of a dataset syntax are kept.
 
     Beware: an Oxigraph store keeps some typed literals by value, not as written
     ("55"^^xsd:byte comes back as "55"^^xsd:integer, "01"^^xsd:integer as "1"; Oxigraph
@@ -129,7 +93,8 @@ def parse_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
 
     Raises ParseError naming ``source``, line and column, and BadRequest for a DOCTYPE."""
     store = into if into is not None else ox.Store()
-    store.extend(_parse_quads(data, fmt, source=source, base_iri=base_iri))
+    store.extend(parse_quads(data, fmt, source=source, base_iri=base_iri,
+                             allow_named_graphs=True))
     return store
 
 
@@ -138,24 +103,10 @@ def parse_rdf_graph(data: bytes, fmt: ox.RdfFormat, *, source: str = "<input>",
     """Parse RDF bytes into an rdflib graph (every graph of a dataset syntax merged), each
     literal exactly as written. Raises as :func:`parse_rdf`."""
     graph = into if into is not None else Graph()
-    for quad in _parse_quads(data, fmt, source=source, base_iri=base_iri):
+    for quad in parse_quads(data, fmt, source=source, base_iri=base_iri,
+                            allow_named_graphs=True):
         graph.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
     return graph
-
-
-def _parse_quads(data: bytes, fmt: ox.RdfFormat, *, source: str,
-                 base_iri: str | None) -> list[ox.Quad]:
-    if fmt == ox.RdfFormat.RDF_XML:
-        check_rdf_xml(data, source=source)
-    try:
-        quads = list(ox.parse(data, fmt, base_iri=base_iri))
-    except SyntaxError as exc:
-        raise ParseError(str(getattr(exc, "msg", exc)), source=source,
-                         line=getattr(exc, "lineno", None),
-                         column=getattr(exc, "offset", None)) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(str(exc), source=source) from exc
-    return quads
 
 
 def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
@@ -163,27 +114,41 @@ def shape_files(directory: Path = SHAPES_DIR) -> list[Path]:
     return sorted(directory.glob("*.ttl"))
 
 
-@functools.lru_cache(maxsize=1)
-def _bundled_shapes_cached() -> Graph:
+class ReadOnlyGraph(Graph):
+    """An rdflib graph whose triples cannot be added or removed: what a cache hands out to
+    every caller of the process."""
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("this graph is shared and read-only: use a copy (bundled_shapes())")
+
+    add = addN = remove = _read_only  # type: ignore[assignment]
+
+
+@functools.cache
+def bundled_shapes_graph() -> ReadOnlyGraph:
+    """The bundled shapes graph, read once per process and shared: read-only (adding or
+    removing a triple raises TypeError). :func:`bundled_shapes` gives a copy to change."""
     graph = Graph()
     for path in shape_files():
         graph.parse(path, format="turtle")
-    return graph
+    return ReadOnlyGraph(store=graph.store, identifier=graph.identifier,
+                         namespace_manager=graph.namespace_manager)
 
 
 def bundled_shapes() -> Graph:
-    """The bundled shapes graph (a fresh copy: callers may change it)."""
+    """The bundled shapes graph, a fresh copy: callers may change it."""
+    shared = bundled_shapes_graph()
     copy = Graph()
-    for prefix, namespace in _bundled_shapes_cached().namespaces():
+    for prefix, namespace in shared.namespaces():
         copy.bind(prefix, namespace)
-    for triple in _bundled_shapes_cached():
+    for triple in shared:
         copy.add(triple)
     return copy
 
 
 def _shapes_graph(shapes: Graph | str | Path | Sequence[Path] | None) -> Graph:
     if shapes is None:
-        return _bundled_shapes_cached()
+        return bundled_shapes_graph()
     if isinstance(shapes, Graph):
         return shapes
     paths = [Path(shapes)] if isinstance(shapes, (str, Path)) else [Path(p) for p in shapes]
@@ -466,13 +431,13 @@ def validate(
     if with_ontology is None:
         with_ontology = shapes is None
     if with_ontology:
-        data = _with_ontology(data)
+        data = with_bundled_ontology(data)
     if shapes is None and inference == "none":
         return _validate_split(data, shapes_graph)
     graph = to_rdflib_graph(data) if isinstance(data, ox.Store) else data
     if inference == "owlrl":
         graph, inference = owl_rl_closure(graph), "none"
-    return report_from_graph(_run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
+    return report_from_graph(run_pyshacl(graph, shapes_graph, inference=inference), shapes_graph)
 
 
 def owl_rl_closure(data: Graph) -> Graph:
@@ -536,15 +501,44 @@ class ShapesError(BadRequest):
     parse, a pre-bound variable misused…): the validator signals an error, not a report."""
 
 
-_UNKNOWN_PREFIX = "Unknown namespace prefix"
+#: prefixes pySHACL declares in front of every SPARQL query of the shapes
+_PYSHACL_PREFIXES = frozenset({"rdf", "rdfs", "owl"})
 
 
-def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
+def refuse_undeclared_prefixes(shapes: Graph) -> None:
+    """Raise ShapesError when a SPARQL text of the shapes uses a prefix that neither the
+    text nor its ``sh:prefixes`` declare (SHACL 5.2.1, as pySHACL collects them: the
+    declarations of each ``sh:prefixes`` node, of the shapes graph and of its ontologies).
+    Checked before pySHACL runs, since rdflib reports an undeclared prefix with a bare
+    ``Exception`` that cannot be told from a bug."""
+    ontologies = set(shapes.subjects(RDF.type, OWL.Ontology))
+    shared = set(shapes.objects(shapes.identifier, SH.declare))
+    shared |= {d for o in ontologies for d in shapes.objects(o, SH.declare)}
+    for prop in _SPARQL_TEXT:
+        for node, text in shapes.subject_objects(prop):
+            declarations = set()
+            for prefixes in shapes.objects(node, SH.prefixes):
+                declarations |= shared | set(shapes.objects(prefixes, SH.declare))
+            declared = _PYSHACL_PREFIXES | {str(p) for d in declarations
+                                            for p in shapes.objects(d, SH.prefix)}
+            tokens = tokenize(str(text))
+            declared |= {tokens[i + 1].text[:-1] for i, t in enumerate(tokens[:-1])
+                         if t.keyword == "PREFIX" and tokens[i + 1].kind == "pname"}
+            used = {t.text.split(":", 1)[0] for t in tokens if t.kind == "pname"}
+            if used - declared:
+                where = f"{prop.n3(shapes.namespace_manager)} of {_n3(node, shapes)}"
+                missing = ", ".join(f"{p}:" for p in sorted(used - declared))
+                raise ShapesError(f"the shapes cannot be used: a SPARQL query uses an "
+                                  f"undeclared prefix ({missing}) in the {where}")
+
+
+def run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
     """pySHACL on ``data``, with the shapes corrected where pySHACL departs from SHACL
     (:mod:`alliancegraph.shapes.compat`). On an rdflib graph ``$shapesGraph`` is supported;
     on an Oxigraph store pySHACL reports the failure SHACL requires of a processor without."""
     on_rdflib = isinstance(data, Graph)
     prepared = prepare_shapes(shapes, shapes_graph_variable=on_rdflib)
+    refuse_undeclared_prefixes(prepared)
     try:
         _, report_graph, _ = pyshacl_validate(
             with_shapes_graph(data, shapes) if on_rdflib else data,
@@ -556,11 +550,6 @@ def _run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from exc
     except (ParseException, NotImplementedError) as exc:
         raise ShapesError(f"the shapes cannot be used: {exc}") from exc
-    except Exception as exc:  # rdflib signals an undeclared prefix with a bare Exception
-        if not str(exc).startswith(_UNKNOWN_PREFIX):
-            raise
-        raise ShapesError(f"the shapes cannot be used: a SPARQL query uses an undeclared "
-                          f"prefix ({exc})") from exc
     if isinstance(report_graph, ValidationFailure):  # pySHACL returns some failures
         raise ShapesError(f"the shapes cannot be used: {report_graph.message}")
     return report_graph
@@ -601,7 +590,7 @@ def _closure(graph: Graph, node) -> set:
 
 @functools.lru_cache(maxsize=1)
 def _bundled_split() -> tuple[Graph, Graph]:
-    return split_shapes(_bundled_shapes_cached())
+    return split_shapes(bundled_shapes_graph())
 
 
 def _validate_split(data: DataInput, shapes: Graph) -> Report:
@@ -612,18 +601,20 @@ def _validate_split(data: DataInput, shapes: Graph) -> Report:
     The bundled SPARQL shapes have no core constraint of their own (a test checks it), so
     skolem IRIs never meet sh:nodeKind."""
     graph = to_rdflib_graph(data) if isinstance(data, ox.Store) else data
-    store = _skolemised_store(data)
-    core_graph, sparql_graph = _bundled_split() if shapes is _bundled_shapes_cached() \
+    store = skolemised_store(data)
+    core_graph, sparql_graph = _bundled_split() if shapes is bundled_shapes_graph() \
         else split_shapes(shapes)
-    core = _run_pyshacl(graph, core_graph)
-    sparql = _unskolemise(_run_pyshacl(store, sparql_graph))
+    core = run_pyshacl(graph, core_graph)
+    sparql = _unskolemise(run_pyshacl(store, sparql_graph))
     return report_from_graph(_merge_reports(core, sparql), shapes)
 
 
-SKOLEM_PREFIX = "https://w3id.org/alliancegraph/.well-known/genid/"
+SKOLEM_PREFIX = f"{CANONICAL_BASE}.well-known/genid/"
 
 
-def _skolemised_store(data: DataInput) -> ox.Store:
+def skolemised_store(data: DataInput) -> ox.Store:
+    """A copy of ``data`` in an Oxigraph store, each blank node an IRI under
+    :data:`SKOLEM_PREFIX` (what the SPARQL-based shapes run on)."""
     def skolem(term):
         return ox.NamedNode(SKOLEM_PREFIX + term.value) if isinstance(term, ox.BlankNode) else term
 
@@ -691,7 +682,9 @@ def _merge_reports(first: Graph, second: Graph) -> Graph:
     return merged
 
 
-def _with_ontology(data: DataInput) -> DataInput:
+def with_bundled_ontology(data: DataInput) -> DataInput:
+    """``data`` with the bundled ontology mixed in (a copy), or ``data`` itself when it
+    already holds the ontology."""
     from alliancegraph.ontology import ONTOLOGY_IRI
 
     marker = ox.NamedNode(ONTOLOGY_IRI)

@@ -9,8 +9,9 @@ the one place that does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from alliancegraph.errors import ConfigError
 from alliancegraph.store.base import (
     Applied,
     Backend,
@@ -37,7 +38,30 @@ __all__ = ["Applied", "Backend", "Change", "Dataset", "DropGraph", "MergeGraph",
            "Solutions", "Store", "Update", "open_store"]
 
 
-def open_store(settings: Settings, **options: object) -> Store:
-    """The store the settings name: its backend (setting ``store``) under the policy.
-    ``options`` go to :class:`alliancegraph.store.policy.PolicyStore` (``shapes=`` …)."""
-    raise NotImplementedError("written by the policy work")  # replaced: see store/policy.py
+def open_store(settings: Settings, **options: Any) -> Store:
+    """The store the settings name: its backend (setting ``store``: ``memory`` or
+    ``embedded``) under the policy. ``options`` go to
+    :class:`alliancegraph.store.policy.PolicyStore` (``shapes=`` …). ConfigError for an
+    unknown backend."""
+    from alliancegraph.store.policy import PolicyStore
+
+    backend: Backend
+    if settings.store == "memory":
+        from alliancegraph.store.memory import MemoryBackend
+
+        backend = MemoryBackend()
+    elif settings.store == "embedded":
+        from alliancegraph.store.embedded import EmbeddedBackend
+
+        backend = EmbeddedBackend(settings.data_dir, readers=settings.store_readers,
+                                  query_timeout=settings.query_timeout,
+                                  write_timeout=settings.write_timeout,
+                                  max_memory_mb=settings.max_memory_mb)
+    else:
+        raise ConfigError(f"setting 'store' must be 'memory' or 'embedded', not "
+                          f"{settings.store!r}")
+    return PolicyStore(backend, base_iri=settings.base_iri, max_rows=settings.max_rows,
+                       query_timeout=settings.query_timeout,
+                       union_default_graph=settings.union_default_graph,
+                       validate_on_write=settings.validate_on_write,
+                       validation_timeout=settings.validation_timeout, **options)

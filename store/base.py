@@ -211,7 +211,7 @@ class Backend(Protocol):
         ...
 
     def quads(self, subject: Term | None = None, predicate: ox.NamedNode | None = None,
-              object: Term | None = None, graph: str | None | Literal["*"] = "*", *,
+              object: Term | None = None, graph: str | Literal["*"] | None = "*", *,
               limit: int) -> list[ox.Quad]:
         """Quads matching a pattern; ``graph="*"`` any graph, ``None`` the default graph.
         More than ``limit`` is ResultTooLarge."""
@@ -225,7 +225,7 @@ class Backend(Protocol):
         """One graph in an RDF syntax; NotFound for a missing named graph."""
         ...
 
-    def count(self, graph: str | None | Literal["*"] = "*") -> int:
+    def count(self, graph: str | Literal["*"] | None = "*") -> int:
         """Quads in one graph (``None``: the default graph) or in the whole store."""
         ...
 
@@ -250,6 +250,16 @@ class Backend(Protocol):
         """Apply one change atomically: all of it or nothing, and never seen half-done.
         With ``if_generation``, only if the generation is still that one (otherwise
         :class:`alliancegraph.errors.WriteConflict`, nothing written)."""
+        ...
+
+    def apply_prepared(self, prepare: Callable[..., tuple[Change | None, Any]], *args: Any,
+                       timeout: float | None = None) -> tuple[Applied | None, Any]:
+        """``prepare(view, *args)`` returns ``(change or None, payload)``; the change is then
+        applied, with no other write in between (writes queue; reads go on). Validation on
+        write uses it: what was validated is what is stored, and it never conflicts.
+        ``prepare``, its arguments and the payload must pickle. Over ``timeout`` (default:
+        the backend's write limit) before the change is committed: WriteTimeout, nothing
+        written. Returns ``(None, payload)`` when ``prepare`` gave no change."""
         ...
 
     def close(self) -> None:
@@ -284,7 +294,7 @@ class Store(Protocol):
                   base_iri: str | None = None) -> list[ox.Triple]: ...
 
     def quads(self, subject: Term | None = None, predicate: ox.NamedNode | None = None,
-              object: Term | None = None, graph: str | None | Literal["*"] = "*"
+              object: Term | None = None, graph: str | Literal["*"] | None = "*"
               ) -> list[ox.Quad]: ...
 
     def update(self, sparql: str, *, dataset: Dataset | None = None,
@@ -316,7 +326,7 @@ class Store(Protocol):
 
     def get_graph(self, name: str | None, *, media_type: str) -> bytes: ...
 
-    def count(self, graph: str | None | Literal["*"] = "*") -> int: ...
+    def count(self, graph: str | Literal["*"] | None = "*") -> int: ...
 
     def dump(self, *, media_type: str) -> Iterator[bytes]: ...
 

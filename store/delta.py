@@ -14,15 +14,18 @@ order, over :class:`OverlayStore` (the store plus the delta so far, never writte
   rdflib's update engine over the overlay, whose cost follows the data the operation names or
   the graphs it copies (and, for the dependent pattern case only, the store).
 
-Oxigraph applies the update itself afterwards; the delta differs from what it applies only
-where SPARQL lets two evaluations differ: fresh blank nodes (other labels, same structure)
-and ``NOW()``, ``RAND()``, ``UUID()``, ``STRUUID()``, ``BNODE()``.
+The delta carries everything the update does: quads removed and added, graphs created
+(``CREATE GRAPH``, even left empty) and dropped, and the errors Oxigraph would raise (a
+syntax error with Oxigraph's line and column, CREATE of an existing graph, DROP, CLEAR or
+MOVE of a missing one without SILENT). The policy applies exactly this delta
+(:meth:`Delta.as_change`), so fresh blank nodes and ``NOW()``, ``RAND()``, ``UUID()``… are
+stored as they were validated. Everything here reads a
+:class:`~alliancegraph.store.base.ReadView` and never writes to it.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,21 +34,34 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 import rdflib
 import rdflib.plugins.sparql
-from alliancegraph.errors import BadRequest, ParseError
+from alliancegraph.errors import BadRequest, NotFound, ParseError
 from alliancegraph.shapes.validate import to_ox, to_rdflib
+from alliancegraph.store.base import (
+    Change,
+    DropGraph,
+    MergeGraph,
+    QuadDelta,
+    ReadView,
+    ReplaceGraph,
+    ReplaceGraphs,
+)
+from alliancegraph.store.base import Update as UpdateChange
+from alliancegraph.store.engine import check_update_syntax
 from alliancegraph.store.sparql_guard import Token, tokenize
+from pyparsing.exceptions import ParseException
 from rdflib import BNode, Graph, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.paths import NegatedPath, Path
+from rdflib.plugins.sparql import update as rdflib_update
 from rdflib.plugins.sparql.algebra import BGP, Join, translateUpdate
 from rdflib.plugins.sparql.algebra import Graph as algebra_graph
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import Update
-from rdflib.plugins.sparql.update import evalUpdate
+from rdflib.plugins.sparql.sparql import QueryContext, Update
 from rdflib.store import Store as RdflibStore
 
-__all__ = ["UNION_ID", "Delta", "OverlayStore", "drop_delta", "graph_delta", "update_delta"]
+__all__ = ["UNION_ID", "Delta", "OverlayStore", "change_delta", "drop_delta", "graph_delta",
+           "split_operations", "update_delta", "where_predicates"]
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +85,35 @@ class Delta:
     def __len__(self) -> int:
         return len(self.added) + len(self.removed)
 
-    def holds(self, base: ox.Store, quad: ox.Quad) -> bool:
-        """Is ``quad`` in the after-state (``base`` changed by this delta)?"""
-        if quad in self.added:
-            return True
-        return quad not in self.removed and _in_base(base, quad)
-
-    def record_add(self, base: ox.Store, quad: ox.Quad) -> None:
+    def record_add(self, base: ReadView, quad: ox.Quad) -> None:
         if quad in self.removed:
             self.removed.discard(quad)
         elif not _in_base(base, quad):
             self.added.add(quad)
 
-    def record_remove(self, base: ox.Store, quad: ox.Quad) -> None:
+    def record_remove(self, base: ReadView, quad: ox.Quad) -> None:
         if quad in self.added:
             self.added.discard(quad)
         elif _in_base(base, quad):
             self.removed.add(quad)
+
+    def graph_exists(self, base: ReadView, graph: ox.NamedNode) -> bool:
+        """Does the named graph exist in the after-state?"""
+        if any(q.graph_name == graph for q in self.added):
+            return True
+        if graph in self.dropped_graphs:
+            return False
+        return graph in self.created_graphs or base.contains_named_graph(graph)
+
+    def as_change(self) -> QuadDelta:
+        """This delta as the change a backend applies (what was validated is stored)."""
+        refilled = {q.graph_name for q in self.added}
+        return QuadDelta(
+            removed=tuple(self.removed), added=tuple(self.added),
+            created_graphs=tuple(sorted(g.value for g in self.created_graphs
+                                        if isinstance(g, ox.NamedNode))),
+            dropped_graphs=tuple(sorted(g.value for g in self.dropped_graphs - refilled
+                                        if isinstance(g, ox.NamedNode))))
 
 
 # ---------------------------------------------------------------------- the overlay store
@@ -123,7 +151,7 @@ class OverlayStore(RdflibStore):
     formula_aware = False
     transaction_aware = False
 
-    def __init__(self, base: ox.Store, delta: Delta | None = None):
+    def __init__(self, base: ReadView, delta: Delta | None = None):
         super().__init__()
         self.base = base
         self.delta = delta or Delta()
@@ -200,8 +228,9 @@ class OverlayStore(RdflibStore):
 
     def remove_graph(self, graph):
         term = _graph_term(graph)
+        exists = isinstance(term, ox.NamedNode) and self.delta.graph_exists(self.base, term)
         self.remove((None, None, None), graph)
-        if isinstance(term, ox.NamedNode | ox.BlankNode):
+        if exists:  # (DROP SILENT of a missing graph changes nothing)
             self.delta.created_graphs.discard(term)
             self.delta.dropped_graphs.add(term)
 
@@ -222,7 +251,7 @@ class OverlayStore(RdflibStore):
         yield from self._namespaces.items()
 
 
-def _in_base(base: ox.Store, quad: ox.Quad) -> bool:
+def _in_base(base: ReadView, quad: ox.Quad) -> bool:
     return any(True for _ in base.quads_for_pattern(
         quad.subject, quad.predicate, quad.object, quad.graph_name))
 
@@ -250,18 +279,21 @@ def _matches(quad: ox.Quad, s, p, o, graph) -> bool:
 # ---------------------------------------------------------------------- SPARQL Update
 
 
-def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -> Delta:
+def update_delta(store: ReadView, sparql: str, *, base_iri: str | None = None) -> Delta:
     """The quads a SPARQL Update would add and remove, operation by operation (see the
     module's docstring for which engine evaluates what).
 
-    Raises ParseError (400) for a syntax error and BadRequest for LOAD or SERVICE (the store
-    refuses those before the guard runs; this is a second lock on the door)."""
+    Raises ParseError (400) for a syntax error, BadRequest for an operation Oxigraph would
+    refuse on this store (CREATE of an existing graph; DROP, CLEAR or MOVE of a missing one
+    without SILENT) and for LOAD or SERVICE (the policy refuses those first; this is a second
+    lock on the door)."""
+    check_update_syntax(sparql, base_iri)  # Oxigraph's message, line and column
     try:
         tree = parseUpdate(sparql)
         _resolve_bases(tree, base_iri)
         parsed = translateUpdate(tree, base=base_iri)
-    except Exception as exc:  # pyparsing and rdflib raise several unrelated types
-        # Oxigraph has parsed it already: what rdflib cannot read cannot be validated
+    except ParseException as exc:
+        # Oxigraph has parsed it: what rdflib's parser cannot read cannot be validated
         raise ParseError(f"the update does not parse for the validator's SPARQL parser "
                          f"(RDF-star quoted triples, for one, cannot be validated on write): "
                          f"{exc}") from exc
@@ -277,10 +309,13 @@ def update_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None) -
         texts = [None] * len(parsed.algebra)
     overlay = OverlayStore(store)
     for operation, text in zip(parsed.algebra, texts, strict=True):
+        _check_graphs(store, overlay.delta, operation)
         if operation.name == "Create":
             # CREATE adds no triple, and rdflib cannot evaluate it ("Create not
-            # implemented"): record the graph, which later operations can see (GRAPH ?g)
-            overlay.add_graph(operation.graphiri)
+            # implemented"): record the graph, which later operations can see (GRAPH ?g);
+            # CREATE SILENT of an existing graph changes nothing
+            if not overlay.delta.graph_exists(store, ox.NamedNode(str(operation.graphiri))):
+                overlay.add_graph(operation.graphiri)
             overlay.delta.evaluated_by.append("recorded")
             continue
         if operation.name == "DeleteWhere":
@@ -359,7 +394,7 @@ def _skip_prologue(tokens: list[tuple[Token, int]], sparql: str,
     return tokens[i:]
 
 
-def _modify_on_oxigraph(store: ox.Store, delta: Delta, operation: CompValue,
+def _modify_on_oxigraph(store: ReadView, delta: Delta, operation: CompValue,
                         text: OperationText, base_iri: str | None) -> None:
     """Evaluate a DELETE/INSERT … WHERE on Oxigraph; record its effect in ``delta``.
 
@@ -437,7 +472,7 @@ def _independent(operation: CompValue, delta: Delta) -> bool:
         return False
     if _mentions_exists(operation.where):
         return False  # rdflib's algebra can hide a pattern nested in EXISTS: be safe
-    predicates = _where_predicates(operation.where)
+    predicates = where_predicates(operation.where)
     if predicates is None:
         return False
     changed = {to_rdflib(q.predicate) for q in delta.added | delta.removed}
@@ -458,7 +493,7 @@ def _mentions_exists(node: Any) -> bool:
     return False
 
 
-def _where_predicates(node: Any) -> set[URIRef] | None:
+def where_predicates(node: Any) -> set[URIRef] | None:
     """Every predicate IRI of the triple patterns under ``node``; None when a pattern has a
     variable predicate or a negated property set (it could match any predicate)."""
     found: set[URIRef] = set()
@@ -508,26 +543,66 @@ def _path_predicates(predicate: Any, found: set[URIRef]) -> bool:
     return all(_path_predicates(part, found) for part in parts)
 
 
+#: rdflib's evaluator of each update operation (Create and Load never reach rdflib)
+_EVALUATORS = {"Clear": rdflib_update.evalClear, "Drop": rdflib_update.evalDrop,
+               "Add": rdflib_update.evalAdd, "Move": rdflib_update.evalMove,
+               "Copy": rdflib_update.evalCopy, "InsertData": rdflib_update.evalInsertData,
+               "DeleteData": rdflib_update.evalDeleteData,
+               "DeleteWhere": rdflib_update.evalDeleteWhere,
+               "Modify": rdflib_update.evalModify}
+
+
 def _evaluate_on_rdflib(overlay: OverlayStore, operation: CompValue) -> None:
-    """One operation by rdflib's update engine over the overlay (it records, never writes)."""
-    dataset = rdflib.Dataset(store=overlay, default_union=False)
-    sparql_module = rdflib.plugins.sparql
-    saved = sparql_module.SPARQL_DEFAULT_GRAPH_UNION
-    # an update works on the real default graph (as Oxigraph does), not on the union;
-    # USING <g> only selects a stored graph (alliancegraph.store.offline: rdflib never fetches)
-    sparql_module.SPARQL_DEFAULT_GRAPH_UNION = False
-    try:
-        with warnings.catch_warnings():
-            # rdflib's own SPARQL code still calls Dataset.default_context and .contexts
-            warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                    module=r"rdflib\.plugins\.sparql")
-            evalUpdate(dataset, Update(operation.prologue, [operation]))
-    except Exception as exc:  # rdflib's update evaluator raises plain Exception
-        if type(exc) is not Exception:
-            raise
-        raise BadRequest(f"the update cannot be applied: {exc}") from exc
-    finally:
-        sparql_module.SPARQL_DEFAULT_GRAPH_UNION = saved
+    """One operation by rdflib's update engine over the overlay (it records, never writes).
+
+    The operation works on the real default graph, as in Oxigraph: its context's active
+    graph is set to it here (rdflib would otherwise take the union, by a module-wide
+    switch this code never touches). The errors rdflib raises for a failing operation were
+    raised before by :func:`_check_graphs`, as Oxigraph words them; anything it raises now
+    is a bug."""
+    dataset = _UpdateDataset(overlay)
+    context = QueryContext(dataset, initBindings={})
+    context.prologue = operation.prologue
+    context.graph = dataset.default_graph
+    _EVALUATORS[operation.name](context, operation)
+
+
+class _UpdateDataset(rdflib.Dataset):
+    """The overlay as an rdflib dataset. The members rdflib's own SPARQL code still calls
+    under their deprecated names are answered without the deprecation warning."""
+
+    def __init__(self, store: OverlayStore):
+        super().__init__(store=store, default_union=False)
+
+    @property
+    def default_context(self) -> Graph:
+        return self.default_graph
+
+    def contexts(self, triple=None):
+        return self.graphs(triple)
+
+
+def _check_graphs(store: ReadView, delta: Delta, operation: CompValue) -> None:
+    """Raise BadRequest where Oxigraph refuses a graph operation of the request: CREATE of a
+    graph that exists, DROP/CLEAR/MOVE of a named graph that does not (without SILENT)."""
+    if "silent" in operation:
+        return
+    name = operation.name
+    if name == "Create":
+        graph = ox.NamedNode(str(operation.graphiri))
+        if delta.graph_exists(store, graph):
+            raise BadRequest(f"The graph {graph} already exists")
+        return
+    if name in ("Drop", "Clear"):
+        target = operation.graphiri
+    elif name == "Move":
+        target = operation.graph[0]
+    else:
+        return
+    if isinstance(target, URIRef):
+        graph = ox.NamedNode(str(target))
+        if not delta.graph_exists(store, graph):
+            raise BadRequest(f"The graph {graph} does not exist")
 
 
 def _as_modify(request: CompValue) -> CompValue:
@@ -556,9 +631,10 @@ def _has_service(node: Any) -> bool:
 # ---------------------------------------------------------------------- Graph Store Protocol
 
 
-def graph_delta(store: ox.Store, graph: str | None, quads: Iterable[ox.Quad], *,
+def graph_delta(store: ReadView, graph: str | None, quads: Iterable[ox.Quad], *,
                 replace: bool) -> Delta:
-    """The delta of a Graph Store PUT (``replace``) or POST into ``graph``."""
+    """The delta of a Graph Store PUT (``replace``) or POST into ``graph``; a named graph
+    that does not exist is created, even when no quad goes into it."""
     target = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
     new = {ox.Quad(q.subject, q.predicate, q.object, target) for q in quads}
     delta = Delta()
@@ -568,9 +644,64 @@ def graph_delta(store: ox.Store, graph: str | None, quads: Iterable[ox.Quad], *,
         delta.added = new - old
     else:
         delta.added = {q for q in new if not _in_base(store, q)}
+    if isinstance(target, ox.NamedNode) and not store.contains_named_graph(target):
+        delta.created_graphs.add(target)
     return delta
 
 
-def drop_delta(store: ox.Store, graph: str | None) -> Delta:
+def drop_delta(store: ReadView, graph: str | None) -> Delta:
+    """The delta of a Graph Store DELETE: a named graph goes (NotFound when it is missing),
+    the default graph is emptied."""
     target = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
-    return Delta(removed=set(store.quads_for_pattern(None, None, None, target)))
+    if isinstance(target, ox.NamedNode) and not store.contains_named_graph(target):
+        raise NotFound(f"no graph named <{graph}> in the store")
+    delta = Delta(removed=set(store.quads_for_pattern(None, None, None, target)))
+    if isinstance(target, ox.NamedNode):
+        delta.dropped_graphs.add(target)
+    return delta
+
+
+def quad_delta(store: ReadView, change: QuadDelta) -> Delta:
+    """An explicit delta, reduced to what it changes in ``store`` (quads already there are
+    not added again, quads not there are not removed)."""
+    delta = Delta()
+    for graph in change.dropped_graphs:
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            delta.record_remove(store, quad)
+        delta.dropped_graphs.add(ox.NamedNode(graph))
+    for quad in change.removed:
+        delta.record_remove(store, quad)
+    for graph in change.created_graphs:
+        if not store.contains_named_graph(ox.NamedNode(graph)):
+            delta.dropped_graphs.discard(ox.NamedNode(graph))
+            delta.created_graphs.add(ox.NamedNode(graph))
+    for quad in change.added:
+        delta.record_add(store, quad)
+    return delta
+
+
+def replace_graphs_delta(store: ReadView, change: ReplaceGraphs) -> Delta:
+    """The build's delta: each graph named becomes exactly its quads."""
+    delta = Delta()
+    for name, quads in change.graphs.items():
+        part = graph_delta(store, name, quads, replace=True)
+        delta.added |= part.added
+        delta.removed |= part.removed
+        delta.created_graphs |= part.created_graphs
+    return delta
+
+
+def change_delta(store: ReadView, change: Change) -> Delta:
+    """The delta of any change against ``store``, computed without writing."""
+    if isinstance(change, UpdateChange):
+        return update_delta(store, change.sparql, base_iri=change.base_iri)
+    if isinstance(change, ReplaceGraph | MergeGraph):
+        return graph_delta(store, change.graph, change.quads,
+                           replace=isinstance(change, ReplaceGraph))
+    if isinstance(change, DropGraph):
+        return drop_delta(store, change.graph)
+    if isinstance(change, QuadDelta):
+        return quad_delta(store, change)
+    if isinstance(change, ReplaceGraphs):
+        return replace_graphs_delta(store, change)
+    raise TypeError(f"not a store change: {change!r}")

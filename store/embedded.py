@@ -1,80 +1,86 @@
-"""The embedded store: Oxigraph (pyoxigraph) on disk, opened per call in a child process.
+"""The embedded backend: Oxigraph (pyoxigraph) on disk, served by a pool of processes.
 
-The calling process keeps no store open. Every call forks a child
-(``multiprocessing`` "fork" context) that takes a file lock beside the store, opens it,
-does one thing and sends the answer back through a pipe:
+Files in ``data_dir``::
 
-* reads (queries, graph reads, counts, dumps) take a SHARED lock and open the store
-  read-only; a query is killed (SIGKILL) when it runs over ``query_timeout`` and the
-  caller gets :class:`~alliancegraph.errors.QueryTimeout`. pyoxigraph's ``Store.query``
-  has no timeout and cannot be cancelled from Python, so ending the process is the only
-  way to really stop it. The child's memory is capped too (``max_memory_mb``), and an
-  engine crash is told apart from a store that is down (:mod:`alliancegraph.store.limits`).
-* writes take an EXCLUSIVE lock, open the store read-write, call the write guard, apply
-  one all-or-nothing pyoxigraph operation (a multi-operation SPARQL update is one
-  transaction), flush and close. pyoxigraph forbids a read-only open while another
-  process writes; the lock keeps readers out for that time.
+    oxigraph/              the store (RocksDB), written only by a writer process
+    oxigraph.lock          held EXCLUSIVE by the one writer applying a change (all processes)
+    oxigraph.generation    the number of the last committed write (replaced atomically)
+    oxigraph.journal       a write in progress (its redo record), while it is applied
+    oxigraph.snapshots/N/  the committed state N: a RocksDB checkpoint (hard links)
+    oxigraph.snapshots/N.lock  held SHARED by every reader that has snapshot N open
 
-Results are serialised in the child by pyoxigraph's own serialisers. A result with more
-than ``max_rows`` solutions (or triples) is refused with
-:class:`~alliancegraph.errors.ResultTooLarge` (413), never truncated.
+**Readers** (``readers`` processes) keep a snapshot open read-only and answer one operation
+at a time. Before each one a reader looks at the generation file and, when it changed,
+opens the new snapshot. A snapshot never changes, so a reader never blocks on a write,
+never sees half of one, and never opens RocksDB files another process is writing (a
+read-only open of a store being written is undefined behaviour: "Corruption … .sst: No
+such file"). A reader over its time limit is killed (pyoxigraph has no cancellation) and
+replaced; the other readers go on serving.
 
-Dataset rules:
+**The writer** (one process per backend) applies a change under the exclusive lock:
+journal it (atomic rename; fsync for a redo record), open the store read-write, apply,
+checkpoint it as snapshot N+1 (which flushes it), close it (no handle survives: a leaked
+one kept RocksDB's LOCK), publish generation N+1 (fsync), delete the journal, remove the
+snapshots no reader holds. Idle readers move to a new snapshot within half a second. A redo journal
+(a delta, a build: pyoxigraph has no transaction spanning removals and additions) is
+replayed by whoever takes the lock next; a SPARQL update or a graph replace/merge/drop
+is one pyoxigraph transaction, and its journal only asks for a new snapshot.
 
-* a query with no protocol dataset and no FROM/FROM NAMED sees the union of all graphs
-  as its default graph (``union_default_graph=True``, the default); the W3C test runs
-  switch that off to get the plain SPARQL dataset;
-* FROM / FROM NAMED and USING / USING NAMED must name graphs that exist in the store
-  (400 otherwise; a ``file:`` IRI is always refused): nothing is ever fetched;
-* a protocol dataset (``default-graph-uri`` / ``named-graph-uri``) overrides FROM, and a
-  graph it names that the store does not hold is an empty graph;
-* an update works on the real default graph, as SPARQL Update says; a protocol
-  ``using-graph-uri``/``using-named-graph-uri`` becomes USING clauses.
+Reads and writes are those of :mod:`alliancegraph.store.engine`, as in every Oxigraph
+backend, run in these processes on their open store; only the build is loaded in bulk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
+import functools
 import logging
-import math
 import os
-import re
+import pickle
+import shutil
 import tempfile
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pyoxigraph as ox
 from alliancegraph.errors import (
     AllianceGraphError,
-    BadRequest,
-    NotAcceptable,
-    NotFound,
-    ParseError,
-    ResultTooLarge,
+    QueryTimeout,
     StoreUnavailable,
-    UnsupportedMediaType,
+    WriteConflict,
+    WriteTimeout,
 )
-from alliancegraph.store import (
+from alliancegraph.store import engine, limits, sparql_guard
+from alliancegraph.store.base import (
+    Applied,
+    Change,
     Dataset,
-    QueryForm,
+    DropGraph,
+    MergeGraph,
+    QuadDelta,
     QueryOutcome,
-    WriteGuard,
-    limits,
-    rdfxml,
-    sparql_guard,
+    ReplaceGraph,
+    ReplaceGraphs,
+    Solutions,
+    Term,
+    Update,
 )
+from alliancegraph.store.pool import Pool, Worker
 
 T = TypeVar("T")
 
-#: A write (or a build) waits this long at most; a write is never killed half-way
-#: by the query time limit.
-WRITE_TIMEOUT = 600.0
 _CHUNK = 64 * 1024
-_QUERY_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+#: the parent waits this much longer than the writer waits for its lock, so that a write
+#: that only waited gets the writer's own answer rather than being killed
+_WRITE_GRACE = 2.0
+#: record kinds whose journal must be replayed (not one pyoxigraph transaction)
+_REDO = ("delta", "graphs")
 log = logging.getLogger(__name__)
 
 
@@ -83,295 +89,567 @@ def store_directory(data_dir: str | os.PathLike[str]) -> Path:
     return Path(data_dir) / "oxigraph"
 
 
-class EmbeddedStore:
-    """:class:`alliancegraph.store.Store` over a pyoxigraph store in ``data_dir``.
+def store_exists(data_dir: str | os.PathLike[str]) -> bool:
+    """Whether a store has been created in ``data_dir``."""
+    return (store_directory(data_dir) / "CURRENT").exists()
 
-    The Oxigraph files are in ``<data_dir>/oxigraph/`` and the lock file is
-    ``<data_dir>/oxigraph.lock``. A store that does not exist yet is created empty on
-    first use.
 
-    ``base_iri`` resolves relative IRIs in queries, updates and uploads when the caller
-    gives none. ``write_guard`` (see :class:`alliancegraph.store.WriteGuard`) checks
-    every write inside the exclusive lock before it is applied; its objects must not keep
-    a reference to the pyoxigraph store it is given.
+@dataclass(frozen=True)
+class _Paths:
+    data_dir: Path
+    store: Path
+    lock: Path
+    generation: Path
+    journal: Path
+    snapshots: Path
+
+    @classmethod
+    def of(cls, data_dir: str | os.PathLike[str]) -> _Paths:
+        store = store_directory(data_dir)
+        beside = store.with_name
+        return cls(Path(data_dir), store, beside("oxigraph.lock"),
+                   beside("oxigraph.generation"), beside("oxigraph.journal"),
+                   beside("oxigraph.snapshots"))
+
+    def snapshot(self, generation: int) -> Path:
+        return self.snapshots / str(generation)
+
+    def snapshot_lock(self, generation: int) -> Path:
+        return self.snapshots / f"{generation}.lock"
+
+
+def read_generation(data_dir: str | os.PathLike[str]) -> int:
+    """The generation of the store in ``data_dir`` (0: not created yet)."""
+    return _generation(_Paths.of(data_dir))
+
+
+def _generation(paths: _Paths) -> int:
+    try:
+        return int(paths.generation.read_bytes())
+    except FileNotFoundError:
+        return 0
+
+
+def _write_atomically(path: Path, data: bytes, *, durable: bool) -> None:
+    """``data`` in ``path`` or the old content, whatever happens to the process (rename);
+    ``durable``: whatever happens to the machine too (fsync, rename, fsync)."""
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "wb") as handle:
+        handle.write(data)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(temp, path)
+    if not durable:
+        return
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+# ---------------------------------------------------------------------- the backend
+
+
+class EmbeddedBackend:
+    """:class:`alliancegraph.store.base.Backend` over the Oxigraph store in ``data_dir``
+    (created empty on first use), served by ``readers`` reader processes and one writer.
+
+    ``query_timeout``: seconds a read may take (waiting for a free reader included) unless
+    the call gives its own; ``write_timeout``: seconds a write may wait for the writer and
+    run; ``max_memory_mb``: memory one operation may add to its process (None: no cap; a
+    build, :class:`ReplaceGraphs`, and a :class:`QuadDelta`, whose size the caller already
+    holds in memory, are not capped).
     """
 
-    def __init__(
-        self,
-        data_dir: str | os.PathLike[str],
-        *,
-        query_timeout: float,
-        max_rows: int,
-        base_iri: str,
-        write_guard: WriteGuard | None = None,
-        union_default_graph: bool = True,
-        max_memory_mb: int | None = None,
-    ):
+    name = "embedded"
+    stops_runaway_queries = True
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, readers: int = 2,
+                 query_timeout: float = 30.0, write_timeout: float = 600.0,
+                 max_memory_mb: int | None = 2048):
+        if readers < 1:
+            raise ValueError("an embedded store needs at least one reader")
         self.data_dir = Path(data_dir)
         self.path = store_directory(data_dir)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.paths = _Paths.of(data_dir)
+        self.readers = readers
         self.query_timeout = query_timeout
-        self.max_rows = max_rows
-        self.base_iri = base_iri
-        self.write_guard = write_guard
-        self.union_default_graph = union_default_graph
-        #: memory a query or write may add to its process (None: no cap)
+        self.write_timeout = write_timeout
         self.max_memory_mb = max_memory_mb
-
-    # ------------------------------------------------------------------ queries
-
-    def query_form(self, sparql: str) -> QueryForm:
-        return sparql_guard.query_form(sparql)
-
-    def query(
-        self,
-        sparql: str,
-        *,
-        media_type: str,
-        dataset: Dataset | None = None,
-        base_iri: str | None = None,
-    ) -> QueryOutcome:
-        """Run a query in a child process and return its serialised result.
-
-        Raises ParseError (400, with line and column), BadRequest (400: SERVICE, a FROM
-        graph the store does not hold, a ``file:`` IRI), NotAcceptable (406),
-        QueryTimeout (503), ResultTooLarge (413).
-        """
-        base = base_iri or self.base_iri
-        found = sparql_guard.check_query(sparql, base)
-        form: QueryForm = found.form  # type: ignore[assignment]
-        output = _result_format(form, media_type)
-        if _has_dataset(dataset):
-            required: list[str] = []  # the protocol dataset overrides FROM
-        else:
-            required = found.dataset_graphs
-        union = self.union_default_graph and not found.dataset_graphs
-
-        def work() -> QueryOutcome:
-            store = ox.Store.read_only(str(self.path))
-            options = _query_options(dataset, union)
-            # parsed first, so a syntax error is reported before a missing FROM graph
-            # (SELECT and CONSTRUCT are evaluated lazily, when read below)
-            results = _engine(lambda: store.query(sparql, base_iri=base, **options), sparql)
-            _require_graphs(store, required, "FROM")
-            body, count = _engine(lambda: _serialise(results, output, self.max_rows))
-            return QueryOutcome(form, output.media_type, body, count)
-
-        return self._in_child(work, exclusive=False, timeout=self.query_timeout,
-                              label=limits.fingerprint(sparql))
-
-    # ------------------------------------------------------------------ updates
-
-    def update(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        base_iri: str | None = None,
-    ) -> None:
-        """Apply a SPARQL Update atomically (all operations or none).
-
-        Raises ParseError (400), BadRequest (400: LOAD, SERVICE, USING of a graph the
-        store does not hold, WITH/USING together with a protocol dataset, an operation
-        that fails such as CREATE of an existing graph), ValidationFailed (422, from the
-        write guard).
-        """
-        base = base_iri or self.base_iri
-        found = sparql_guard.check_update(sparql, base)
-        required = found.dataset_graphs
-        sparql = sparql_guard.add_using(sparql, found, dataset)
-        guard = self.write_guard
-
-        def work(store: ox.Store) -> None:
-            _require_graphs(store, required, "USING")
-            if guard is not None:
-                _check_update_syntax(sparql, base)  # Oxigraph's message, before the guard's parser
-                guard.check_update(store, sparql, dataset=dataset, base_iri=base)
-            _engine(lambda: store.update(sparql, base_iri=base), sparql)
-
-        self._write(work)
-
-    # ------------------------------------------------------------------ graph store
-
-    def graph_names(self) -> list[str]:
-        return self._read(lambda store: sorted(g.value for g in store.named_graphs()
-                                               if isinstance(g, ox.NamedNode)))
-
-    def graph_exists(self, name: str | None) -> bool:
-        if name is None:
-            return True
-        return self._read(lambda store: store.contains_named_graph(ox.NamedNode(name)))
-
-    def get_graph(self, name: str | None, *, media_type: str) -> bytes:
-        """One graph in an RDF syntax; NotFound (404) for a named graph the store lacks."""
-        output = _rdf_format(media_type)
-
-        def work(store: ox.Store) -> bytes:
-            graph = _graph_term(name)
-            if name is not None and not store.contains_named_graph(graph):
-                raise NotFound(f"no graph named <{name}> in the store")
-            quads = store.quads_for_pattern(None, None, None, graph)
-            if output.supports_datasets:
-                return ox.serialize(quads, format=output)
-            return ox.serialize((q.triple for q in quads), format=output)
-
-        return self._read(work)
-
-    def put_graph(self, name: str | None, data: bytes, *, media_type: str,
-                  base_iri: str | None = None) -> bool:
-        """Replace a graph in one transaction; True when the graph was created."""
-        return self._store_graph(name, data, media_type, base_iri, replace=True)
-
-    def post_graph(self, name: str | None, data: bytes, *, media_type: str,
-                   base_iri: str | None = None) -> bool:
-        """Merge into a graph in one transaction; True when the graph was created."""
-        return self._store_graph(name, data, media_type, base_iri, replace=False)
-
-    def _store_graph(self, name: str | None, data: bytes, media_type: str,
-                     base_iri: str | None, *, replace: bool) -> bool:
-        """Parse ``data`` fully, then (after the write guard) replace or merge into the graph
-        with ONE update, so a failure leaves the old graph."""
-        quads = parse_rdf(data, media_type, graph=name, base_iri=base_iri or self.base_iri)
-        guard = self.write_guard
-
-        def work(store: ox.Store) -> bool:
-            created = name is not None and not store.contains_named_graph(ox.NamedNode(name))
-            if guard is not None:
-                check = guard.check_put if replace else guard.check_post
-                check(store, name, quads)
-            target = "DEFAULT" if name is None else f"GRAPH <{name}>"
-            drop = f"DROP SILENT {target} ;\n" if replace else ""
-            create = "" if name is None else f"CREATE SILENT GRAPH <{name}> ;\n"
-            _engine(lambda: store.update(f"{drop}{create}{_insert_data(name, quads)}"))
-            return created
-
-        return self._write(work)
-
-    def delete_graph(self, name: str | None) -> None:
-        """Drop a named graph (NotFound when missing) or empty the default graph."""
-        guard = self.write_guard
-
-        def work(store: ox.Store) -> None:
-            if name is not None and not store.contains_named_graph(ox.NamedNode(name)):
-                raise NotFound(f"no graph named <{name}> in the store")
-            if guard is not None:
-                guard.check_delete(store, name)
-            target = "DEFAULT" if name is None else f"GRAPH <{name}>"
-            _engine(lambda: store.update(f"DROP {target}"))
-
-        self._write(work)
-
-    # ------------------------------------------------------------------ whole store
-
-    def count(self, graph: str | None = None) -> int:
-        """Quads in one named graph, or in the whole store with ``graph=None``."""
-        if graph is None:
-            return self._read(len)
-        return self._read(lambda store: sum(
-            1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
-
-    def exists(self) -> bool:
-        """Whether a store has been created at ``path``."""
-        return (self.path / "CURRENT").exists()
-
-    def status(self) -> dict[str, Any]:
-        """For a readiness check: does the store open, and how much does each graph hold."""
-        def work(store: ox.Store) -> dict[str, Any]:
-            graphs: dict[str, int] = {}
-            for quad in store:
-                key = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-                graphs[key] = graphs.get(key, 0) + 1
-            return {"ok": True, "path": str(self.path), "quads": sum(graphs.values()),
-                    "graphs": graphs}
-
-        try:
-            return self._read(work)
-        except AllianceGraphError as exc:
-            return {"ok": False, "path": str(self.path), "error": exc.message}
-
-    def dump(self, *, media_type: str) -> Iterator[bytes]:
-        """The whole store: every graph in a dataset syntax (N-Quads, TriG), or the union
-        of all graphs in a graph syntax (Turtle, N-Triples, …). Streams from a temp file."""
-        output = _rdf_format(media_type)
-        handle, temp = tempfile.mkstemp(prefix="alliancegraph-dump-")
-        os.close(handle)
-
-        def work(store: ox.Store) -> None:
-            if output.supports_datasets:
-                store.dump(temp, format=output)
-            else:
-                union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                                    use_default_graph_as_union=True)
-                ox.serialize(union, temp, format=output)
-
-        try:
-            self._read(work, timeout=max(self.query_timeout, WRITE_TIMEOUT))
-            handle = open(temp, "rb")  # noqa: SIM115 - closed by the generator
-        finally:
-            os.unlink(temp)  # the open handle keeps the data readable
-        return _stream_file(handle)
-
-    def apply(self, work: Callable[[ox.Store], T], *, capped: bool = True) -> T:
-        """Run ``work`` on the store opened read-write under the exclusive lock (in a child
-        process; its result must pickle). The write guard is not called. ``capped=False``
-        lifts the memory cap (the build, which no request can start)."""
-        return self._write(work, capped=capped)
+        self._lock = threading.Lock()
+        self._processes = _Processes()
+        self._closed = False
+        # ends the processes when the backend is collected or the interpreter exits
+        self._finalizer = weakref.finalize(self, self._processes.close)
 
     # ------------------------------------------------------------------ processes
 
-    def _read(self, work: Callable[[ox.Store], T], *, timeout: float | None = None) -> T:
-        def run() -> T:
-            return work(_open(str(self.path), read_only=True))
+    def _pools(self) -> _Processes:
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailable("this store has been closed")
+            processes = self._processes
+            if processes.pid != os.getpid():  # first use, or a process forked from the owner
+                processes.abandon()
+                processes.start(self)
+            if not processes.ready:
+                # the writer first: it creates the store, or finishes a write left half-way
+                if _generation(self.paths) == 0 or self.paths.journal.exists():
+                    processes.write(_initialise, (time.time() + self.write_timeout,
+                                                  self.write_timeout),
+                                    timeout=self.write_timeout + _WRITE_GRACE)
+                processes.warm()
+                processes.ready = True
+            return processes
 
-        return self._in_child(run, exclusive=False, timeout=timeout or self.query_timeout)
+    def _read(self, function: Callable[..., T], *args: Any, timeout: float | None = None,
+              label: str | None = None, **options: Any) -> T:
+        """``function(view, *args, **options)`` in a reader."""
+        pools = self._pools()
+        return pools.read(_on_view, (function, args, options),
+                          timeout=timeout or self.query_timeout, label=label)
 
-    def _write(self, work: Callable[[ox.Store], T], *, capped: bool = True) -> T:
-        def run() -> T:
-            store = _open(str(self.path), read_only=False)
-            error: BaseException | None = None
+    def reader_pids(self) -> list[int]:
+        """The pids of the running reader processes (for tests and status)."""
+        pools = self._processes
+        return pools.readers.pids() if pools.readers is not None else []
+
+    def writer_pids(self) -> list[int]:
+        pools = self._processes
+        return pools.writer.pids() if pools.writer is not None else []
+
+    def _in_writer(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(writer, *args)`` in the writer process (tests of recovery)."""
+        return self._pools().write(function, args, timeout=self.write_timeout)
+
+    # ------------------------------------------------------------------ reads
+
+    def generation(self) -> int:
+        generation = _generation(self.paths)
+        if generation == 0 and not self._closed:  # not created yet: create it now
+            self._pools()
+            generation = _generation(self.paths)
+        return generation
+
+    def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
+               max_rows: int, timeout: float | None = None) -> Solutions:
+        return self._read(engine.select, sparql, dataset=dataset, base_iri=base_iri,
+                          max_rows=max_rows, timeout=timeout, label=limits.fingerprint(sparql))
+
+    def ask(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
+            timeout: float | None = None) -> bool:
+        return self._read(engine.ask, sparql, dataset=dataset, base_iri=base_iri,
+                          timeout=timeout, label=limits.fingerprint(sparql))
+
+    def construct(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
+                  max_rows: int, timeout: float | None = None) -> list[ox.Triple]:
+        return self._read(engine.construct, sparql, dataset=dataset, base_iri=base_iri,
+                          max_rows=max_rows, timeout=timeout, label=limits.fingerprint(sparql))
+
+    def query(self, sparql: str, *, media_type: str, dataset: Dataset,
+              base_iri: str | None, max_rows: int,
+              timeout: float | None = None) -> QueryOutcome:
+        return self._read(_query, sparql, media_type=media_type, dataset=dataset,
+                          base_iri=base_iri, max_rows=max_rows, timeout=timeout,
+                          label=limits.fingerprint(sparql))
+
+    def quads(self, subject: Term | None = None, predicate: ox.NamedNode | None = None,
+              object: Term | None = None, graph: str | Literal["*"] | None = "*", *,
+              limit: int) -> list[ox.Quad]:
+        return self._read(engine.quads, subject, predicate, object, graph, limit=limit)
+
+    def graph_names(self) -> list[str]:
+        return self._read(engine.graph_names)
+
+    def graph_exists(self, name: str | None) -> bool:
+        return True if name is None else self._read(engine.graph_exists, name)
+
+    def get_graph(self, name: str | None, *, media_type: str) -> bytes:
+        engine.rdf_format(media_type)  # 406 before any process is asked
+        return self._read(engine.get_graph, name, media_type=media_type)
+
+    def count(self, graph: str | Literal["*"] | None = "*") -> int:
+        return self._read(engine.count, graph)
+
+    def dump(self, *, media_type: str) -> Iterator[bytes]:
+        """Every graph (a dataset syntax) or the union of all graphs (a graph syntax),
+        streamed from a temp file a reader writes."""
+        engine.rdf_format(media_type)
+        handle, temp = tempfile.mkstemp(prefix="alliancegraph-dump-")
+        os.close(handle)
+        try:
+            self._read(_dump, temp, media_type=media_type,
+                       timeout=max(self.query_timeout, self.write_timeout))
+            stream = open(temp, "rb")  # noqa: SIM115 - closed by the generator
+        finally:
+            os.unlink(temp)  # the open handle keeps the data readable
+        return _stream_file(stream)
+
+    def status(self) -> dict[str, Any]:
+        try:
+            found = self._pools().read(_status, (), timeout=self.query_timeout)
+        except AllianceGraphError as exc:
+            return {"ok": False, "backend": self.name, "error": exc.message}
+        return {**found, "ok": True, "backend": self.name, "readers": self.readers}
+
+    def read_view(self, work: Callable[..., T], *args: Any,
+                  timeout: float | None = None) -> tuple[T, int]:
+        return self._pools().read(_read_view, (work, args),
+                                  timeout=timeout or self.query_timeout)
+
+    # ------------------------------------------------------------------ writes
+
+    def apply(self, change: Change, *, if_generation: int | None = None,
+              timeout: float | None = None) -> Applied:
+        limit = timeout or self.write_timeout
+        record = record_of(change)
+        deadline = time.time() + limit
+        created, counts, generation = self._pools().write(
+            _apply, (record, if_generation, deadline, limit),
+            timeout=limit + _WRITE_GRACE, capped=record[0] not in _REDO)
+        return Applied(generation=generation, created=created, counts=counts)
+
+    def apply_prepared(self, prepare: Callable[..., tuple[Change | None, Any]], *args: Any,
+                       timeout: float | None = None) -> tuple[Applied | None, Any]:
+        """``prepare(view, *args)`` -> ``(change or None, payload)`` in the writer, on the
+        committed state and under the write lock, then that change applied: a write
+        computed from what it read (validation on write) that no other write can come
+        between, so it never conflicts. Reads go on meanwhile; other writes wait (their
+        ``write_timeout`` counts). ``prepare`` and its arguments must pickle; so must the
+        payload. Over ``timeout`` (default ``write_timeout``) before the change is
+        committed: WriteTimeout, nothing written."""
+        limit = timeout or self.write_timeout
+        done, payload = self._pools().write(
+            _prepared, (prepare, args, time.time() + limit, limit),
+            timeout=limit + _WRITE_GRACE)
+        if done is None:
+            return None, payload
+        created, counts, generation = done
+        return Applied(generation=generation, created=created, counts=counts), payload
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._finalizer()
+
+    def __enter__(self) -> EmbeddedBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Processes:
+    """The pools of one backend in one process (kept apart from the backend so that its
+    finalizer holds no reference to it)."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.readers: Pool | None = None
+        self.writer: Pool | None = None
+        self.ready = False
+
+    def start(self, backend: EmbeddedBackend) -> None:
+        paths, memory_mb = backend.paths, backend.max_memory_mb
+        paths.snapshots.mkdir(parents=True, exist_ok=True)
+        self.pid = os.getpid()
+        # the pools must not refer to the backend: its finalizer ends them
+        self.writer = Pool(1, functools.partial(
+            Worker, _Writer, (paths,), what="write", memory_mb=memory_mb,
+            on_timeout=_write_timeout), on_timeout=_write_timeout)
+        self.readers = Pool(backend.readers, functools.partial(
+            Worker, _Reader, (paths,), what="query", memory_mb=memory_mb,
+            on_timeout=_query_timeout), on_timeout=_query_timeout)
+        self.ready = False
+
+    def warm(self) -> None:
+        assert self.readers is not None and self.writer is not None
+        self.writer.warm()
+        self.readers.warm()
+
+    def read(self, function: Callable[..., Any], args: tuple[Any, ...], *,
+             timeout: float, label: str | None = None) -> Any:
+        assert self.readers is not None
+        return self.readers.call(function, args, timeout=timeout, label=label)
+
+    def write(self, function: Callable[..., Any], args: tuple[Any, ...], *,
+              timeout: float, capped: bool = True) -> Any:
+        assert self.writer is not None
+        return self.writer.call(function, args, timeout=timeout, capped=capped)
+
+    def close(self) -> None:
+        if self.pid != os.getpid():  # forked: the workers are the owner's to end
+            self.abandon()
+            return
+        for pool in (self.readers, self.writer):
+            if pool is not None:
+                pool.close()
+        self.readers = self.writer = None
+        self.pid = None
+
+    def abandon(self) -> None:
+        for pool in (self.readers, self.writer):
+            if pool is not None:
+                pool.abandon()
+        self.readers = self.writer = None
+        self.pid = None
+
+
+def _query_timeout(limit: float, waited: bool) -> AllianceGraphError:
+    if waited:
+        return QueryTimeout(
+            f"the query waited longer than the limit of {limit:g} s (setting query_timeout) "
+            "for a free reader process")
+    return limits.timeout_error("query", limit, "query_timeout")
+
+
+def _write_timeout(limit: float, waited: bool) -> WriteTimeout:
+    limit = max(0.0, limit - _WRITE_GRACE)
+    how = "waited for the writer" if waited else "ran"
+    return WriteTimeout(f"the write {how} longer than the limit of {limit:g} s (setting "
+                        "write_timeout) and was stopped; nothing was written")
+
+
+# ---------------------------------------------------------------------- reader process
+
+
+class _Reader:
+    """A reader process's state: the current snapshot, open read-only, and its lock.
+
+    Between calls a thread moves an idle reader to a new snapshot soon after a write, so
+    that the next call does not pay for opening it and the old one can be removed."""
+
+    #: seconds between two looks at the generation while idle
+    REFRESH = 0.5
+
+    def __init__(self, paths: _Paths, *, progress: Callable[[], None]):
+        self.paths = paths
+        self.store: ox.Store | None = None
+        self.generation = 0
+        #: held while a call uses the store
+        self.busy = threading.Lock()
+        self._lock_fd: int | None = None
+        self._seen: tuple[int, int] | None = None
+        self.view()
+        threading.Thread(target=self._refresh, daemon=True, name="refresh").start()
+
+    def _refresh(self) -> None:
+        while True:
+            time.sleep(self.REFRESH)
+            if self.busy.acquire(blocking=False):
+                try:
+                    self.view()
+                except AllianceGraphError:
+                    pass  # the next call meets it and reports it
+                finally:
+                    self.busy.release()
+
+    def view(self) -> ox.Store:
+        """The store as of the last committed write."""
+        try:
+            stat = os.stat(self.paths.generation)
+        except FileNotFoundError:
+            raise StoreUnavailable("the store has not been created yet") from None
+        seen = (stat.st_ino, stat.st_mtime_ns)
+        if seen != self._seen or self.store is None:
+            self._switch()
+            self._seen = seen
+        assert self.store is not None
+        return self.store
+
+    def _switch(self) -> None:
+        for _ in range(100):  # a writer may remove a snapshot we are about to open
+            generation = _generation(self.paths)
+            if generation == self.generation and self.store is not None:
+                return
             try:
-                result = work(store)
-                store.flush()
-            except BaseException as exc:
-                # drop the traceback: its frames would keep the store open
-                error = exc.with_traceback(None)
-                error.__context__ = error.__cause__ = None
-            del store  # closes it (refcount): nothing else may hold a reference
-            if error is not None:
-                raise error
-            return result
-
-        return self._in_child(run, exclusive=True, timeout=WRITE_TIMEOUT, capped=capped)
-
-    def _in_child(self, work: Callable[[], T], *, exclusive: bool, timeout: float,
-                  label: str | None = None, capped: bool = True) -> T:
-        _check_fork_safe()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not exclusive and not self.exists():
-            self._write(lambda store: None)  # create it empty, so reads see an empty store
-        lock_path = str(self.lock_path)
-
-        def locked() -> T:
-            with _locked(lock_path, exclusive):
-                return _in_new_thread(work)
-
-        return limits.run_in_child(
-            locked, timeout=timeout, memory_mb=self.max_memory_mb if capped else None,
-            what="write" if exclusive else "query",
-            timeout_setting="write_timeout" if exclusive else "query_timeout",
-            label=label,
-            # a reader also ends itself a little after the limit, should it outlive us
-            alarm=None if exclusive else math.ceil(timeout) + 5)
+                fd = os.open(self.paths.snapshot_lock(generation), os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if not (self.paths.snapshot(generation) / "CURRENT").exists():
+                os.close(fd)  # removed meanwhile: a newer one is published
+                continue
+            try:
+                store = _open(self.paths.snapshot(generation), read_only=True)
+            except BaseException:
+                os.close(fd)
+                raise
+            self.store = None  # closes the old snapshot before its lock is released
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+            self.store, self._lock_fd, self.generation = store, fd, generation
+            return
+        raise StoreUnavailable("the store changed too often to be read; try again")
 
 
-# ---------------------------------------------------------------------- child side
+def _on_view(reader: _Reader, function: Callable[..., T], args: tuple[Any, ...],
+             options: dict[str, Any]) -> T:
+    with reader.busy:
+        return function(reader.view(), *args, **options)
 
 
-def _open(path: str, *, read_only: bool) -> ox.Store:
+def _read_view(reader: _Reader, work: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, int]:
+    with reader.busy:
+        return work(reader.view(), *args), reader.generation
+
+
+def _status(reader: _Reader) -> dict[str, Any]:
+    with reader.busy:
+        return {**engine.status(reader.view()), "generation": reader.generation}
+
+
+# ---------------------------------------------------------------------- writer process
+
+
+class _Writer:
+    """The writer process's state. It holds no store between writes."""
+
+    def __init__(self, paths: _Paths, *, progress: Callable[[], None]):
+        self.paths = paths
+        self.progress = progress
+        paths.snapshots.mkdir(parents=True, exist_ok=True)
+        # finish a write a dead writer left, unless another writer is at work (it will)
+        with contextlib.suppress(WriteTimeout), self.exclusive(time.time(), 0.0):
+            self.recover()
+
+    @contextlib.contextmanager
+    def exclusive(self, deadline: float, limit: float) -> Iterator[None]:
+        """The exclusive write lock, waited for until ``deadline`` (wall clock)."""
+        with open(self.paths.lock, "a+b") as handle:
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.time() >= deadline:
+                        raise WriteTimeout(
+                            f"the write waited longer than the limit of {limit:g} s "
+                            "(setting write_timeout) for another write to finish; nothing "
+                            "was written") from None
+                    time.sleep(min(pause, max(0.0, deadline - time.time())))
+                    pause = min(pause * 2, 0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def recover(self) -> None:
+        """Under the lock: replay a journal a dead writer left, or create the store."""
+        journal = self.paths.journal
+        if journal.exists():
+            record = pickle.loads(journal.read_bytes())
+            log.warning("finishing a write a stopped writer left (%s)", record[0])
+            self.commit(record if record[0] in _REDO else None)
+        elif _generation(self.paths) == 0:
+            self.commit(None)
+
+    def apply(self, record: tuple[Any, ...], if_generation: int | None, deadline: float,
+              limit: float) -> tuple[bool, dict[str, int], int]:
+        with self.exclusive(deadline, limit):
+            self.recover()
+            generation = _generation(self.paths)
+            if if_generation is not None and if_generation != generation:
+                raise WriteConflict(f"the store changed (generation {generation}, the write "
+                                    f"was prepared at {if_generation}); nothing was written")
+            return self.write(record)
+
+    def prepared(self, prepare: Callable[..., tuple[Change | None, Any]],
+                 args: tuple[Any, ...], deadline: float, limit: float
+                 ) -> tuple[tuple[bool, dict[str, int], int] | None, Any]:
+        """``prepare(view, *args)`` on the committed state, under the lock, then the change
+        it returns (if any): no write can come in between."""
+        with self.exclusive(deadline, limit):
+            self.recover()
+            view = _open(self.paths.snapshot(_generation(self.paths)), read_only=True)
+            try:
+                change, payload = prepare(view, *args)
+            finally:
+                del view  # closed before the store is opened for writing
+            return (None if change is None else self.write(record_of(change))), payload
+
+    def write(self, record: tuple[Any, ...]) -> tuple[bool, dict[str, int], int]:
+        """Under the lock: journal, apply and publish ``record``."""
+        # a redo record must survive anything; the marker of a one-transaction write only
+        # says "publish what the store holds" after a crash of this process
+        redo = record[0] in _REDO
+        _write_atomically(self.paths.journal, pickle.dumps(record if redo else ("snapshot",)),
+                          durable=redo)
+        if redo:
+            self.progress()  # from here on it is applied, now or by the next writer
+        try:
+            created, counts = self.commit(record)
+        except AllianceGraphError:
+            if not redo:  # one transaction: nothing was written
+                self.paths.journal.unlink()
+            raise
+        return created, counts, _generation(self.paths)
+
+    def commit(self, record: tuple[Any, ...] | None) -> tuple[bool, dict[str, int]]:
+        """Apply ``record`` (None: nothing), then publish the result as the next
+        generation. The store is closed when this returns, whatever happens."""
+        store = _open(self.paths.store, read_only=False)
+        error: BaseException | None = None
+        try:
+            outcome = (False, {}) if record is None else apply_record(store, record)
+            generation = _generation(self.paths) + 1
+            target = self.paths.snapshot(generation)
+            if target.exists():  # left by a writer that died before publishing it
+                shutil.rmtree(target)
+            store.backup(str(target))  # flushes the store first: durable on disk
+        except BaseException as exc:
+            # drop the traceback: its frames would keep the store open
+            error = exc.with_traceback(None)
+            error.__context__ = error.__cause__ = None
+        del store  # closes it (refcount): nothing else may hold a reference
+        if error is not None:
+            raise error
+        self.paths.snapshot_lock(generation).touch()
+        # durable before older snapshots go: the number must never name a removed one
+        _write_atomically(self.paths.generation, f"{generation}\n".encode(), durable=True)
+        self.paths.journal.unlink(missing_ok=True)
+        self.remove_old_snapshots(generation)
+        return outcome
+
+    def remove_old_snapshots(self, current: int) -> None:
+        """Remove the snapshots before ``current`` that no reader holds."""
+        for entry in self.paths.snapshots.iterdir():
+            if not entry.name.isdigit() or int(entry.name) >= current:
+                continue
+            lock = self.paths.snapshot_lock(int(entry.name))
+            with open(lock, "a+b") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a reader still has it open; removed after a later write
+                shutil.rmtree(entry)
+                lock.unlink()
+
+
+def _initialise(writer: _Writer, deadline: float, limit: float) -> None:
+    with writer.exclusive(deadline, limit):
+        writer.recover()
+
+
+def _apply(writer: _Writer, record: tuple[Any, ...], if_generation: int | None,
+           deadline: float, limit: float) -> tuple[bool, dict[str, int], int]:
+    return writer.apply(record, if_generation, deadline, limit)
+
+
+def _prepared(writer: _Writer, prepare: Callable[..., tuple[Change | None, Any]],
+              args: tuple[Any, ...], deadline: float,
+              limit: float) -> tuple[tuple[bool, dict[str, int], int] | None, Any]:
+    return writer.prepared(prepare, args, deadline, limit)
+
+
+def _open(path: Path, *, read_only: bool) -> ox.Store:
     """Open the store; an I/O error of the storage engine (a lock it cannot take, a file
     it cannot read) is StoreUnavailable with the details in the log, not in the answer."""
     try:
-        return ox.Store.read_only(path) if read_only else ox.Store(path)
+        return ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
     except OSError as exc:
         log.warning("cannot open the store %s: %s", path, exc)
         raise StoreUnavailable("the store cannot be opened right now (its storage engine "
@@ -379,224 +657,93 @@ def _open(path: str, *, read_only: bool) -> ox.Store:
                                ) from None
 
 
-def _check_fork_safe() -> None:
-    """Refuse to fork when this process has used RocksDB itself (an Oxigraph store opened
-    in-process, e.g. ``pyoxigraph.Store(path)``): its background threads do not exist in
-    a forked child, where opening a store then hangs for ever (reproduced)."""
-    tasks = Path("/proc/self/task")
-    if not tasks.is_dir():
-        return
-    for task in tasks.iterdir():
-        try:
-            name = (task / "comm").read_text().strip()
-        except OSError:  # the thread ended while we looked
-            continue
-        if name.startswith("rocksdb:"):
-            raise StoreUnavailable(
-                "this process has opened an Oxigraph store itself, so the store cannot "
-                "fork its query and write processes; open stores only through "
-                "EmbeddedStore")
+# ---------------------------------------------------------------------- changes
 
 
-def _in_new_thread(work: Callable[[], T]) -> T:
-    """Run ``work`` in a new thread of this forked child.
-
-    pyoxigraph draws fresh blank-node labels from a per-thread random generator, and a fork
-    copies the parent's: in the child's main thread, ``INSERT DATA`` would hand out the very
-    labels the parent draws next, so blank nodes of separate writes merged. A new thread
-    seeds its own generator from the OS."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = work()
-        except BaseException as exc:  # re-raised below, in the calling thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name="store-work")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+def record_of(change: Change) -> tuple[Any, ...]:
+    """A change as the writer receives and journals it: quads as N-Quads bytes (written
+    and read by the engine, some fifty times faster than pickling terms; blank-node
+    labels are kept)."""
+    if isinstance(change, Update):
+        return ("update", change.sparql, change.base_iri)
+    if isinstance(change, ReplaceGraph):
+        return ("replace", change.graph, _pack(change.quads))
+    if isinstance(change, MergeGraph):
+        return ("merge", change.graph, _pack(change.quads))
+    if isinstance(change, DropGraph):
+        return ("drop", change.graph)
+    if isinstance(change, QuadDelta):
+        return ("delta", _pack(change.removed), _pack(change.added),
+                tuple(change.created_graphs), tuple(change.dropped_graphs))
+    if isinstance(change, ReplaceGraphs):
+        graphs = tuple(change.graphs)
+        return ("graphs", graphs, _pack(q for g in graphs for q in change.graphs[g]))
+    raise TypeError(f"not a change: {type(change).__name__}")
 
 
-@contextlib.contextmanager
-def _locked(lock_path: str, exclusive: bool) -> Iterator[None]:
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def apply_record(store: ox.Store, record: tuple[Any, ...]) -> tuple[bool, dict[str, int]]:
+    """Apply a :func:`record_of` to a read-write store: ``(created, counts)``. A redo
+    record (a delta, the build) can be applied again over a half-applied one.
+
+    The build's graphs are bulk-loaded (far faster than one transaction, and not held in
+    memory at once; the journal makes it atomic); every other change is one transaction
+    of :func:`alliancegraph.store.engine.apply_change`, as in every backend."""
+    kind = record[0]
+    if kind == "graphs":
+        _, graphs, data = record
+        for graph in graphs:
+            store.remove_graph(ox.NamedNode(graph))
+        store.bulk_extend(_unpack(data))  # we hold the only handle: no one reads this store
+        for graph in graphs:
+            store.add_graph(ox.NamedNode(graph))
+        return False, {graph: _count(store, graph) for graph in graphs}
+    effect = engine.apply_change(store, _change_of(record))
+    return effect.created, dict(effect.counts)
 
 
-def _engine(call: Callable[[], T], text: str | None = None) -> T:
-    """Run a pyoxigraph call, turning its errors into project errors."""
-    try:
-        return call()
-    except SyntaxError as exc:
-        raise _parse_error(exc, text) from None
-    except RuntimeError as exc:  # an update operation that fails (CREATE of an existing graph…)
-        raise BadRequest(str(exc)) from None
+def _change_of(record: tuple[Any, ...]) -> Change:
+    kind = record[0]
+    if kind == "update":
+        return Update(record[1], record[2])
+    if kind == "replace":
+        return ReplaceGraph(record[1], tuple(_unpack(record[2])))
+    if kind == "merge":
+        return MergeGraph(record[1], tuple(_unpack(record[2])))
+    if kind == "drop":
+        return DropGraph(record[1])
+    if kind == "delta":
+        return QuadDelta(tuple(_unpack(record[1])), tuple(_unpack(record[2])),
+                         record[3], record[4])
+    raise ValueError(f"unknown write record {kind!r}")
 
 
-def _check_update_syntax(sparql: str, base: str) -> None:
-    """Raise ParseError (with Oxigraph's line and column) when an update does not parse.
-
-    pyoxigraph has no parse-only call, so the update runs on an empty in-memory store:
-    only its syntax errors count here; any other error (DROP of a missing graph…) is a
-    property of the real store and is reported when the update runs there."""
-    try:
-        ox.Store().update(sparql, base_iri=base)
-    except SyntaxError as exc:
-        raise _parse_error(exc, sparql) from None
-    except (RuntimeError, OSError, ValueError):
-        pass  # not a syntax error: decided against the real store, see the docstring
+def _pack(quads: Any) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def _parse_error(exc: SyntaxError, text: str | None = None) -> ParseError:
-    message = str(exc.msg if exc.msg else exc)
-    line, column = exc.lineno, exc.offset
-    found = _QUERY_ERROR_AT.search(message)
-    if line is None and found:
-        line, column = int(found.group(1)), int(found.group(2))
-        message = message[found.end():].lstrip(": ")
-    return ParseError(message, line=line, column=column, text=text)
+def _unpack(data: bytes) -> list[ox.Quad]:
+    return list(ox.parse(data, ox.RdfFormat.N_QUADS)) if data else []
 
 
-def _require_graphs(store: ox.Store, iris: list[str], clause: str) -> None:
-    for iri in iris:
-        if not store.contains_named_graph(ox.NamedNode(iri)):
-            raise sparql_guard.Refused(
-                f"{clause} <{iri}> names no graph of this store; FROM and USING never "
-                "fetch documents, they only select stored graphs")
+def _count(store: ox.Store, graph: str) -> int:
+    solution = next(iter(store.query(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")))
+    return int(solution[0].value)
 
 
-def _query_options(dataset: Dataset | None, union: bool) -> dict[str, Any]:
-    if not _has_dataset(dataset):
-        return {"use_default_graph_as_union": True} if union else {}
-    assert dataset is not None
-    return {
-        "default_graph": [ox.NamedNode(g) for g in dataset.default_graphs or ()],
-        "named_graphs": [ox.NamedNode(g) for g in dataset.named_graphs or ()],
-    }
+# ---------------------------------------------------------------------- reads in a reader
 
 
-def _has_dataset(dataset: Dataset | None) -> bool:
-    return dataset is not None and (
-        dataset.default_graphs is not None or dataset.named_graphs is not None)
+def _query(view: Any, sparql: str, *, media_type: str, dataset: Dataset, base_iri: str | None,
+           max_rows: int) -> QueryOutcome:
+    return engine.query(view, sparql, form=sparql_guard.query_form(sparql),
+                        media_type=media_type, dataset=dataset, base_iri=base_iri,
+                        max_rows=max_rows)
 
 
-def _serialise(results: Any, output: Any, max_rows: int) -> tuple[bytes, int]:
-    if isinstance(results, ox.QueryBoolean):
-        return results.serialize(format=output), 1
-    if isinstance(results, ox.QuerySolutions):
-        variables = [v.value for v in results.variables]
-        rows = _bounded(results, max_rows, "solutions")
-        # Only as many solutions as allowed are kept; pyoxigraph re-reads them from a
-        # SPARQL-JSON buffer and writes the requested format with its own serialiser.
-        buffer = json.dumps({"head": {"vars": variables},
-                             "results": {"bindings": [_json_row(r, variables) for r in rows]}})
-        solutions = ox.parse_query_results(buffer.encode(), ox.QueryResultsFormat.JSON)
-        return solutions.serialize(format=output), len(rows)
-    triples = _bounded(results, max_rows, "triples")
-    return ox.serialize(triples, format=output), len(triples)
-
-
-def _bounded(items: Any, max_rows: int, what: str) -> list[Any]:
-    kept = []
-    for item in items:
-        if len(kept) == max_rows:
-            raise ResultTooLarge(f"the result has more than {max_rows} {what}, the limit; "
-                                 "add LIMIT or narrow the query (results are never truncated)")
-        kept.append(item)
-    return kept
-
-
-def _json_row(solution: ox.QuerySolution, variables: list[str]) -> dict[str, Any]:
-    return {v: _json_term(solution[v]) for v in variables if solution[v] is not None}
-
-
-def _json_term(term: Any) -> dict[str, Any]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        value: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            value["xml:lang"] = term.language
-        else:
-            value["datatype"] = term.datatype.value
-        return value
-    return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                        "predicate": _json_term(term.predicate),
-                                        "object": _json_term(term.object)}}
-
-
-# ---------------------------------------------------------------------- formats, parsing
-
-
-def _result_format(form: QueryForm, media_type: str) -> Any:
-    if form in ("SELECT", "ASK"):
-        found = ox.QueryResultsFormat.from_media_type(media_type)
-        if found is None:
-            raise NotAcceptable(f"{form} results cannot be written as {media_type}; use "
-                                "SPARQL JSON, XML, CSV or TSV")
-        if form == "ASK" and found in (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV):
-            raise NotAcceptable("an ASK result is written as SPARQL JSON or XML, not CSV/TSV")
-        return found
-    found = ox.RdfFormat.from_media_type(media_type)
-    if found is None:
-        raise NotAcceptable(f"{form} results are RDF; {media_type} is not an RDF syntax")
-    return found
-
-
-def _rdf_format(media_type: str) -> ox.RdfFormat:
-    found = ox.RdfFormat.from_media_type(media_type)
-    if found is None:
-        raise NotAcceptable(f"{media_type} is not an RDF syntax this store can write")
-    return found
-
-
-def parse_rdf(data: bytes, media_type: str, *, graph: str | None,
-              base_iri: str | None) -> list[ox.Quad]:
-    """Parse an upload completely into quads of ``graph`` before the store is touched.
-
-    Refuses RDF/XML with a DOCTYPE or entity declaration before any parser sees it
-    (entity expansion can take the whole process down), an unknown media type (415), a
-    dataset syntax holding named graphs (400) and text that does not parse (ParseError
-    with line and column).
-    """
-    syntax = ox.RdfFormat.from_media_type(media_type)
-    if syntax is None:
-        raise UnsupportedMediaType(f"cannot read {media_type}: send Turtle, N-Triples, "
-                                   "N-Quads, TriG, JSON-LD or RDF/XML")
-    if syntax == ox.RdfFormat.RDF_XML:
-        rdfxml.check_rdf_xml(data)
-    target = _graph_term(graph)
-    try:
-        parsed = list(ox.parse(data, syntax, base_iri=base_iri))
-    except SyntaxError as exc:
-        raise _parse_error(exc) from None
-    except ValueError as exc:  # e.g. bytes that are not UTF-8
-        raise ParseError(str(exc)) from None
-    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in parsed):
-        raise BadRequest("the body holds named graphs; send one graph (Turtle, N-Triples, "
-                         "JSON-LD, RDF/XML) to the graph store")
-    return [ox.Quad(q.subject, q.predicate, q.object, target) for q in parsed]
-
-
-def _graph_term(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
-    return ox.DefaultGraph() if name is None else ox.NamedNode(name)
-
-
-def _insert_data(name: str | None, quads: list[ox.Quad]) -> str:
-    triples = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    if name is None:
-        return f"INSERT DATA {{\n{triples}\n}}"
-    return f"INSERT DATA {{ GRAPH <{name}> {{\n{triples}\n}} }}"
+def _dump(view: Any, path: str, *, media_type: str) -> None:
+    with open(path, "wb") as output:
+        engine.dump(view, output, media_type=media_type)
 
 
 def _stream_file(handle: Any) -> Iterator[bytes]:

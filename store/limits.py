@@ -19,6 +19,11 @@ everything a request can make the service compute runs in a forked child:
 
 The child's standard error goes to a temporary file the parent reads afterwards, so it can
 tell an allocation failure from a panic and pass on what the child logged.
+
+The pieces are public so that the persistent workers of :mod:`alliancegraph.store.pool`
+set themselves up and have their failures told apart the same way: :func:`enter_child`,
+:func:`cap_memory`, :func:`pack_error` in the child; :func:`unpack_error`, :func:`death`,
+:func:`timeout_error`, :func:`read_output` and :func:`relay` in the parent.
 """
 
 from __future__ import annotations
@@ -82,8 +87,7 @@ def run_in_child(work: Callable[[], T], *, timeout: float, memory_mb: int | None
         sender.close()
         try:
             if not receiver.poll(timeout):
-                raise QueryTimeout(f"the {what} ran longer than the limit of {timeout:g} s "
-                                   f"(setting {timeout_setting}) and was stopped")
+                raise timeout_error(what, timeout, timeout_setting)
             try:
                 status, payload = receiver.recv()
             except EOFError:
@@ -93,16 +97,21 @@ def run_in_child(work: Callable[[], T], *, timeout: float, memory_mb: int | None
             if child.is_alive():
                 child.kill()
             child.join()
-        output = _read_output(stderr)
+        output = read_output(stderr)
     if status == "died":
-        raise _death(child.exitcode, output, what, memory_mb, label)
+        raise death(child.exitcode, output, what, memory_mb, label)
     if status == "ok":
-        _relay(output, what, label)
+        relay(output, what, label)
         return payload
-    error = _unpack_error(payload, what, memory_mb, label, output)
+    error = unpack_error(payload, what, memory_mb, label, output)
     if not isinstance(error, InternalError):
-        _relay(output, what, label)
+        relay(output, what, label)
     raise error
+
+
+def timeout_error(what: str, timeout: float, setting: str) -> QueryTimeout:
+    return QueryTimeout(f"the {what} ran longer than the limit of {timeout:g} s "
+                        f"(setting {setting}) and was stopped")
 
 
 # ---------------------------------------------------------------------- child side
@@ -110,45 +119,67 @@ def run_in_child(work: Callable[[], T], *, timeout: float, memory_mb: int | None
 
 def _child_main(sender: Connection, work: Callable[[], Any], parent: int,
                 alarm: int | None, memory_mb: int | None, stderr_fd: int) -> None:
-    if sys.platform == "linux":
-        # the kernel kills this process when its parent dies: an orphan never keeps a lock
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl
-            os._exit(1)
-    os.dup2(stderr_fd, 2)
-    if faulthandler.is_enabled():  # a crash's Python traceback goes with the rest
-        faulthandler.enable(file=2)  # the descriptor: sys.stderr may be a wrapper
+    enter_child(parent, stderr_fd)
     if alarm is not None:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # no handler inherited: it ends us
         signal.alarm(alarm)
     if memory_mb is not None:
-        cap = _data_size() + memory_mb * 1024 * 1024
+        cap = data_size() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
     try:
         message: tuple[str, Any] = ("ok", work())
     except BaseException as exc:
-        message = ("error", _pack_error(exc))
-    try:
-        sender.send(message)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        sender.send(("error", _pack_error(InternalError(
-            f"cannot send the result back: {exc}"))))
-    except MemoryError:
-        sender.send(("error", ("memory",)))
+        message = ("error", pack_error(exc))
+    send_answer(sender, message)
     sender.close()
 
 
-def _data_size() -> int:
+def enter_child(parent: int | None, stderr_fd: int) -> None:
+    """Set up a child process: it dies with its parent (``parent``: the pid it must still
+    have, None when the parent is a fork server) and writes its standard error to
+    ``stderr_fd``."""
+    if sys.platform == "linux":
+        # the kernel kills this process when its parent dies: an orphan never keeps a lock
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if parent is not None and os.getppid() != parent:  # the parent died before prctl
+            os._exit(1)
+    os.dup2(stderr_fd, 2)
+    if faulthandler.is_enabled():  # a crash's Python traceback goes with the rest
+        faulthandler.enable(file=2)  # the descriptor: sys.stderr may be a wrapper
+
+
+def send_answer(sender: Connection, message: tuple[Any, ...]) -> None:
+    """Send ``(status, payload, *rest)``; a payload that does not pickle becomes an
+    InternalError (``rest`` is kept)."""
+    try:
+        sender.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        sender.send(("error", pack_error(InternalError(
+            f"cannot send the result back: {exc}")), *message[2:]))
+    except MemoryError:
+        sender.send(("error", ("memory",), *message[2:]))
+
+
+def data_size() -> int:
     """Bytes of private writable memory this process has mapped now (``VmData``, what
-    ``RLIMIT_DATA`` counts)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmData in /proc/self/status")
+    ``RLIMIT_DATA`` counts; the data field of ``/proc/self/statm``, one short line)."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[5]) * resource.getpagesize()
 
 
-def _pack_error(exc: BaseException) -> tuple[Any, ...]:
+def cap_memory(memory_mb: int | None) -> None:
+    """Let this process map at most ``memory_mb`` more private memory than it has now (only
+    the soft limit, so a later call can set a new cap; None lifts the cap)."""
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    soft = hard if memory_mb is None else data_size() + memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def pack_error(exc: BaseException) -> tuple[Any, ...]:
+    """An exception raised in a child, in a form that crosses the pipe (see
+    :func:`unpack_error`)."""
     if isinstance(exc, MemoryError):
         return ("memory",)
     if isinstance(exc, AllianceGraphError):
@@ -170,11 +201,13 @@ def _picklable(value: Any) -> bool:
 # ---------------------------------------------------------------------- parent side
 
 
-def _unpack_error(payload: tuple[Any, ...], what: str, memory_mb: int | None,
-                  label: str | None, output: bytes) -> AllianceGraphError:
+def unpack_error(payload: tuple[Any, ...], what: str, memory_mb: int | None,
+                 label: str | None, output: bytes) -> AllianceGraphError:
+    """The project error a child's :func:`pack_error` stands for; a bug is logged with its
+    traceback and becomes an InternalError without internals."""
     kind = payload[0]
     if kind == "memory":
-        return _memory_error(what, memory_mb)
+        return memory_error(what, memory_mb)
     if kind == "project":
         cls, args, attributes = pickle.loads(payload[1])
         error = cls.__new__(cls)
@@ -187,11 +220,12 @@ def _unpack_error(payload: tuple[Any, ...], what: str, memory_mb: int | None,
                          + (f" as {label}" if label else ""))
 
 
-def _death(exitcode: int | None, output: bytes, what: str, memory_mb: int | None,
-           label: str | None) -> AllianceGraphError:
+def death(exitcode: int | None, output: bytes, what: str, memory_mb: int | None,
+          label: str | None) -> AllianceGraphError:
+    """The error for a child that ended without an answer: out of memory, or a crash."""
     if memory_mb is not None and any(sign in output for sign in _OUT_OF_MEMORY):
         log.warning("the %s process%s ran out of its memory cap", what, _tag(label))
-        return _memory_error(what, memory_mb)
+        return memory_error(what, memory_mb)
     how = _how_it_ended(exitcode)
     log.error("the %s process%s %s%s", what, _tag(label), how, _describe_output(output))
     hint = ""
@@ -204,7 +238,7 @@ def _death(exitcode: int | None, output: bytes, what: str, memory_mb: int | None
                          "unaffected" + (f" (logged as {label})" if label else ""))
 
 
-def _memory_error(what: str, memory_mb: int | None) -> MemoryLimitExceeded:
+def memory_error(what: str, memory_mb: int | None) -> MemoryLimitExceeded:
     return MemoryLimitExceeded(f"the {what} needed more memory than the limit of "
                                f"{memory_mb} MiB (setting max_memory_mb) and was stopped")
 
@@ -218,19 +252,19 @@ def _how_it_ended(exitcode: int | None) -> str:
     return f"exited with code {exitcode} without an answer"
 
 
-def _read_output(stderr: Any) -> bytes:
-    """The start and the end of what the child wrote: a panic's message comes first, then
-    a long backtrace; an allocation failure may come last."""
+def read_output(stderr: Any, start: int = 0) -> bytes:
+    """The start and the end of what the child wrote (after offset ``start``): a panic's
+    message comes first, then a long backtrace; an allocation failure may come last."""
     size = stderr.seek(0, os.SEEK_END)
-    stderr.seek(0)
-    if size <= 2 * _STDERR_KEPT:
+    stderr.seek(start)
+    if size - start <= 2 * _STDERR_KEPT:
         return stderr.read()
     head = stderr.read(_STDERR_KEPT)
     stderr.seek(size - _STDERR_KEPT)
     return head + b"\n...\n" + stderr.read()
 
 
-def _relay(output: bytes, what: str, label: str | None) -> None:
+def relay(output: bytes, what: str, label: str | None) -> None:
     """Pass on what a child that finished normally wrote to standard error (its logs)."""
     if output.strip():
         log.warning("the %s process%s wrote:\n%s", what, _tag(label),

@@ -25,7 +25,7 @@ _TOKEN = re.compile(
   | (?P<comment>\#[^\n\r]*)
   | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
               |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][\w\u00B7-\uFFFF]+)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
   | (?P<pname>(?:[A-Za-z_\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:(?:[\w\-.:%\\\u00B7-\uFFFF]*))
@@ -36,6 +36,8 @@ _TOKEN = re.compile(
 )
 
 QUERY_FORMS: tuple[QueryForm, ...] = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+#: a codepoint escape, which the engine decodes inside IRIs (``<\u0066ile:…>`` is ``file:``)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 class Refused(BadRequest):
@@ -92,9 +94,9 @@ def analyse(text: str, base_iri: str | None = None) -> Analysis:
     for i, token in enumerate(tokens):
         word = token.keyword
         if word == "BASE" and _kind(tokens, i + 1) == "iri":
-            base = _resolve(tokens[i + 1].text[1:-1], base)
+            base = _resolve(_iri_text(tokens[i + 1]), base)
         elif word == "PREFIX" and _kind(tokens, i + 1) == "pname" and _kind(tokens, i + 2) == "iri":
-            prefixes[tokens[i + 1].text[:-1]] = _resolve(tokens[i + 2].text[1:-1], base)
+            prefixes[tokens[i + 1].text[:-1]] = _resolve(_iri_text(tokens[i + 2]), base)
         elif word in QUERY_FORMS and result.form is None:
             result.form = word  # type: ignore[assignment]
         elif word == "SERVICE":
@@ -198,12 +200,17 @@ def _iri_at(tokens: list[Token], i: int, prefixes: dict[str, str], base: str | N
         return None
     token = tokens[i]
     if token.kind == "iri":
-        return _resolve(token.text[1:-1], base)
+        return _resolve(_iri_text(token), base)
     if token.kind == "pname":
         prefix, _, local = token.text.partition(":")
         if prefix in prefixes:
             return prefixes[prefix] + local.replace("\\", "")
     return None
+
+
+def _iri_text(token: Token) -> str:
+    """The IRI an IRI token names, its codepoint escapes decoded as the engine does."""
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), token.text[1:-1])
 
 
 def _resolve(iri: str, base: str | None) -> str:

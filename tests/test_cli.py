@@ -52,3 +52,22 @@ def test_query_help_names_the_examples_and_parameters():
     assert result.exit_code == 0
     for option in ("--example", "--param", "--list", "prefixes"):
         assert option in result.output
+
+
+def test_the_store_of_a_command_is_opened_from_the_settings(tmp_path):
+    from alliancegraph.cli import CommandError, missing_store, open_existing_store
+    from alliancegraph.config import load_settings
+
+    embedded = load_settings(environ={}, overrides={"data_dir": str(tmp_path / "none")})
+    assert missing_store(embedded) == f"no store in {tmp_path / 'none'}: run 'alliancegraph build'"
+    with pytest.raises(CommandError) as refused:
+        open_existing_store(embedded, hint=" or name files")
+    assert refused.value.exit_code == 2 and refused.value.message.endswith(" or name files")
+    memory = embedded.replace(store="memory")  # nothing to build: a fresh, empty store
+    assert missing_store(memory) is None
+    store = open_existing_store(memory)
+    try:
+        assert store.count() == 0 and store.backend.name == "memory"
+    finally:
+        store.close()
+    assert not (tmp_path / "none").exists()

@@ -118,7 +118,7 @@ def test_ask_construct_query_and_examples(graph_dir):
     assert len(described) > 0 and dict(described.namespaces())["ag"].endswith("ontology#")
     assert [e.name for e in examples()] == [e.name for e in load_examples()]
     period = next(e for e in examples() if e.name == "security-events-in-a-period")
-    assert period.parameters == {"from": ["1990"], "to": ["1999"]}
+    assert period.parameters == {"from": ("1990",), "to": ("1999",)}
     papers = graph.example("scholarly-papers", params={"paper": "agid:paper-b"})
     assert set(papers["paper"]) == {f"{CANONICAL_BASE}id/paper-b"}
 

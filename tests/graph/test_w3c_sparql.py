@@ -1,6 +1,7 @@
 """The W3C SPARQL 1.1 query, update, syntax and result-format tests, run twice: against the
-store layer (:class:`alliancegraph.store.embedded.EmbeddedStore`, every query in a forked
-child, results serialised and parsed back) and against pyoxigraph directly.
+store layer (:func:`alliancegraph.store.open_store`: the policy over the embedded backend,
+every query in one of its reader processes, results serialised and parsed back) and against
+pyoxigraph directly.
 
 How the suite is read and compared is described in ``../shared/conformance/README.md``.
 Not run: ``service/`` (federation needs simulated remote endpoints) and ``entailment/``
@@ -30,9 +31,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from alliancegraph.config import load_settings
 from alliancegraph.errors import AllianceGraphError, BadRequest, ParseError
-from alliancegraph.store import sparql_guard
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store import QuadDelta, open_store, sparql_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT.parent / "shared" / "conformance" / "sparql11"
@@ -349,16 +350,20 @@ class EngineRunner:
 
 
 class StoreRunner:
-    """The store layer: EmbeddedStore on disk, union default graph off (the SPARQL
-    dataset the tests assume)."""
+    """The store layer: the embedded backend on disk under the policy, union default graph
+    and validation on write off (the SPARQL dataset the tests assume; not our data)."""
 
-    name = "EmbeddedStore"
+    name = "store"
 
     def __init__(self, data_dir: Path):
-        self.store = EmbeddedStore(data_dir, query_timeout=30, max_rows=100_000,
-                                   base_iri="http://example.org/base/",
-                                   union_default_graph=False)
+        self.store = open_store(load_settings(environ={}, overrides={
+            "data_dir": str(data_dir), "store": "embedded", "query_timeout": 30,
+            "base_iri": "http://example.org/base/", "union_default_graph": False,
+            "validate_on_write": False}))
         self.loaded: tuple | None = None
+
+    def close(self) -> None:
+        self.store.close()
 
     def run(self, test: W3CTest) -> tuple[str, str]:
         text = test.text()
@@ -384,11 +389,8 @@ class StoreRunner:
         if files == self.loaded:
             return
         quads = initial_quads(test) if files != ((), ()) else []
-        def replace(store: ox.Store) -> None:
-            store.clear()
-            store.extend(quads)
-
-        self.store.apply(replace)
+        self.store.update("DROP ALL")
+        self.store.apply(QuadDelta(added=tuple(quads)))
         self.loaded = files
         if test.kind in ("UpdateEvaluationTest", "PositiveUpdateSyntaxTest11",
                          "NegativeUpdateSyntaxTest11") or test.query.endswith(".ru"):
@@ -458,7 +460,11 @@ def _dataset_key(test: W3CTest) -> tuple:
 
 
 def _run_store_share(data_dir: Path, tests: list[W3CTest]) -> dict[str, tuple[str, str]]:
-    return run_all(StoreRunner(data_dir), tests)
+    runner = StoreRunner(data_dir)
+    try:
+        return run_all(runner, tests)
+    finally:
+        runner.close()
 
 
 def run_store_layer(base_dir: Path, tests: list[W3CTest], workers: int = 2) -> dict:
@@ -555,10 +561,3 @@ def test_refusals_are_only_the_documented_ones(w3c_results):
         if status == REFUSED:
             assert detail.startswith(("SPARQL SERVICE", "SPARQL LOAD", "FROM <", "USING <")), \
                 (iri, detail)
-
-
-@pytest.mark.skip(reason="not run: service/ (federation; SERVICE is refused by design and the "
-                         "tests need simulated remote endpoints) and entailment/ (the store "
-                         "offers no entailment regime)")
-def test_federation_and_entailment_suites():
-    """Listed so the run reports what it leaves out."""

@@ -101,9 +101,9 @@ def test_importing_pylode_leaves_the_callers_logging_alone():
     import sys
 
     code = ("import logging\n"
-            "from alliancegraph.ontology.docs import _import_pylode\n"
+            "from alliancegraph.ontology.docs import import_pylode\n"
             "before = (logging.root.level, list(logging.root.handlers))\n"
-            "_import_pylode()\n"
+            "import_pylode()\n"
             "logging.getLogger('asyncio').debug('a debug line')\n"
             "logging.getLogger('x').info('an info line')\n"
             "assert (logging.root.level, list(logging.root.handlers)) == before\n")
@@ -111,3 +111,13 @@ def test_importing_pylode_leaves_the_callers_logging_alone():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "INFO:root" not in done.stderr and "DEBUG:" not in done.stderr
+
+
+def test_the_ontology_is_documented_at_the_configured_base():
+    other = "http://localhost:8000/"
+    graph = merged_ontology(other)
+    ontology = URIRef(f"{other}ontology")
+    assert any(graph.triples((ontology, None, None)))
+    assert not any(str(t).startswith(ONTOLOGY_IRI) for triple in graph for t in triple)
+    assert version_iri("1.0", other) == URIRef(f"{other}ontology/1.0")
+    assert dict(graph.namespaces())["ag"] == URIRef(f"{other}ontology#")

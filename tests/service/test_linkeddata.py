@@ -1,6 +1,7 @@
 """Entity IRIs resolve: 303 to a document per format, documents by suffix, Link headers,
-404s, the HTML page (labels, types, provenance, links out, referenced by) and a
-configurable base IRI — through the Flask test client and a real gunicorn server."""
+404s, the HTML page (labels, types, provenance, links out, referenced by), a configurable
+base IRI, and answers cached per store generation with ETags and 304s — through the Flask
+test client (an in-memory store) and a real gunicorn server (the embedded store)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 from alliancegraph.service import create_app
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store import Store, open_store
+from alliancegraph.store.base import QuadDelta
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
 BASE = "https://w3id.org/alliancegraph/"
@@ -38,12 +40,20 @@ RDF_SUFFIXES = {
 }
 
 
-def build_store(data_dir: Path, base: str = BASE) -> EmbeddedStore:
-    """The fixture graph in an embedded store, its IRIs rebased onto ``base``."""
-    store = EmbeddedStore(data_dir, query_timeout=10, max_rows=10_000, base_iri=base)
+def build_store(settings, base: str = BASE) -> Store:
+    """The fixture graph in the store ``settings`` name, its IRIs rebased onto ``base``."""
+    store = open_store(settings.replace(base_iri=base))
     data = FIXTURE.read_text(encoding="utf-8").replace(BASE, base).encode()
-    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
+    store.apply(QuadDelta(added=tuple(ox.parse(data, ox.RdfFormat.TRIG))))
     return store
+
+
+def memory_client(fixture_data, tmp_path: Path, base: str = BASE, store: Store | None = None):
+    """A test client over the fixture graph in memory (or over ``store``)."""
+    store = store or build_store(fixture_data.settings(tmp_path, store="memory"), base)
+    app = create_app({"data_dir": str(tmp_path), "base_iri": base, "TESTING": True,
+                      "STORE": store})
+    return app.test_client()
 
 
 def fixture_dataset(base: str = BASE) -> ox.Store:
@@ -104,16 +114,8 @@ def parse_document(client, body: bytes, suffix: str) -> list[ox.Triple]:
 
 
 @pytest.fixture(scope="module")
-def ld_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("linkeddata") / "data"
-    build_store(data_dir)
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def ld_client(ld_data_dir: Path):
-    app = create_app({"data_dir": str(ld_data_dir), "query_timeout": 10.0, "TESTING": True})
-    return app.test_client()
+def ld_client(tmp_path_factory: pytest.TempPathFactory, fixture_data):
+    return memory_client(fixture_data, tmp_path_factory.mktemp("linkeddata"))
 
 
 # --- 303 and negotiation ---------------------------------------------------------------
@@ -252,16 +254,17 @@ def test_json_ld_keeps_every_literal_and_iri_as_written(ld_client) -> None:
     assert {quad.triple for quad in parsed} == set(triples)
 
 
-def test_every_document_holds_each_triple_once(tmp_path: Path, ld_client) -> None:
+def test_every_document_holds_each_triple_once(tmp_path: Path, fixture_data,
+                                              ld_client) -> None:
     """A blank node reached by two properties (ag:evidence and the inferred
     prov:qualifiedDerivation, as in the bundled graph) was written twice, its triples
     found once per path; a triple in two graphs must be written once too."""
-    store = build_store(tmp_path / "data")
+    store = build_store(fixture_data.settings(tmp_path, store="memory"))
     store.update(f"""INSERT {{ GRAPH <{BASE}graph/again> {{
         <{JAPAN}> <http://www.w3.org/ns/prov#qualifiedDerivation> ?evidence ;
             <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q17> }} }}
         WHERE {{ GRAPH ?g {{ <{JAPAN}> <{AG}evidence> ?evidence }} }}""")
-    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
+    client = memory_client(fixture_data, tmp_path, store=store)
     body = client.get("/id/state/japan.nt").get_data()
     lines = body.decode().splitlines()
     once = ld_client.get("/id/state/japan.nt").get_data()  # the store without the additions
@@ -441,11 +444,10 @@ def test_unknown_named_graph_is_404(ld_client) -> None:
 
 # --- another base IRI -----------------------------------------------------------------
 
-def test_the_service_maps_its_paths_onto_a_configured_base_iri(tmp_path: Path) -> None:
+def test_the_service_maps_its_paths_onto_a_configured_base_iri(tmp_path: Path,
+                                                               fixture_data) -> None:
     base = "http://localhost:8080/ag/"
-    build_store(tmp_path / "data", base)
-    app = create_app({"data_dir": str(tmp_path / "data"), "base_iri": base, "TESTING": True})
-    client = app.test_client()
+    client = memory_client(fixture_data, tmp_path, base)
     response = client.get("/id/state/japan.nt")
     assert response.status_code == 200
     triples = list(ox.parse(response.get_data(), ox.RdfFormat.N_TRIPLES))
@@ -471,8 +473,10 @@ def test_the_service_maps_its_paths_onto_a_configured_base_iri(tmp_path: Path) -
 # --- a real server --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def ld_server(start_server, ld_data_dir: Path):
-    return start_server(ld_data_dir, query_timeout=10)
+def ld_server(start_server, tmp_path_factory: pytest.TempPathFactory, fixture_data):
+    data_dir = tmp_path_factory.mktemp("linkeddata-server") / "data"
+    build_store(fixture_data.settings(data_dir, store="embedded")).close()
+    return start_server(data_dir, query_timeout=10)
 
 
 def test_real_server_303_then_document(ld_server) -> None:
@@ -532,13 +536,18 @@ def test_every_iri_of_the_fixture_resolves(ld_client) -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled_client(tmp_path_factory: pytest.TempPathFactory):
-    """A client over the bundled graph, built into a new data dir."""
+def bundled_client(tmp_path_factory: pytest.TempPathFactory, fixture_data):
+    """A client over the bundled graph, built into a new data dir (the embedded store)."""
     from alliancegraph.graph.build import build_store as build_bundled
 
     data_dir = tmp_path_factory.mktemp("bundled") / "data"
-    build_bundled(data_dir, base_iri=BASE, progress=False, docs=False)
-    return create_app({"data_dir": str(data_dir), "TESTING": True}).test_client()
+    settings = fixture_data.settings(data_dir, store="embedded")
+    build_bundled(data_dir, base_iri=BASE, progress=False, docs=False, settings=settings)
+    app = create_app({"data_dir": str(data_dir), "store": "embedded", "TESTING": True})
+    yield app.test_client()
+    from alliancegraph.service.resources import close_store
+
+    close_store(app)
 
 
 def test_an_iri_of_every_kind_in_the_bundled_graph_resolves(bundled_client) -> None:
@@ -563,3 +572,120 @@ def test_japan_in_the_bundled_graph_reads_once_in_every_format(bundled_client) -
         body = bundled_client.get(f"/id/state/japan.{suffix}").get_data()
         triples = parse_document(bundled_client, body, suffix)
         assert len(triples) == len(lines) and set(triples) == expected, suffix
+
+
+# --- settings, store calls and the cache per generation --------------------------------
+
+class CountingStore:
+    """A store that records the calls made to it."""
+
+    def __init__(self, store: Store):
+        self.store, self.calls = store, []
+
+    def __getattr__(self, name: str):
+        method = getattr(self.store, name)
+        if not callable(method):
+            return method
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+        return call
+
+    def reads(self) -> list[str]:
+        return [c for c in self.calls if c != "generation"]
+
+
+@pytest.fixture
+def counted(tmp_path: Path, fixture_data):
+    store = CountingStore(build_store(fixture_data.settings(tmp_path, store="memory")))
+    return store, memory_client(fixture_data, tmp_path, store=store)  # type: ignore[arg-type]
+
+
+def test_an_entity_page_takes_two_store_calls_and_a_repeat_none(counted) -> None:
+    store, client = counted
+    assert client.get("/id/state/japan.html").status_code == 200
+    assert store.reads() == ["select", "select"]  # statements and references, labels
+    store.calls.clear()
+    for path in ("/id/state/japan.html", "/id/state/japan.html"):
+        assert client.get(path).status_code == 200
+    assert store.reads() == []  # served from the cache: the generation was all it asked
+    assert client.get("/id/state/japan", headers={"Accept": "text/turtle"}).status_code == 303
+    assert store.reads() == ["ask"]
+    assert client.get("/id/state/japan.ttl").status_code == 200
+    assert store.reads() == ["ask", "construct"]
+    assert client.get("/id/state/japan.ttl").status_code == 200
+    assert client.get("/id/state/atlantis.html").status_code == 404
+    assert client.get("/id/state/atlantis.html").status_code == 404
+    assert store.reads() == ["ask", "construct", "select"]  # a 404 is kept too
+
+
+@pytest.mark.parametrize("path", ["/id/state/japan.html", "/id/state/japan.ttl",
+                                  "/scheme/perception-intensity/biggest-threat.jsonld",
+                                  "/graph/paper-b.html", "/graph/paper-b.nt"])
+def test_documents_carry_an_etag_and_answer_304_until_a_write(counted, path: str) -> None:
+    store, client = counted
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert "no-cache" in first.headers["Cache-Control"]
+    store.calls.clear()
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert store.reads() == []  # nothing computed for a 304
+    store.update(f'INSERT DATA {{ GRAPH <{BASE}graph/paper-b> {{ <{JAPAN}> '
+                 f'<{SKOS_PREF_LABEL}> "Nippon"@de }} }}')
+    stale = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert stale.status_code == 200 and stale.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_write_shows_on_the_next_read(counted) -> None:
+    store, client = counted
+    assert "Nippon" not in client.get("/id/state/japan.html").get_data(as_text=True)
+    store.update(f'INSERT DATA {{ GRAPH <{BASE}graph/paper-b> {{ <{JAPAN}> '
+                 f'<{SKOS_PREF_LABEL}> "Nippon"@de }} }}')
+    assert "Nippon" in client.get("/id/state/japan.html").get_data(as_text=True)
+    assert b"Nippon" in client.get("/id/state/japan.nt").get_data()
+
+
+def test_the_303_has_an_etag_per_negotiated_format(ld_client) -> None:
+    turtle = ld_client.get("/id/state/japan", headers={"Accept": "text/turtle"})
+    html = ld_client.get("/id/state/japan", headers={"Accept": "text/html"})
+    assert turtle.headers["ETag"] != html.headers["ETag"]
+    again = ld_client.get("/id/state/japan", headers={"Accept": "text/turtle",
+                                                      "If-None-Match": turtle.headers["ETag"]})
+    assert again.status_code == 304
+    other = ld_client.get("/id/state/japan", headers={"Accept": "text/html",
+                                                      "If-None-Match": turtle.headers["ETag"]})
+    assert other.status_code == 303
+
+
+def test_n3_is_refused_with_406_pointing_to_turtle(ld_client) -> None:
+    response = ld_client.get("/id/state/japan", headers={"Accept": "text/n3"})
+    assert response.status_code == 406
+    assert "text/turtle" in response.get_json()["message"]
+    # SPARQLWrapper's N3 names Turtle too: it gets Turtle
+    both = ld_client.get("/id/state/japan", headers={"Accept": "text/n3, text/turtle"})
+    assert both.headers["Location"] == "/id/state/japan.ttl"
+
+
+def test_a_format_named_specifically_beats_a_wildcard(ld_client) -> None:
+    response = ld_client.get("/id/state/japan",
+                             headers={"Accept": "application/n-triples, */*"})
+    assert response.headers["Location"] == "/id/state/japan.nt"
+
+
+def test_the_depth_and_the_reference_limit_are_settings(tmp_path: Path, fixture_data) -> None:
+    store = build_store(fixture_data.settings(tmp_path, store="memory"))
+    app = create_app({"data_dir": str(tmp_path), "TESTING": True, "STORE": store,
+                      "blank_node_depth": 2, "referenced_by_limit": 1})
+    client = app.test_client()
+    page = client.get("/id/test/deep-blanks.html").get_data(as_text=True)
+    properties = page.partition('<section id="properties">')[2].partition("</section>")[0]
+    assert properties.count('<table class="blank">') == 2
+    turtle = client.get("/id/test/deep-blanks.ttl").get_data()
+    assert sum(isinstance(t.subject, ox.BlankNode)
+               for t in ox.parse(turtle, ox.RdfFormat.TURTLE)) == 2
+    section = client.get("/id/paper-b/section/3-2.html").get_data(as_text=True)
+    references = section.partition('<section id="referenced-by">')[2]
+    assert "Only the first 1 references are listed" in references
+    assert references.count("<li>") == 1

@@ -1,13 +1,13 @@
 """Content negotiation on its own: Accept with q-values, wildcards, parameters, the
-format parameters (``format``/``output``/``results``), and the query form deciding what
-can be offered."""
+format parameters (``format``/``output``/``results``), the query form deciding what
+can be offered, the one tie rule, N3 refused, and the page-or-RDF choice."""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 import pytest
-from alliancegraph.errors import NotAcceptable, UnsupportedMediaType
+from alliancegraph.errors import NotAcceptable
 from alliancegraph.service import negotiation as n
+from alliancegraph.store import formats as f
 from werkzeug.datastructures import MultiDict
 
 
@@ -41,7 +41,7 @@ from werkzeug.datastructures import MultiDict
     ],
 )
 def test_accept_picks_format(accept, form, expected):
-    assert n.negotiate(accept, n.OFFERS[form]).media_type == expected
+    assert n.negotiate(accept, f.OFFERS[form]).media_type == expected
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_accept_picks_format(accept, form, expected):
 )
 def test_nothing_acceptable_is_406(accept, form):
     with pytest.raises(NotAcceptable) as caught:
-        n.negotiate(accept, n.OFFERS[form], what=f"a {form} query")
+        n.negotiate(accept, f.OFFERS[form], what=f"a {form} query")
     assert caught.value.status == 406
     assert form in caught.value.message
 
@@ -79,7 +79,6 @@ PARAMETER_TABLE = [
     ("tsv", "SELECT", "text/tab-separated-values"),
     ("ttl", "CONSTRUCT", "text/turtle"),
     ("turtle", "DESCRIBE", "text/turtle"),
-    ("n3", "CONSTRUCT", "text/turtle"),  # Turtle is N3
     ("nt", "CONSTRUCT", "application/n-triples"),
     ("ntriples", "CONSTRUCT", "application/n-triples"),
     ("n-triples", "CONSTRUCT", "application/n-triples"),
@@ -104,27 +103,27 @@ PARAMETER_TABLE = [
 
 @pytest.mark.parametrize(("value", "form", "expected"), PARAMETER_TABLE)
 def test_format_parameter_overrides_accept(value, form, expected):
-    chosen = n.negotiate("text/html", n.OFFERS[form], format_param=value)
+    chosen = n.negotiate("text/html", f.OFFERS[form], format_param=value)
     assert chosen.media_type == expected
 
 
 @pytest.mark.parametrize("name", n.FORMAT_PARAMETERS)
 def test_format_output_and_results_are_all_read(name):
     params = MultiDict([(name, "csv")])
-    assert n.negotiate(None, n.OFFERS["SELECT"], params=params) is n.CSV_RESULTS
+    assert n.negotiate(None, f.OFFERS["SELECT"], params=params) is f.CSV_RESULTS
 
 
 def test_the_first_value_that_fits_wins():
     # SPARQLWrapper's RDFXML: format=rdf+xml&format=application/rdf+xml, output=…, results=…
     params = MultiDict([("format", "tsv"), ("format", "text/tab-separated-values"),
                         ("output", "csv")])
-    assert n.negotiate(None, n.OFFERS["SELECT"], params=params) is n.TSV_RESULTS
+    assert n.negotiate(None, f.OFFERS["SELECT"], params=params) is f.TSV_RESULTS
     # a value that cannot serve the form is passed over for the next one
     params = MultiDict([("format", "csv"), ("output", "ttl")])
-    assert n.negotiate(None, n.OFFERS["CONSTRUCT"], params=params) is n.TURTLE
+    assert n.negotiate(None, f.OFFERS["CONSTRUCT"], params=params) is f.TURTLE
     # an unknown value beside a known one is passed over too
     params = MultiDict([("format", "no-such-format"), ("results", "json")])
-    assert n.negotiate(None, n.OFFERS["ASK"], params=params) is n.JSON_RESULTS
+    assert n.negotiate(None, f.OFFERS["ASK"], params=params) is f.JSON_RESULTS
 
 
 @pytest.mark.parametrize(
@@ -135,34 +134,36 @@ def test_the_first_value_that_fits_wins():
         ("ttl", None, "SELECT", "application/sparql-results+json"),
         ("csv", "application/sparql-results+xml", "ASK", "application/sparql-results+xml"),
         ("n3", "*/*", "SELECT", "application/sparql-results+json"),
+        ("n3", "text/n3, text/turtle", "CONSTRUCT", "text/turtle"),  # SPARQLWrapper's N3
+        ("html", None, "SELECT", "application/sparql-results+json"),  # a page is no result
     ],
 )
 def test_a_format_that_cannot_serve_the_form_falls_back_to_accept(value, accept, form,
                                                                   expected):
-    chosen = n.negotiate(accept, n.OFFERS[form], format_param=value)
+    chosen = n.negotiate(accept, f.OFFERS[form], format_param=value)
     assert chosen.media_type == expected
 
 
 def test_fallback_to_accept_can_still_be_406():
     with pytest.raises(NotAcceptable) as caught:
-        n.negotiate("text/csv", n.OFFERS["CONSTRUCT"], format_param="csv",
+        n.negotiate("text/csv", f.OFFERS["CONSTRUCT"], format_param="csv",
                     what="the CONSTRUCT query")
     assert "format='csv'" in caught.value.message
     assert "text/turtle" in caught.value.message
 
 
-@pytest.mark.parametrize("value", ["no-such-format", "text/html", "pdf"])
+@pytest.mark.parametrize("value", ["no-such-format", "application/pdf", "pdf"])
 def test_a_value_that_names_no_format_is_406(value):
     with pytest.raises(NotAcceptable) as caught:
-        n.negotiate(None, n.OFFERS["SELECT"], params=MultiDict([("output", value)]),
+        n.negotiate(None, f.OFFERS["SELECT"], params=MultiDict([("output", value)]),
                     what="the SELECT query")
     assert repr(value) in caught.value.message
     assert "application/sparql-results+json" in caught.value.message
 
 
 def test_empty_format_values_are_no_format():
-    assert n.negotiate("text/csv", n.OFFERS["SELECT"], params=MultiDict([("format", "")])) \
-        is n.CSV_RESULTS
+    assert n.negotiate("text/csv", f.OFFERS["SELECT"], params=MultiDict([("format", "")])) \
+        is f.CSV_RESULTS
     assert n.format_values(None) == []
 
 
@@ -181,53 +182,68 @@ def test_empty_format_values_are_no_format():
     ],
 )
 def test_prefers_html(accept, expected):
-    offers = (*n.OFFERS["SELECT"], *n.OFFERS["CONSTRUCT"])
-    assert n.prefers(accept, "text/html", offers) is expected
+    offers = (*f.OFFERS["SELECT"], *f.OFFERS["CONSTRUCT"])
+    assert n.wants_page(None, accept, offers) is expected
 
 
-def test_table_matches_pyoxigraph():
-    """The canonical media types are pyoxigraph's own, so the store can map them back."""
-    for offers in n.OFFERS.values():
-        for fmt in offers:
-            if isinstance(fmt.oxigraph, ox.RdfFormat):
-                assert ox.RdfFormat.from_media_type(fmt.media_type) == fmt.oxigraph
-            else:
-                assert ox.QueryResultsFormat.from_media_type(fmt.media_type) == fmt.oxigraph
+@pytest.mark.parametrize(("accept", "params"), [
+    ("text/n3", []), ("text/rdf+n3", [("format", "n3")]), ("text/n3", [("output", "n3")])])
+def test_n3_is_refused_with_a_406_that_points_to_turtle(accept, params):
+    with pytest.raises(NotAcceptable) as caught:
+        n.negotiate(accept, f.OFFERS["CONSTRUCT"], params=MultiDict(params),
+                    what="the CONSTRUCT query")
+    assert "N3 is not written here" in caught.value.message
+    assert "text/turtle" in caught.value.message
 
 
-def test_dataset_answers_offer_only_dataset_formats():
-    assert all(f.is_dataset_format for f in n.OFFERS["dataset"])
-    assert not any(f.is_dataset_format for f in n.OFFERS["SELECT"])
+# --- the tie rule: q, then how specifically the client named it, then the server's order
+
+DOCUMENTS = (f.HTML, f.TURTLE, f.JSON_LD, f.N_TRIPLES, f.RDF_XML)  # an entity's documents
 
 
-@pytest.mark.parametrize(
-    ("content_type", "expected"),
-    [
-        ("text/turtle; charset=utf-8", n.TURTLE),
-        ("application/ld+json", n.JSON_LD),
-        ("application/rdf+xml", n.RDF_XML),
-        ("application/n-quads", n.N_QUADS),
-        ("text/plain", n.N_TRIPLES),
-    ],
-)
-def test_rdf_input_format(content_type, expected):
-    assert n.rdf_input_format(content_type) is expected
+@pytest.mark.parametrize(("accept", "offers", "expected"), [
+    # equal q: the format the client named beats one it only matched by */*
+    ("application/n-triples, */*", DOCUMENTS, f.N_TRIPLES),
+    ("*/*, text/turtle", DOCUMENTS, f.TURTLE),
+    # … and by type/*
+    ("text/*, application/ld+json", DOCUMENTS, f.JSON_LD),
+    ("application/*, text/turtle", (f.JSON_LD, f.TURTLE), f.TURTLE),
+    # an alias is a name too: equal q and specificity, so the server's order decides
+    ("application/json, application/sparql-results+xml", f.OFFERS["SELECT"], f.JSON_RESULTS),
+    ("application/sparql-results+xml, application/json", f.OFFERS["SELECT"], f.JSON_RESULTS),
+    # equal q, equal specificity: the server's order
+    ("*/*", DOCUMENTS, f.HTML),
+    ("text/*", DOCUMENTS, f.HTML),
+    ("text/turtle, application/ld+json", DOCUMENTS, f.TURTLE),
+    ("application/ld+json, text/turtle", DOCUMENTS, f.TURTLE),
+    (None, DOCUMENTS, f.HTML),
+    # q first, whatever the specificity
+    ("text/html;q=0.5, */*", DOCUMENTS, f.TURTLE),
+    ("application/n-triples;q=0.4, text/*;q=0.5", DOCUMENTS, f.HTML),
+    # a report: JSON summary first, the page last
+    ("application/json", (f.JSON, f.TURTLE, f.JSON_LD, f.HTML), f.JSON),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+     (f.JSON, f.TURTLE, f.JSON_LD, f.HTML), f.HTML),
+])
+def test_the_tie_rule(accept, offers, expected):
+    assert n.negotiate(accept, offers) is expected
 
 
-@pytest.mark.parametrize("content_type", [None, "", "text/n3", "application/octet-stream"])
-def test_unknown_rdf_input_is_415(content_type):
-    with pytest.raises(UnsupportedMediaType) as caught:
-        n.rdf_input_format(content_type)
-    assert caught.value.status == 415
+@pytest.mark.parametrize(("params", "accept", "expected"), [
+    ([("format", "html")], "text/turtle", True),
+    ([("format", "ttl")], "text/html", False),
+    ([("output", "text/html")], None, True),
+    ([], "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+    ([], "text/html, */*", True),  # named HTML, matched RDF only by */*
+    ([], "*/*", False),
+    ([], None, False),
+    ([], "text/turtle", False),
+    ([], "text/html, text/turtle", False),  # a tie: the RDF offers come first
+])
+def test_the_page_or_rdf_choice(params, accept, expected):
+    assert n.wants_page(MultiDict(params), accept, f.OFFERS["graph"]) is expected
 
 
-def test_content_type_header_names_charset_for_text():
-    assert n.TURTLE.content_type == "text/turtle; charset=utf-8"
-    assert n.JSON_RESULTS.content_type == "application/sparql-results+json; charset=utf-8"
-    assert n.RDF_XML.content_type == "application/rdf+xml"
-
-
-def test_format_iris_are_the_w3c_ones():
-    assert n.JSON_LD.iri == "http://www.w3.org/ns/formats/JSON-LD"
-    assert n.TURTLE.iri == "http://www.w3.org/ns/formats/Turtle"
-    assert n.CSV_RESULTS.iri == "http://www.w3.org/ns/formats/SPARQL_Results_CSV"
+def test_the_negotiator_keeps_no_format_table_of_its_own():
+    assert not [name for name in vars(n) if name.isupper() and name != "FORMAT_PARAMETERS"
+                and isinstance(getattr(n, name), f.Format)]

@@ -1,5 +1,5 @@
 """The index page (HTML and JSON, counts from the store), the ontology IRI (303, the
-generated documentation, RDF from the ontology graph) and the full dumps."""
+documentation the build wrote, RDF from the ontology graph) and the full dumps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 import requests
 from alliancegraph.graph.queries import load_examples, prefixes
 from alliancegraph.service import create_app
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.service.pages import remove_stale_dump_files
+from alliancegraph.store import QuadDelta, Store, open_store
 from markupsafe import escape
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linkeddata.trig"
@@ -30,19 +31,23 @@ def ground(quads) -> set[tuple]:
             if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
 
 
-@pytest.fixture(scope="module")
-def pages_store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
-    data_dir = tmp_path_factory.mktemp("pages") / "data"
-    store = EmbeddedStore(data_dir, query_timeout=10, max_rows=10_000, base_iri=BASE)
-    data = FIXTURE.read_bytes()
-    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
+def loaded(store: Store, quads: list[ox.Quad]) -> Store:
+    store.apply(QuadDelta(added=tuple(quads)))
     return store
 
 
 @pytest.fixture(scope="module")
-def pages_client(pages_store: EmbeddedStore):
-    app = create_app({"data_dir": str(pages_store.data_dir), "query_timeout": 10.0,
-                      "TESTING": True})
+def pages_store(tmp_path_factory: pytest.TempPathFactory, fixture_data):
+    store = open_store(fixture_data.settings(tmp_path_factory.mktemp("pages") / "data",
+                                             store="memory", max_rows=10_000))
+    yield loaded(store, fixture_quads())
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def pages_client(pages_store: Store, tmp_path_factory: pytest.TempPathFactory):
+    app = create_app({"data_dir": str(tmp_path_factory.mktemp("pages-app") / "data"),
+                      "query_timeout": 10.0, "TESTING": True, "STORE": pages_store})
     return app.test_client()
 
 
@@ -96,7 +101,11 @@ def test_index_html_for_browsers(pages_client, pages_store) -> None:
 
 def test_index_refuses_what_it_cannot_write(pages_client) -> None:
     assert pages_client.get("/", headers={"Accept": "text/turtle"}).status_code == 406
-    assert pages_client.get("/?format=csv").status_code == 406
+    assert pages_client.get("/?format=nonsense").status_code == 406
+    # one rule for every negotiation: a format the page does not offer is passed over for
+    # the Accept header (SPARQLWrapper sends format=xml with every request)
+    assert pages_client.get("/?format=csv", headers={"Accept": "text/csv"}).status_code == 406
+    assert pages_client.get("/?format=csv").mimetype == "text/html"
 
 
 # --- dumps ----------------------------------------------------------------------------
@@ -197,6 +206,31 @@ def test_a_write_changes_the_dump_and_its_etag(client, auth, fixture_data, data_
         [f"{after.get_etag()[0]}-alliancegraph.nq"]
 
 
+def test_every_write_makes_a_new_dump_even_one_that_restores_the_data(client, auth) -> None:
+    """The dump is keyed on the store generation, not on what a count or a clock says."""
+    path = "/dumps/alliancegraph.nq"
+    before = fetch(client, path)
+    for update in ("INSERT DATA { <urn:ex:s> <urn:ex:p> 1 }",
+                   "DELETE DATA { <urn:ex:s> <urn:ex:p> 1 }"):
+        assert client.post("/sparql", data={"update": update}, headers=auth).status_code == 204
+    after = fetch(client, path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert after.get_data() == before.get_data()
+
+
+def test_dumps_left_half_written_are_removed_at_start(tmp_path: Path) -> None:
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    finished = dumps / "0123abcd-alliancegraph.nq"
+    finished.write_text("<urn:a> <urn:b> <urn:c> .\n")
+    crashed = [dumps / ".alliancegraph.nq-k2j4x8", dumps / ".alliancegraph.nq.gz-p0q1"]
+    for path in crashed:
+        path.write_bytes(b"half")
+    assert remove_stale_dump_files(tmp_path) == sorted(crashed)
+    assert list(dumps.iterdir()) == [finished]
+    assert remove_stale_dump_files(tmp_path / "never-served") == []
+
+
 def test_unknown_dump_is_404(pages_client) -> None:
     assert pages_client.get("/dumps/alliancegraph.csv").status_code == 404
 
@@ -267,23 +301,21 @@ def test_ontology_docs_are_served_from_the_data_dir(tmp_path: Path, pages_store)
     docs.mkdir(parents=True)
     (docs / "index.html").write_text("<html><body>built docs 42</body></html>")
     # a store is needed for the app; the docs come from the folder beside it
-    app = create_app({"data_dir": str(tmp_path), "TESTING": True, "store": pages_store})
+    app = create_app({"data_dir": str(tmp_path), "TESTING": True, "STORE": pages_store})
     response = app.test_client().get("/ontology.html")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "built docs 42" in response.get_data(as_text=True)
 
 
-@pytest.mark.slow
-def test_ontology_docs_are_generated_into_the_data_dir_on_first_request(
-        pages_client, pages_store) -> None:
-    docs = pages_store.data_dir / "release" / "ontology"
-    assert not docs.exists()
-    response = pages_client.get("/ontology.html")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    assert (docs / "index.html").is_file()
-    assert response.get_data() == (docs / "index.html").read_bytes()
+def test_missing_ontology_docs_are_a_503_saying_to_build(tmp_path: Path, pages_store) -> None:
+    """The service never runs pyLODE: without the build's documentation, a clear 503."""
+    app = create_app({"data_dir": str(tmp_path), "TESTING": True, "STORE": pages_store})
+    response = app.test_client().get("/ontology.html", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    message = response.get_json()["message"]
+    assert "alliancegraph build" in message and str(tmp_path) not in message
+    assert not (tmp_path / "release").exists()
 
 
 def test_unknown_ontology_suffix_is_404(pages_client) -> None:
@@ -292,8 +324,14 @@ def test_unknown_ontology_suffix_is_404(pages_client) -> None:
 
 # --- a real server --------------------------------------------------------------------
 
-def test_real_server_index_and_gzip_dump(start_server, pages_store) -> None:
-    server = start_server(pages_store.data_dir, query_timeout=10)
+def test_real_server_index_and_gzip_dump(start_server, pages_store, fixture_data,
+                                         tmp_path: Path) -> None:
+    store = open_store(fixture_data.settings(tmp_path / "data", store="embedded"))
+    try:
+        loaded(store, fixture_quads())
+    finally:
+        store.close()
+    server = start_server(tmp_path / "data", query_timeout=10)
     index = requests.get(server.url + "/", headers={"Accept": "application/json"}, timeout=30)
     assert index.status_code == 200
     assert index.json()["quads"] == pages_store.count()
@@ -310,13 +348,14 @@ def test_real_server_index_and_gzip_dump(start_server, pages_store) -> None:
     json.dumps(index.json())  # the JSON answer is plain JSON
 
 
-def test_ontology_version_iri_resolves_while_it_is_the_stored_version(tmp_path: Path) -> None:
+def test_ontology_version_iri_resolves_while_it_is_the_stored_version(tmp_path: Path,
+                                                                      make_store) -> None:
     data = (FIXTURE.read_text(encoding="utf-8") + f"""
 <{BASE}graph/ontology> {{ <{BASE}ontology> owl:versionIRI <{BASE}ontology/0.1.0> . }}
 """).encode()
-    store = EmbeddedStore(tmp_path / "data", query_timeout=10, max_rows=1000, base_iri=BASE)
-    store.apply(lambda s: s.load(data, ox.RdfFormat.TRIG))
-    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True}).test_client()
+    store = loaded(make_store(), list(ox.parse(data, ox.RdfFormat.TRIG)))
+    client = create_app({"data_dir": str(tmp_path / "data"), "TESTING": True,
+                         "STORE": store}).test_client()
     response = client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/ontology.ttl"

@@ -196,3 +196,18 @@ def test_real_server_serves_the_ui(start_server, tmp_path: Path) -> None:
     assert "yasgui.min.js" in page.text
     script = requests.get(server.url + "/static/yasgui/yasgui.min.js", timeout=30)
     assert script.status_code == 200 and "Yasgui" in script.text
+
+
+def test_the_examples_are_not_read_at_request_time(tmp_path: Path, monkeypatch) -> None:
+    """The app reads the shipped queries when it is made; a request reads no file."""
+    from alliancegraph.graph import queries
+
+    client = create_app({"data_dir": str(tmp_path), "TESTING": True}).test_client()
+
+    def no_files(*args, **kwargs):
+        raise AssertionError("a source file was read at request time")
+
+    monkeypatch.setattr(queries.resources, "files", no_files)
+    page = client.get("/sparql", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert [e["name"] for e in embedded_json(page, "examples-data")] == [
+        e.name for e in load_examples()]

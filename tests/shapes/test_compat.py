@@ -11,9 +11,9 @@ import pytest
 from alliancegraph.shapes.compat import prepare_shapes, rename_variable
 from alliancegraph.shapes.validate import (
     ShapesError,
-    _run_pyshacl,
     parse_rdf_graph,
     report_from_graph,
+    run_pyshacl,
     to_rdflib,
     validate,
     validate_files,
@@ -186,4 +186,4 @@ def test_without_rdflib_data_shapes_graph_is_still_a_failure():
     store = ox.Store()
     store.extend(ox.parse(f"<{EX}i> a <{EX}Thing> .".encode(), ox.RdfFormat.TURTLE))
     with pytest.raises(ShapesError, match="shapesGraph"):
-        _run_pyshacl(store, turtle(SHAPES_GRAPH_QUERY))
+        run_pyshacl(store, turtle(SHAPES_GRAPH_QUERY))

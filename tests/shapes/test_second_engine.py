@@ -14,11 +14,11 @@ from alliancegraph.graph.sources import load_sources
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import (
     SKOLEM_PREFIX,
-    _skolemised_store,
-    _with_ontology,
     bundled_shapes,
     parse_rdf,
+    skolemised_store,
     validate,
+    with_bundled_ontology,
 )
 
 #: (example, key) pairs where the engines differ on purpose-understood grounds.
@@ -33,7 +33,7 @@ def _pyrudof_keys(store: ox.Store) -> set[tuple]:
     # rudof pre-binds $this with a VALUES clause, which cannot hold a blank node (a SPARQL
     # syntax error on our ag:Evidence nodes): it gets the data with blank nodes skolemised.
     rudof = pyrudof.Rudof(pyrudof.RudofConfig())
-    data = ox.serialize((q.triple for q in _skolemised_store(store)),
+    data = ox.serialize((q.triple for q in skolemised_store(store)),
                         format=ox.RdfFormat.N_TRIPLES).decode()
     rudof.read_data(data, format=pyrudof.RDFFormat.NTriples)
     rudof.read_shacl(bundled_shapes().serialize(format="turtle"),
@@ -58,7 +58,7 @@ def _pyshacl_keys(store: ox.Store) -> set[tuple]:
 
 
 def _compare(name: str, store: ox.Store) -> None:
-    store = _with_ontology(store)
+    store = with_bundled_ontology(store)
     first, second = _pyshacl_keys(store), _pyrudof_keys(store)
     known = KNOWN_DIFFERENCES.get(name, set())
     assert (first ^ second) == known, (f"only pySHACL: {sorted(first - second, key=str)}\n"

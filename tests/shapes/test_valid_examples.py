@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from alliancegraph.config import load_settings
 from alliancegraph.errors import ValidationFailed
 from alliancegraph.graph.sources import load_sources
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import validate, validate_files
-from alliancegraph.store.embedded import EmbeddedStore
-from alliancegraph.store.guard import ShapesWriteGuard
+from alliancegraph.store import QuadDelta, open_store
 
 VALID = example_files("valid")
 BASE = "https://w3id.org/alliancegraph/"
@@ -73,11 +73,20 @@ def test_each_example_added_to_the_bundled_graph_adds_no_result(
     assert result_keys(store) == bundled_results
 
 
-def test_validation_on_write_accepts_every_example_in_turn(tmp_path: Path,
+def test_validation_on_write_accepts_every_example_in_turn(tmp_path: Path, request,
                                                            bundled_results: set[tuple]):
-    store = EmbeddedStore(tmp_path, query_timeout=60, max_rows=100_000, base_iri=BASE,
-                          write_guard=ShapesWriteGuard())
-    store.apply(load_sources)  # the build path: no guard
+    def opened(validate_on_write: bool):
+        return open_store(load_settings(environ={}, overrides={
+            "data_dir": str(tmp_path), "store": "embedded", "base_iri": BASE,
+            "query_timeout": 60, "validate_on_write": validate_on_write}))
+
+    sources = ox.Store()
+    load_sources(sources)
+    loader = opened(validate_on_write=False)  # the build path: no validation
+    loader.apply(QuadDelta(added=tuple(sources)))
+    loader.close()
+    store = opened(validate_on_write=True)
+    request.addfinalizer(store.close)
     before = store.count()
     for path in VALID:  # each POST goes through the guard; a violation would raise
         store.post_graph(EXAMPLES_GRAPH, path.read_bytes(), media_type="text/turtle",

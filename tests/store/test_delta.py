@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.errors import ParseError
+from alliancegraph.errors import BadRequest, ParseError
 from alliancegraph.store.delta import split_operations, update_delta
 
 EX = "http://example.org/delta/"
@@ -97,6 +97,15 @@ CASES = {
     "trailing-semicolon-and-comments": ("# a comment ; with a semicolon\n"
                                         "INSERT { ?s ex:t 'a;b' } WHERE { ?s ex:q ?v } ;",
                                         ["oxigraph"]),
+    # graph management works on the real default graph, as Oxigraph's does
+    "drop-default-and-named": ("DROP DEFAULT ; DROP GRAPH ex:g1", ["rdflib", "rdflib"]),
+    "clear-named": ("CLEAR NAMED", ["rdflib"]),
+    "drop-all": ("DROP ALL", ["rdflib"]),
+    "add-default-to-graph": ("ADD DEFAULT TO ex:g1", ["rdflib"]),
+    "copy-graph-to-default": ("COPY ex:g2 TO DEFAULT", ["rdflib"]),
+    "move-graph": ("MOVE ex:g1 TO ex:g2", ["rdflib"]),
+    "insert-data-default": ("INSERT DATA { ex:x ex:q '9' } ; DELETE DATA { ex:a ex:q '1' }",
+                            ["rdflib", "rdflib"]),
 }
 
 
@@ -126,9 +135,35 @@ def test_the_store_is_never_written(base: ox.Store):
     assert set(base) == before
 
 
-def test_a_syntax_error_is_a_parse_error(base: ox.Store):
-    with pytest.raises(ParseError, match="does not parse"):
-        update_delta(base, "INSERT { ?s ?p } WHERE { ?s ?p ?o }")
+def test_a_syntax_error_is_oxigraphs_parse_error(base: ox.Store):
+    with pytest.raises(ParseError) as caught:
+        update_delta(base, "INSERT { ?s ?p }\nWHERE { ?s ?p ?o }")
+    assert (caught.value.line, caught.value.column) == (1, 16)
+
+
+@pytest.mark.parametrize("update", [
+    "CREATE GRAPH ex:g1", "CREATE GRAPH ex:new ; CREATE GRAPH ex:new", "DROP GRAPH ex:none",
+    "CLEAR GRAPH ex:none", "MOVE ex:none TO ex:g1", "DROP GRAPH ex:g1 ; DROP GRAPH ex:g1"])
+def test_what_oxigraph_refuses_is_refused(base: ox.Store, update: str):
+    copy = ox.Store()
+    copy.extend(base)
+    with pytest.raises(RuntimeError) as oxigraph:
+        copy.update(PROLOGUE + update)
+    with pytest.raises(BadRequest) as ours:
+        update_delta(base, PROLOGUE + update)
+    assert ours.value.message == str(oxigraph.value)
+
+
+def test_silent_is_not_refused(base: ox.Store):
+    delta = update_delta(base, PROLOGUE + "CREATE SILENT GRAPH ex:g1 ; DROP SILENT GRAPH ex:none")
+    assert not len(delta) and not delta.dropped_graphs
+
+
+def test_created_and_dropped_graphs_are_in_the_change(base: ox.Store):
+    change = update_delta(base, PROLOGUE + "CREATE GRAPH ex:empty ; DROP GRAPH ex:g2").as_change()
+    assert change.created_graphs == (EX + "empty",)
+    assert change.dropped_graphs == (EX + "g2",)
+    assert set(change.removed) == set(base.quads_for_pattern(None, None, None, ex("g2")))
 
 
 def test_split_operations_keeps_the_prologue_and_the_where_text():

@@ -11,7 +11,7 @@ from alliancegraph.errors import ValidationFailed
 from alliancegraph.graph.sources import load_sources
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import validate
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store import QuadDelta
 from alliancegraph.store.guard import (
     ANY,
     ShapesWriteGuard,
@@ -19,6 +19,8 @@ from alliancegraph.store.guard import (
     graph_delta,
     update_delta,
 )
+from alliancegraph.store.memory import MemoryBackend
+from alliancegraph.store.policy import PolicyStore
 from rdflib import RDF, SKOS, Graph, URIRef
 
 BASE = "https://w3id.org/alliancegraph/"
@@ -41,26 +43,34 @@ def guard() -> ShapesWriteGuard:
     return ShapesWriteGuard()
 
 
+@pytest.fixture(scope="module")
+def sources() -> tuple[ox.Quad, ...]:
+    raw = ox.Store()
+    load_sources(raw)
+    return tuple(raw)
+
+
 @pytest.fixture
-def store(tmp_path: Path, guard: ShapesWriteGuard) -> EmbeddedStore:
-    embedded = EmbeddedStore(tmp_path, query_timeout=60, max_rows=100_000, base_iri=BASE,
-                             write_guard=guard)
-    embedded.apply(load_sources)  # the build path: no guard
-    return embedded
+def store(sources: tuple[ox.Quad, ...]) -> PolicyStore:
+    """The bundled graph, validated on write with the bundled shapes."""
+    backend = MemoryBackend()
+    backend.apply(QuadDelta(added=sources))  # the backend itself: no validation
+    return PolicyStore(backend, base_iri=BASE, max_rows=100_000, query_timeout=60,
+                       validate_on_write=True)
 
 
-def canonical_dump(store: EmbeddedStore) -> list[str]:
+def canonical_dump(store: PolicyStore) -> list[str]:
     body = b"".join(store.dump(media_type="application/n-quads")).decode()
     return sorted(line for line in body.splitlines() if line)
 
 
-def test_a_valid_update_is_applied(store: EmbeddedStore):
+def test_a_valid_update_is_applied(store: PolicyStore):
     before = store.count()
     store.update(PREFIXES + new_state("XT"))
     assert store.count() == before + 3
 
 
-def test_a_rejected_update_leaves_the_store_exactly_as_before(store: EmbeddedStore):
+def test_a_rejected_update_leaves_the_store_exactly_as_before(store: PolicyStore):
     before = canonical_dump(store)
     with pytest.raises(ValidationFailed) as caught:
         store.update(PREFIXES + new_state("JP"))  # Japan's code
@@ -74,7 +84,7 @@ def test_a_rejected_update_leaves_the_store_exactly_as_before(store: EmbeddedSto
     assert canonical_dump(store) == before
 
 
-def test_a_multi_operation_update_is_judged_as_a_whole(store: EmbeddedStore):
+def test_a_multi_operation_update_is_judged_as_a_whole(store: PolicyStore):
     before = canonical_dump(store)
     # the first operation alone is fine; the second breaks Japan's English name
     update = (PREFIXES + new_state("XU") + " ;\n"
@@ -85,24 +95,25 @@ def test_a_multi_operation_update_is_judged_as_a_whole(store: EmbeddedStore):
     assert canonical_dump(store) == before
 
 
-def test_warnings_do_not_block(store: EmbeddedStore, guard: ShapesWriteGuard):
+def test_warnings_do_not_block(store: PolicyStore):
     person = (PREFIXES + f"INSERT DATA {{ GRAPH <{BACKGROUND}> {{ <{BASE}id/person/test-person> "
               "a foaf:Person ; rdfs:label \"Test Person\"@en ; foaf:name \"T. Person\" , "
               "\"Test Person\" } }")
-    with ox_store(store) as raw:
-        report = guard.report_for(raw, update_delta(raw, person))
+    report = store.dry_run(person)
     assert report.conforms and [r.severity for r in report.results] == ["Warning"]
-    store.update(person)
-    assert store.count(BACKGROUND) > 0
+    before = store.count(BACKGROUND)
+    applied = store.update(person)
+    assert [r.severity for r in applied.report.results] == ["Warning"]
+    assert store.count(BACKGROUND) == before + 4
 
 
-def test_graph_store_put_post_delete_are_guarded(store: EmbeddedStore):
+def test_graph_store_put_post_delete_are_guarded(store: PolicyStore):
     testland, names = ox.NamedNode(f"{BASE}id/state/testland"), ox.NamedNode(f"{BASE}graph/names")
-    store.apply(lambda raw: raw.extend([  # the build path, unguarded: a name in its own graph
+    store.backend.apply(QuadDelta(added=(  # the backend itself, unguarded: a name in its own graph
         ox.Quad(testland, ox.NamedNode(str(RDF.type)), ox.NamedNode(f"{AG}State"),
                 ox.NamedNode(BACKGROUND)),
         ox.Quad(testland, ox.NamedNode(str(SKOS.prefLabel)), ox.Literal("Testland", language="en"),
-                names)]))
+                names))))
     before = canonical_dump(store)
     bad = f"<{BASE}id/state/nameless> a <{AG}State> ."
     for call in (lambda: store.post_graph(BACKGROUND, bad.encode(), media_type="text/turtle"),
@@ -160,22 +171,6 @@ def test_guard_finds_what_full_validation_finds(path: Path, guard: ShapesWriteGu
     after.extend(delta.added)
     full_after = {r.key() for r in validate(after).results}
     assert full_after - full_before <= incremental <= full_after
-
-
-class ox_store:
-    """The raw pyoxigraph store of an EmbeddedStore, read-only, for a direct guard call."""
-
-    def __init__(self, store: EmbeddedStore):
-        self.store = store
-
-    def __enter__(self) -> ox.Store:
-        self.raw = ox.Store()
-        body = b"".join(self.store.dump(media_type="application/n-quads"))
-        self.raw.load(body, ox.RdfFormat.N_QUADS)
-        return self.raw
-
-    def __exit__(self, *exc) -> None:
-        del self.raw
 
 
 PAPER_A = f"<{BASE}id/paper-a>"

@@ -1,4 +1,5 @@
-"""``alliancegraph query`` and ``alliancegraph stats`` against a small store."""
+"""``alliancegraph query`` and ``alliancegraph stats`` (graph/query.py) against a small
+store."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from alliancegraph.cli import main
+from alliancegraph.config import load_settings
 from alliancegraph.graph.queries import load_examples
 from alliancegraph.graph.query import link_target, shorten
-from alliancegraph.store.embedded import EmbeddedStore
+from alliancegraph.store import open_store
 from click.testing import CliRunner
 
 AG = "https://w3id.org/alliancegraph/"
@@ -32,10 +34,15 @@ DATA = f"""
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("cli")
-    store = EmbeddedStore(data_dir, query_timeout=10, max_rows=100, base_iri=AG)
-    store.put_graph(f"{AG}graph/background", DATA, media_type="text/turtle")
-    store.put_graph(f"{AG}graph/paper-a", f"<{AG}id/paper-a> a <{AG}ontology#Paper> ."
-                    .encode(), media_type="text/turtle")
+    settings = load_settings(environ={}, overrides={
+        "data_dir": str(data_dir), "base_iri": AG, "validate_on_write": False})
+    store = open_store(settings)
+    try:
+        store.put_graph(f"{AG}graph/background", DATA, media_type="text/turtle")
+        store.put_graph(f"{AG}graph/paper-a", f"<{AG}id/paper-a> a <{AG}ontology#Paper> ."
+                        .encode(), media_type="text/turtle")
+    finally:
+        store.close()
     return data_dir
 
 
@@ -252,33 +259,3 @@ def test_run_an_example_by_name_with_parameters(data_dir):
     ]:
         failed = run(data_dir, "query", *args)
         assert failed.exit_code == 2 and message in failed.stderr, (args, failed.output)
-
-
-def test_parameters_replace_values_lines():
-    from alliancegraph.graph.queries import bind, example, parameters
-
-    text = example("security-events-in-a-period").text
-    bound = bind(text, {"from": 2001, "to": "2002"})
-    assert "VALUES (?from ?to) { (2001 2002) }" in bound
-    assert parameters(bound) == {"from": ["2001"], "to": ["2002"]}
-    many = bind("SELECT * { VALUES ?x { 1 } }", {"x": ["https://e.org/a", '"b"@en', True]})
-    assert many == 'SELECT * { VALUES ?x { <https://e.org/a> "b"@en true } }'
-    # several rows of several variables: no parameter
-    assert parameters("SELECT * { VALUES (?a ?b) { (1 2) (3 4) } }") == {}
-
-
-def test_parse_error_messages_are_plain_text_without_the_text_too():
-    from alliancegraph.errors import ParseError
-
-    raw = ("expected one of Prefix not found, ['%'], ['-' | '0' ..= '9' | '\\u{00B7}'], ['.'], "
-           "[':'], ['A' ..= 'Z' | 'a' ..= 'z' | '\\u{00C0}'..='\\u{00D6}'\n| '\\u{00D8}'], ['_']")
-    error = ParseError(raw, line=1, column=31)
-    assert error.message == "1:31: a prefix is not declared (add PREFIX name: <…>)"
-    assert error.detail == raw and error.status == 400
-    classes = ParseError("expected one of \"$\", \"(\", \":\", \"<\", \"?\", ['A' ..= 'Z' | "
-                         "'a' ..= 'z'], [_]", line=2, column=5)
-    assert classes.reason == "expected a variable, '(' or a prefixed name or IRI"
-    turtle = ParseError("Parser error at line 3 between columns 7 and 11: A dot is expected",
-                        source="bad.ttl", line=3, column=7)
-    assert turtle.message == ("bad.ttl:3:7: Parser error at line 3 between columns 7 and 11: "
-                              "A dot is expected")

@@ -1,20 +1,17 @@
 """The SPARQL 1.1 Protocol at /sparql: query and update requests, datasets, negotiation,
-errors, the write token, CORS, request logs and the service description."""
+errors, the write token, CORS, and what /sparql answers without a query (the service
+description itself is tested in test_describe.py, request logs in test_logs.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import logging
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 from alliancegraph.service import create_app
 
-SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 PREF_LABEL = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
 LABELS = f"SELECT ?label WHERE {{ ?s {PREF_LABEL} ?label }} ORDER BY ?label"
 
@@ -241,25 +238,15 @@ def test_outside_reaching_queries_are_400(client, query):
     assert response.get_json()["message"]
 
 
-def test_result_over_row_limit_is_refused(app_settings):
-    client = create_app({**app_settings, "max_rows": 3}).test_client()
+def test_result_over_row_limit_is_refused(app_settings, make_store, fixture_data):
+    # the row limit is the store's policy: a store opened with max_rows = 3
+    store = fixture_data.load(make_store(max_rows=3))
+    client = create_app({**app_settings, "max_rows": 3, "STORE": store}).test_client()
     response = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
     assert response.status_code == 413
     assert "3" in response.get_json()["message"]
     allowed = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 3"})
     assert allowed.status_code == 200
-
-
-def test_errors_are_html_for_browsers(client):
-    # by POST: a browser GET of a query gets the UI, which runs it and shows the error
-    response = client.post("/sparql", data={"query": "SELECT ?x WHERE { ?x"},
-                           headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
-    assert response.status_code == 400
-    assert response.mimetype == "text/html"
-    assert b"ParseError" in response.data
-    as_get = client.get("/sparql", query_string={"update": "CLEAR ALL"},
-                        headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
-    assert as_get.status_code == 400 and as_get.mimetype == "text/html"
 
 
 # --- updates and the write token -----------------------------------------------------------
@@ -377,69 +364,6 @@ def test_cors_limited_to_configured_origins(app_settings):
     assert "Access-Control-Allow-Origin" not in bad.headers
 
 
-def test_request_log_line(client, caplog):
-    with caplog.at_level(logging.INFO, logger="alliancegraph.service.logs"):
-        client.get("/sparql", query_string={"query": LABELS})
-    [record] = [r for r in caplog.records if r.name == "alliancegraph.service.logs"]
-    message = record.getMessage()
-    assert "method=GET path=/sparql status=200" in message
-    assert "duration_ms=" in message
-    assert "query_hash=" in message and "query_hash=-" not in message
-    assert "prefLabel" not in message  # the hash, never the query text
-
-
-# --- service description ------------------------------------------------------------------
-
-def service_description(client, url: str = "/sparql", accept: str = "text/turtle"):
-    response = client.get(url, headers={"Accept": accept})
-    assert response.status_code == 200
-    return response, rdflib.Graph().parse(data=response.data, format="turtle")
-
-
-def test_service_description(client, fixture_data):
-    response, graph = service_description(client)
-    assert response.mimetype == "text/turtle"
-    # the default public URL (http://<host>:<port>/), not the Host header of the request
-    [service] = graph.subjects(SD.endpoint, rdflib.URIRef("http://127.0.0.1:8000/sparql"))
-    assert (service, rdflib.RDF.type, SD.Service) in graph
-    languages = set(graph.objects(service, SD.supportedLanguage))
-    assert languages == {SD.SPARQL11Query, SD.SPARQL11Update}
-    formats = {str(f) for f in graph.objects(service, SD.resultFormat)}
-    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
-    assert "http://www.w3.org/ns/formats/Turtle" in formats
-    # no federation: the service refuses SERVICE, so it must not claim it
-    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph
-    names = {}
-    for named in graph.subjects(rdflib.RDF.type, SD.NamedGraph):
-        name = graph.value(named, SD.name)
-        names[str(name)] = int(graph.value(graph.value(named, SD.graph), VOID.triples))
-    assert names == fixture_data.counts
-
-
-def test_service_description_of_read_only_service(app_settings):
-    client = create_app({**app_settings, "write_token": None}).test_client()
-    _, graph = service_description(client)
-    assert set(graph.objects(None, SD.supportedLanguage)) == {SD.SPARQL11Query}
-
-
-def test_service_description_406_for_unknown_rdf(client):
-    response = client.get("/sparql", headers={"Accept": "image/png"})
-    assert response.status_code == 406
-
-
-def test_service_description_in_json_ld(client):
-    response = client.get("/sparql", headers={"Accept": "application/ld+json"})
-    assert response.status_code == 200
-    assert json.loads(response.data)
-    triples = list(ox.parse(response.data, ox.RdfFormat.JSON_LD))
-    assert any(t.predicate.value == str(SD.endpoint) for t in triples)
-
-
-def test_token_is_not_in_service_description(client, fixture_data):
-    response = client.get("/sparql", headers={"Accept": "text/turtle"})
-    assert fixture_data.token.encode() not in response.data
-
-
 @pytest.mark.parametrize(("accept", "expected"), [
     (None, "text/turtle"),
     ("*/*", "text/turtle"),  # curl: the description, not the UI
@@ -462,18 +386,6 @@ def test_large_query_by_form_up_to_the_body_limit(app_settings):
     assert response.get_json()["boolean"] is True
     too_large = client.post("/sparql", data={"query": padding * 4 + "ASK {}"})
     assert too_large.status_code == 413
-
-
-def test_service_description_counts_the_default_graph_as_a_set(client, auth, fixture_data):
-    # the same triples in a second graph: the union default graph holds them once
-    copy = "http://example.org/copy-of-b"
-    put = client.put("/rdf-graph-store", query_string={"graph": copy}, headers=auth,
-                     data=fixture_data.turtle[fixture_data.graph_b], content_type="text/turtle")
-    assert put.status_code == 201
-    _, graph = service_description(client)
-    [dataset] = graph.subjects(rdflib.RDF.type, SD.Dataset)
-    default = graph.value(dataset, SD.defaultGraph)
-    assert int(graph.value(default, VOID.triples)) == sum(fixture_data.counts.values())
 
 
 @pytest.mark.parametrize("raw", [b"query=ASK%7B%22%FF%22%7D", b"query=ASK{\"\xff\"}"])

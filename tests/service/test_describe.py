@@ -1,15 +1,20 @@
-"""The VoID description at /.well-known/void, over the real graph (built on first start):
-every count in it is checked against an independent SPARQL query of the same server."""
+"""The descriptions of service/describe.py: the VoID description at /.well-known/void, over
+the real graph (built on first start: every count in it is checked against an independent
+SPARQL query of the same server) and over the fixture store, and the SPARQL 1.1 Service
+Description that /sparql answers when asked for RDF without a query."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
+from alliancegraph.service import create_app
 
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
 BASE = "https://w3id.org/alliancegraph/"
@@ -178,3 +183,67 @@ def test_format_parameter_overrides_accept(client):
     assert client.get("/.well-known/void?format=ttl",
                       headers={"Accept": BROWSER}).mimetype == "text/turtle"
     assert client.get("/.well-known/void?format=html").mimetype == "text/html"
+
+
+# --- service description ------------------------------------------------------------------
+
+def service_description(client, url: str = "/sparql", accept: str = "text/turtle"):
+    response = client.get(url, headers={"Accept": accept})
+    assert response.status_code == 200
+    return response, rdflib.Graph().parse(data=response.data, format="turtle")
+
+
+def test_service_description(client, fixture_data):
+    response, graph = service_description(client)
+    assert response.mimetype == "text/turtle"
+    # the default public URL (http://<host>:<port>/), not the Host header of the request
+    [service] = graph.subjects(SD.endpoint, rdflib.URIRef("http://127.0.0.1:8000/sparql"))
+    assert (service, rdflib.RDF.type, SD.Service) in graph
+    languages = set(graph.objects(service, SD.supportedLanguage))
+    assert languages == {SD.SPARQL11Query, SD.SPARQL11Update}
+    formats = {str(f) for f in graph.objects(service, SD.resultFormat)}
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
+    assert "http://www.w3.org/ns/formats/Turtle" in formats
+    # no federation: the service refuses SERVICE, so it must not claim it
+    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph
+    names = {}
+    for named in graph.subjects(rdflib.RDF.type, SD.NamedGraph):
+        name = graph.value(named, SD.name)
+        names[str(name)] = int(graph.value(graph.value(named, SD.graph), VOID.triples))
+    assert names == fixture_data.counts
+
+
+def test_service_description_of_read_only_service(app_settings):
+    client = create_app({**app_settings, "write_token": None}).test_client()
+    _, graph = service_description(client)
+    assert set(graph.objects(None, SD.supportedLanguage)) == {SD.SPARQL11Query}
+
+
+def test_service_description_406_for_unknown_rdf(client):
+    response = client.get("/sparql", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+def test_service_description_in_json_ld(client):
+    response = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200
+    assert json.loads(response.data)
+    triples = list(ox.parse(response.data, ox.RdfFormat.JSON_LD))
+    assert any(t.predicate.value == str(SD.endpoint) for t in triples)
+
+
+def test_token_is_not_in_service_description(client, fixture_data):
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert fixture_data.token.encode() not in response.data
+
+
+def test_service_description_counts_the_default_graph_as_a_set(client, auth, fixture_data):
+    # the same triples in a second graph: the union default graph holds them once
+    copy = "http://example.org/copy-of-b"
+    put = client.put("/rdf-graph-store", query_string={"graph": copy}, headers=auth,
+                     data=fixture_data.turtle[fixture_data.graph_b], content_type="text/turtle")
+    assert put.status_code == 201
+    _, graph = service_description(client)
+    [dataset] = graph.subjects(rdflib.RDF.type, SD.Dataset)
+    default = graph.value(dataset, SD.defaultGraph)
+    assert int(graph.value(default, VOID.triples)) == sum(fixture_data.counts.values())

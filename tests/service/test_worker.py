@@ -1,5 +1,6 @@
-"""`alliancegraph serve` survives slow and idle clients (a security probe's finding: two
-silent connections once blocked both sync workers, and /healthz, for 630 s).
+"""The read-ahead gunicorn worker (service/worker.py): `alliancegraph serve` survives slow
+and idle clients (a security probe's finding: two silent connections once blocked both
+sync workers, and /healthz, for 630 s).
 
 One real server with small timeouts; the attackers are raw sockets on 127.0.0.1, closed at
 the end of each test. conftest's servers run ``--workers 2``, so with ``threads=2`` four

@@ -127,13 +127,15 @@ def test_inference_rdfs_changes_the_outcome(tmp_path: Path):
 
 
 def test_no_file_validates_the_store(tmp_path: Path):
-    from alliancegraph.store.embedded import EmbeddedStore
+    from alliancegraph.config import load_settings
+    from alliancegraph.store import QuadDelta, open_store
 
-    store = EmbeddedStore(tmp_path, query_timeout=30, max_rows=1000,
-                          base_iri="https://w3id.org/alliancegraph/")
+    store = open_store(load_settings(environ={}, overrides={
+        "data_dir": str(tmp_path), "store": "embedded", "validate_on_write": False}))
     quads = list(ox.parse(INVALID["links.ttl"].read_bytes(), ox.RdfFormat.TURTLE,
                           base_iri=INVALID["links.ttl"].resolve().as_uri()))
-    store.apply(lambda s: s.extend(quads))
+    store.apply(QuadDelta(added=tuple(quads)))
+    store.close()
     result = run("--data-dir", str(tmp_path))
     assert result.exit_code == 1
     assert "WikidataItemShape" in result.output

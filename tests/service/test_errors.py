@@ -1,0 +1,73 @@
+"""The one error handler of the app (service/errors.py): project errors and werkzeug's
+HTTP errors answered with their status, as JSON for API clients and a page for browsers;
+anything else logged with its traceback and answered as a generic 500."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from alliancegraph.service import create_app
+
+BROWSER = "text/html,application/xml;q=0.9,*/*;q=0.8"
+
+
+class BrokenStore:
+    """Every store call fails with an error whose text must not reach a client."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise RuntimeError("bug near /srv/secret/oxigraph/000123.sst")
+        return fail
+
+
+@pytest.mark.parametrize("path", [
+    "/sparql?query=ASK%7B%7D", "/sparql", "/rdf-graph-store?default", "/.well-known/void",
+    "/", "/readyz", "/id/state/japan.ttl", "/ontology.ttl", "/dumps/alliancegraph.nq",
+])
+def test_an_unexpected_error_is_logged_and_answered_as_a_generic_500(tmp_path, caplog, path):
+    """Whatever blueprint it happens in: the traceback goes to the log, and the client gets
+    500 without the exception's text."""
+    app = create_app({"data_dir": str(tmp_path), "STORE": BrokenStore()})  # not TESTING
+    with caplog.at_level(logging.ERROR, logger="alliancegraph"):
+        response = app.test_client().get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert response.get_json()["error"] == "Internal Server Error"
+    assert "secret" not in body and "RuntimeError" not in body and "Traceback" not in body
+    logged = [r for r in caplog.records if r.exc_info and r.exc_info[0] is RuntimeError]
+    assert logged, "the exception must be logged with its traceback"
+
+
+
+
+def test_errors_are_html_for_browsers(client):
+    # by POST: a browser GET of a query gets the UI, which runs it and shows the error
+    response = client.post("/sparql", data={"query": "SELECT ?x WHERE { ?x"},
+                           headers={"Accept": BROWSER})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert b"ParseError" in response.data
+    as_get = client.get("/sparql", query_string={"update": "CLEAR ALL"},
+                        headers={"Accept": BROWSER})
+    assert as_get.status_code == 400 and as_get.mimetype == "text/html"
+
+
+def test_a_project_error_is_json_with_its_status_name_message_and_spec(client):
+    response = client.get("/sparql", query_string={"update": "CLEAR ALL"},
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["status"] == 400 and body["error"] == "BadRequest"
+    assert body["message"] == "updates must be sent by POST, not GET"
+    assert body["spec"].startswith("https://www.w3.org/TR/sparql11-protocol/")
+
+
+def test_http_errors_keep_their_headers(client):
+    response = client.delete("/sparql", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "Method Not Allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    missing = client.get("/no/such/page", headers={"Accept": BROWSER})
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert b"<h1>404 Not Found</h1>" in missing.data
