@@ -30,6 +30,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from alliancegraph import __version__
@@ -39,6 +40,7 @@ T = TypeVar("T")
 
 _KEY = "alliancegraph.cache"
 _GENERATION = "alliancegraph_generation"
+_COMMITTED = "alliancegraph_committed_at"
 
 #: the largest answer kept, as a share of the byte bound: one answer never evicts all others
 ENTRY_SHARE = 16
@@ -154,10 +156,19 @@ def generation() -> int:
     if _GENERATION not in g:
         from alliancegraph.service.resources import get_store
 
-        value = get_store().generation()
+        store = get_store()
+        value = store.generation()
         answer_cache().see_generation(value)
         setattr(g, _GENERATION, value)
+        # read after the generation: a write in between makes the time later, never earlier
+        setattr(g, _COMMITTED, store.committed_at())
     return getattr(g, _GENERATION)
+
+
+def committed_at() -> float:
+    """When the generation this request answers from was committed."""
+    generation()
+    return getattr(g, _COMMITTED)
 
 
 def cached(key: str, compute: Callable[[], T]) -> T:
@@ -168,34 +179,44 @@ def cached(key: str, compute: Callable[[], T]) -> T:
 
 
 def etag(key: str) -> str:
-    """The strong entity tag of the answer ``key`` at this generation: the generation, the
-    key, the software version and the settings that shape answers (a new release or a new
-    public URL changes pages without a write)."""
+    """The strong entity tag of the answer ``key`` at this generation: the generation and
+    its commit time (a store built again starts its generations anew), the key, the
+    software version and the settings that shape answers (a new release or a new public URL
+    changes pages without a write)."""
     app = current_app
     digest = hashlib.sha256("\0".join((
         __version__, app.config["BASE_IRI"], str(app.config.get("PUBLIC_URL")),
         str(app.config["HOST"]), str(app.config["PORT"]),
         str(bool(app.config.get("WRITE_TOKEN")) and not app.config.get("READ_ONLY")),
-        str(generation()), key)).encode("utf-8", "surrogatepass"))
+        str(generation()), repr(committed_at()), key)).encode("utf-8", "surrogatepass"))
     return f"g{generation()}-{digest.hexdigest()[:20]}"
 
 
 def not_modified(key: str) -> Response | None:
     """A 304 when the request's ``If-None-Match`` names the current ETag of ``key`` (call
     it before computing anything); otherwise None. Only GET and HEAD are conditional."""
-    if request.method not in ("GET", "HEAD") or not request.if_none_match:
+    if request.method not in ("GET", "HEAD"):
         return None
-    tag = etag(key)
-    if not request.if_none_match.contains_weak(tag):  # RFC 9110: weak comparison for 304
+    if request.if_none_match:  # RFC 9110: If-None-Match decides when it is sent
+        if not request.if_none_match.contains_weak(etag(key)):  # weak comparison for 304
+            return None
+    elif request.if_modified_since is None or not _unchanged_since(request.if_modified_since):
         return None
     return finish(Response(status=304), key)
 
 
+def _unchanged_since(since: datetime) -> bool:
+    """HTTP dates have whole seconds: compare the exact commit time, so that two writes
+    within one second never give a wrong 304 (at worst an answer that was not needed)."""
+    return committed_at() <= since.timestamp()
+
+
 def finish(response: Response, key: str) -> Response:
-    """Mark ``response`` as the answer ``key`` at this generation: a strong ``ETag``,
-    ``Cache-Control: no-cache`` (a cache may keep it but must ask again: a write may come
-    at any time) and ``Vary: Accept``."""
+    """Mark ``response`` as the answer ``key`` at this generation: a strong ``ETag``, the
+    generation's commit time as ``Last-Modified``, ``Cache-Control: no-cache`` (a cache may
+    keep it but must ask again: a write may come at any time) and ``Vary: Accept``."""
     response.set_etag(etag(key))
+    response.last_modified = datetime.fromtimestamp(int(committed_at()), tz=UTC)
     response.cache_control.no_cache = True
     response.vary.add("Accept")
     return response

@@ -192,6 +192,11 @@ class Backend(Protocol):
         """A number that changes with every committed write (cheap: no query)."""
         ...
 
+    def committed_at(self) -> float:
+        """When the current generation was committed (seconds since the epoch; for a store
+        no write has changed yet, when it was opened). Cheap: no query."""
+        ...
+
     def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
                max_rows: int, timeout: float | None = None) -> Solutions: ...
 
@@ -273,6 +278,8 @@ class Store(Protocol):
     backend: Backend
 
     def generation(self) -> int: ...
+
+    def committed_at(self) -> float: ...
 
     def query_form(self, sparql: str) -> QueryForm:
         """The form of a query (for content negotiation before it runs); ParseError."""

@@ -233,6 +233,12 @@ class EmbeddedBackend:
             generation = _generation(self.paths)
         return generation
 
+    def committed_at(self) -> float:
+        """The generation file's time: the writer replaces it as it commits (atomically,
+        so every process reads the same time)."""
+        self.generation()  # creates the store if need be
+        return os.stat(self.paths.generation).st_mtime
+
     def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
                max_rows: int, timeout: float | None = None) -> Solutions:
         return self._read(engine.select, sparql, dataset=dataset, base_iri=base_iri,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -41,6 +42,7 @@ class MemoryBackend:
         self._store = ox.Store()
         self._lock = threading.RLock()
         self._generation = 0
+        self._committed_at = time.time()
         self._closed = False
 
     def _locked(self, work: Callable[[ox.Store], T]) -> T:
@@ -51,6 +53,9 @@ class MemoryBackend:
 
     def generation(self) -> int:
         return self._generation
+
+    def committed_at(self) -> float:
+        return self._committed_at
 
     # ------------------------------------------------------------------ queries
 
@@ -123,6 +128,7 @@ class MemoryBackend:
                                     f"expected {if_generation}); nothing was written")
             effect = engine.apply_change(store, change)
             self._generation += 1
+            self._committed_at = time.time()
             return Applied(self._generation, created=effect.created, counts=effect.counts)
 
         return self._locked(work)
@@ -135,6 +141,7 @@ class MemoryBackend:
                 return None, payload
             effect = engine.apply_change(store, change)
             self._generation += 1
+            self._committed_at = time.time()
             return Applied(self._generation, created=effect.created,
                            counts=effect.counts), payload
 

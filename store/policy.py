@@ -81,6 +81,9 @@ class PolicyStore:
     def generation(self) -> int:
         return self.backend.generation()
 
+    def committed_at(self) -> float:
+        return self.backend.committed_at()
+
     # ------------------------------------------------------------------ queries
 
     def query_form(self, sparql: str) -> QueryForm:

@@ -5,16 +5,22 @@ cache is bounded."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import pytest
 from alliancegraph.service import create_app
 from alliancegraph.service.cache import AnswerCache, answer_cache
+from werkzeug.http import http_date as _http_date
 
 QUERY = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }"
 NEW_LABEL = '"Mongolia"@en'
 WRITE = ("INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/mongolia> "
          f"<http://www.w3.org/2004/02/skos/core#prefLabel> {NEW_LABEL} }} }}")
+
+
+def format_date_time(seconds: float) -> str:
+    return _http_date(int(seconds))
 
 
 class Counting:
@@ -73,6 +79,37 @@ def test_an_answer_has_an_etag_and_a_304_for_it(cached_client, name):
     other = cached_client.get(path, query_string=params,
                               headers={**headers, "If-None-Match": '"something-else"'})
     assert other.status_code == 200
+
+
+@pytest.mark.parametrize("name", READS)
+def test_last_modified_is_the_commit_time_and_if_modified_since_gives_304(cached_client,
+                                                                          counting, name):
+    path, params, headers = READS[name]
+    first = cached_client.get(path, query_string=params, headers=headers)
+    committed = counting.store.committed_at()
+    assert first.last_modified.timestamp() == int(committed)
+    later = format_date_time(committed + 2)
+    unchanged = cached_client.get(path, query_string=params,
+                                  headers={**headers, "If-Modified-Since": later})
+    assert unchanged.status_code == 304
+    # the commit's own second is not enough: a second write in that second must show
+    same_second = format_date_time(int(committed))
+    assert cached_client.get(path, query_string=params, headers={
+        **headers, "If-Modified-Since": same_second}).status_code == (
+        304 if committed == int(committed) else 200)
+    # If-None-Match decides when both are sent
+    assert cached_client.get(path, query_string=params, headers={
+        **headers, "If-Modified-Since": later, "If-None-Match": '"other"'}).status_code == 200
+
+
+def test_a_write_moves_last_modified_on(cached_client, counting, auth):
+    before = counting.store.committed_at()
+    assert cached_client.post("/sparql", data={"update": WRITE}, headers=auth).status_code == 204
+    assert counting.store.committed_at() > before
+    since = format_date_time(before)
+    answer = cached_client.get("/", headers={"Accept": "application/json",
+                                             "If-Modified-Since": since})
+    assert answer.status_code == 200
 
 
 @pytest.mark.parametrize("name", READS)
@@ -224,3 +261,16 @@ def test_a_failed_computation_is_not_kept_and_its_waiters_compute_again():
     with pytest.raises(RuntimeError):
         cache.get_or_compute(1, "sd", fail)
     assert cache.get_or_compute(1, "sd", lambda: b"fine") == b"fine"
+
+
+def test_a_store_built_again_gives_new_etags_at_the_same_generation(app_settings, make_store):
+    """Generations start anew with a new store: the commit time keeps old ETags stale."""
+    tags = []
+    for _ in range(2):
+        store = make_store(max_rows=1000, validate_on_write=False)
+        store.update(WRITE)
+        client = create_app({**app_settings, "STORE": store}).test_client()
+        tags.append((store.generation(),
+                     client.get("/", headers={"Accept": "application/json"}).headers["ETag"]))
+        time.sleep(0.01)
+    assert tags[0][0] == tags[1][0] and tags[0][1] != tags[1][1]

@@ -9,6 +9,7 @@ The embedded backend's process mechanics have their own tests (test_embedded.py)
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -505,6 +506,16 @@ def test_the_generation_changes_with_each_committed_write_only(writer: PolicySto
         with pytest.raises(AllianceGraphError):
             failing()
         assert writer.generation() == applied.generation
+
+
+def test_the_commit_time_moves_on_with_a_write_and_stays_otherwise(store: PolicyStore):
+    first = store.committed_at()
+    assert first <= time.time()
+    store.select("SELECT * WHERE { ?s ?p ?o }")
+    assert store.committed_at() == first
+    time.sleep(0.02)
+    store.update(PREFIX + "INSERT DATA { ex:t ex:p 1 }")
+    assert first < store.committed_at() <= time.time()
 
 
 def test_if_generation_refuses_a_stale_write(store: PolicyStore):
