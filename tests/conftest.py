@@ -255,4 +255,20 @@ def start_server() -> Iterator:
 def server_tools() -> SimpleNamespace:
     """The helpers behind the server fixtures, for the tests of those fixtures (test modules
     cannot import conftest under ``--import-mode=importlib``)."""
-    return SimpleNamespace(wait_ready=wait_ready, free_port=free_port, Server=Server)
+    return SimpleNamespace(wait_ready=wait_ready, free_port=free_port, Server=Server,
+                           server_processes=server_processes)
+
+
+def server_processes(leader: int) -> set[int]:
+    """Live pids in the process group or session of ``leader`` (a server started with
+    ``start_new_session``: its master, workers, store workers and their children)."""
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and leader in (int(fields[2]), int(fields[3])):
+                members.add(int(entry.name))
+    return members

@@ -235,27 +235,13 @@ def test_a_long_validated_write_blocks_neither_health_nor_reads(busy_server):
                 "answered: the overlap could not be observed")
 
 
-def _session_members(leader: int) -> set[int]:
-    """Live processes in the server's session or process group (``start_new_session``)."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z" and leader in (int(fields[2]), int(fields[3])):
-                members.add(int(entry.name))
-    return members
-
-
-def test_no_process_outlives_the_server(busy_server):
+def test_no_process_outlives_the_server(busy_server, server_tools):
     """Last in this module: stop the server; its workers and every store process end."""
     leader = busy_server.process.pid
-    running = _session_members(leader)
+    running = server_tools.server_processes(leader)
     assert len(running) > 1 + 2  # the master, two workers and their stores' processes
     busy_server.stop()
     deadline = time.monotonic() + 30
-    while _session_members(leader) and time.monotonic() < deadline:
+    while server_tools.server_processes(leader) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _session_members(leader) == set()
+    assert server_tools.server_processes(leader) == set()

@@ -11,7 +11,6 @@ import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import rdflib
@@ -130,22 +129,8 @@ SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k 
         "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x . ?y ?z ?a1 . ?b1 ?c1 ?d1 }")
 
 
-def process_group(pgid: int) -> set[int]:
-    """Pids of the server's process group (master, workers and their children)."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.add(int(entry.name))
-    return members
-
-
-def test_query_over_time_limit_is_stopped(server):
-    before = process_group(server.process.pid)
+def test_query_over_time_limit_is_stopped(server, server_tools):
+    before = server_tools.server_processes(server.process.pid)
     started = time.monotonic()
 
     def slow_query() -> tuple[requests.Response, float]:
@@ -170,10 +155,10 @@ def test_query_over_time_limit_is_stopped(server):
     quick = requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=10)
     assert quick.status_code == 200
     deadline = time.monotonic() + 5
-    while len(process_group(server.process.pid)) != len(before) and \
+    while len(server_tools.server_processes(server.process.pid)) != len(before) and \
             time.monotonic() < deadline:
         time.sleep(0.1)
-    assert len(process_group(server.process.pid)) == len(before)
+    assert len(server_tools.server_processes(server.process.pid)) == len(before)
 
 
 # --- nothing leaves the service ---------------------------------------------------------------
@@ -271,9 +256,9 @@ def test_bad_input_is_never_500(base_url, fixture_data, method, path, kwargs):
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
 
 
-def test_process_group_helper_sees_the_server(server):
+def test_process_group_helper_sees_the_server(server, server_tools):
     # guards the time-limit test: the helper must find the master and its workers
-    assert {server.process.pid} < process_group(server.process.pid)
+    assert {server.process.pid} < server_tools.server_processes(server.process.pid)
     assert os.getpgid(server.process.pid) == server.process.pid
 
 
