@@ -12,6 +12,7 @@ to the engine: this is not a parser, it only reads the tokens that matter.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -59,12 +60,22 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     """Significant tokens of ``text`` (white space and comments dropped)."""
-    tokens = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind not in ("ws", "comment"):
-            tokens.append(Token(kind, match.group(), match.start()))
-    return tokens
+    # one request reads its text several times (form, policy, cacheability): a query-sized
+    # text is tokenized once; a large one (an update carrying data) is not kept
+    return list(_cached_tokens(text) if len(text) <= _CACHED_TEXT else _tokens(text))
+
+
+#: the longest text whose tokens are kept for the next reader of the same text
+_CACHED_TEXT = 16 * 1024
+
+
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(Token(match.lastgroup or "punct", match.group(), match.start())
+                 for match in _TOKEN.finditer(text)
+                 if (match.lastgroup or "punct") not in ("ws", "comment"))
+
+
+_cached_tokens = functools.lru_cache(maxsize=256)(_tokens)
 
 
 @dataclass
