@@ -20,10 +20,19 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 #: to the configured ``base_iri`` so the same graph can be served at another host.
 CANONICAL_BASE = "https://w3id.org/alliancegraph/"
 
+
+
+def user_agent(purpose: str, client: str) -> str:
+    """The User-Agent of every outbound request (federation, link discovery, enrichment):
+    who we are, where to read about us, what for, and the HTTP library, as public
+    endpoints such as Wikidata's ask of their clients."""
+    return f"AllianceGraph/{__version__} ({CANONICAL_BASE}; {purpose}) {client}"
+
+
 #: names served by alliancegraph.graph.notebook, imported when first asked for
 _NOTEBOOK = ("Connection", "connect", "examples")
 
-__all__ = ["CANONICAL_BASE", "__version__", *_NOTEBOOK]
+__all__ = ["CANONICAL_BASE", "__version__", "user_agent", *_NOTEBOOK]
 
 
 def __getattr__(name: str) -> object:

@@ -27,6 +27,9 @@ COMMANDS = {
     "serve": "alliancegraph.service.cli:serve_command",
     "validate": "alliancegraph.shapes.cli:validate_command",
     "docs": "alliancegraph.ontology.docs:docs_command",
+    "link": "alliancegraph.links.cli:link_command",
+    "enrich": "alliancegraph.links.enrich:enrich_command",
+    "mappings": "alliancegraph.links.sssom:mappings_command",
 }
 
 

@@ -160,6 +160,27 @@ class Settings:
         'Bytes of answers each service worker keeps; one answer over a sixteenth of it is '
         'never kept.')
 
+    federation_endpoints: str = setting(
+        "https://query.wikidata.org/sparql https://dbpedia.org/sparql",
+        'SPARQL endpoints a query may call with SERVICE, space-separated (exact IRIs); LOAD '
+        'may read an IRI that starts with one of them. Empty: no outbound request at all.')
+    federation_timeout: float = setting(
+        10.0,
+        'Seconds one SERVICE call or LOAD may take, connecting and reading.')
+    federation_max_rows: int = setting(
+        10000,
+        'Most rows one SERVICE call may bring back; more is an error (502), never truncated.')
+    wikidata_endpoint: str = setting(
+        "https://query.wikidata.org/sparql",
+        'The SPARQL endpoint `alliancegraph link --target wikidata` and `enrich` query.')
+    dbpedia_endpoint: str = setting(
+        "https://dbpedia.org/sparql",
+        'The SPARQL endpoint `alliancegraph link --target dbpedia` queries.')
+    link_cache_dir: str | None = setting(
+        None,
+        'Where link discovery and enrichment keep the answers of remote endpoints, so a '
+        're-run repeats no request (default: `<data_dir>/link-cache`).')
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 

@@ -309,6 +309,19 @@ class QueryTimeout(AllianceGraphError):
     status = 503
 
 
+class RemoteServiceError(AllianceGraphError):
+    """An allow-listed remote endpoint (SPARQL ``SERVICE``, ``LOAD``) failed: it answered an
+    error, a redirect (never followed), something that is no SPARQL result, or too much."""
+
+    status = 502
+
+
+class RemoteServiceTimeout(AllianceGraphError):
+    """An allow-listed remote endpoint did not answer within ``federation_timeout``."""
+
+    status = 504
+
+
 class ResultTooLarge(AllianceGraphError):
     """A result has more rows than the configured limit allows."""
 

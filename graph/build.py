@@ -8,7 +8,12 @@
 3. In the store the settings name (:func:`alliancegraph.store.open_store`), one atomic
    write (:class:`alliancegraph.store.ReplaceGraphs`): the bundled graphs and
    ``graph/inferred`` (:data:`alliancegraph.graph.vocabulary.GRAPHS`) are replaced by the
-   new ones. Graphs written through the service under other names survive.
+   new ones. ``graph/links`` keeps the links ``alliancegraph link`` discovered or had
+   accepted (origin ``ag:DiscoveredLink``/``ag:ReviewedLink``, with their axioms and
+   activities), read in the writer on the committed state, so no write comes between; a
+   curated link of the sources wins over a discovered one with the same subject, predicate
+   and object. Graphs written under other names survive, ``graph/link-review`` and
+   ``graph/external`` among them: the build never touches them.
 4. Write the ontology documentation, its IRIs under the configured base, to
    ``<data_dir>/release/ontology/`` (the service serves it from there).
 
@@ -30,8 +35,9 @@ from alliancegraph.errors import AllianceGraphError, BadRequest
 from alliancegraph.graph.inference import entailments
 from alliancegraph.graph.sources import iter_sources, parse_source
 from alliancegraph.graph.vocabulary import CANONICAL_BASE, GRAPHS, INFERRED, graph_iri
+from alliancegraph.links.model import kept_link_quads_in, merge_links
 from alliancegraph.ontology.docs import build_docs
-from alliancegraph.store import ReplaceGraphs, open_store
+from alliancegraph.store import ReadView, ReplaceGraphs, open_store
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -86,7 +92,9 @@ def build_store(data_dir: str | Path, *, base_iri: str = CANONICAL_BASE,
             by_graph[quad.graph_name.value].append(quad)
         store = open_store(settings)
         try:
-            applied = store.apply(ReplaceGraphs(by_graph))
+            # validation is off (above): the writer reads what to keep and replaces the
+            # graphs in one step of the backend
+            applied, _ = store.backend.apply_prepared(_keeping_links, by_graph, base_iri)
         finally:
             store.close()
         bar.update(task, total=1, completed=1)
@@ -95,6 +103,16 @@ def build_store(data_dir: str | Path, *, base_iri: str = CANONICAL_BASE,
         report.docs_dir = write_docs(Path(settings.data_dir) / "release" / "ontology",
                                      base_iri)
     return report
+
+
+def _keeping_links(view: ReadView, by_graph: dict[str, list[ox.Quad]], base_iri: str
+                   ) -> tuple[ReplaceGraphs, None]:
+    """The build's write, on the committed state: the new graphs, ``links`` with the
+    discovered and reviewed links the store holds (runs in the writer: module level, so
+    that it pickles)."""
+    links = graph_iri("links", base_iri)
+    kept = kept_link_quads_in(view, base_iri)
+    return ReplaceGraphs({**by_graph, links: merge_links(by_graph[links], kept, base_iri)}), None
 
 
 def write_docs(out_dir: Path, base_iri: str) -> Path:

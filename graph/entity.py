@@ -11,13 +11,21 @@ an IRI (:func:`describe`) is what its page shows:
   through the IRI holding it, with the quote it carries;
 * a preferred label for every IRI it names (:data:`LABEL_PROPERTIES`, English first);
 * the evidence of its statements (:meth:`Description.evidence`): paper, section, quote and
-  footnotes of each ``ag:evidence`` node.
+  footnotes of each ``ag:evidence`` node;
+* the external facts of the items it is linked to (:attr:`Description.external_facts`):
+  what ``alliancegraph enrich`` fetched into the graph ``external`` (and only from there),
+  each with its source item, property, value, retrieval time and point in time. They are
+  facts about the linked item, not statements of ours about the entity: a page shows them
+  apart, marked as external.
 
 The RDF document about an IRI is the result of :func:`document_query` (the same triples:
 statements, blank nodes, and the IRIs pointing at it), so it can be advertised as a query.
+It holds no external fact: those have the linked item as their subject, and live in their
+own graph (``GET /graph/external``, or a query joining ``GRAPH <…/graph/external>``).
 
-Two store calls per description, whatever the store's size: one SELECT for statements and
-references (every pattern starts from the IRI, so each is an index look-up), and one for the
+Two store calls per description, whatever the store's size: one SELECT for statements,
+references and external facts (every pattern starts from the IRI, so each is an index
+look-up), and one for the
 labels (one ``VALUES`` of the IRIs and a ``FILTER`` on the properties: a second ``VALUES``
 for the properties made Oxigraph scan the whole store). No Flask here; any
 :class:`alliancegraph.store.Store` does.
@@ -32,17 +40,20 @@ from types import MappingProxyType
 
 import pyoxigraph as ox
 from alliancegraph.errors import NotFound
-from alliancegraph.graph.vocabulary import ontology_namespace
+from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri, ontology_namespace
 from alliancegraph.store.base import Store
 
-__all__ = ["LABEL_PROPERTIES", "MATCH_PROPERTIES", "Description", "Evidence", "Reference",
-           "Statement", "can_be_iri", "describe", "description_query", "document",
+__all__ = ["LABEL_PROPERTIES", "MATCH_PROPERTIES", "Description", "Evidence", "ExternalFact",
+           "Reference", "Statement", "can_be_iri", "describe", "description_query", "document",
            "document_query", "exists", "exists_query", "iri_for_path", "labels",
            "labels_query", "path_for_iri", "preferred_labels", "sparql_iri"]
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
-PROV_ENTITY = "http://www.w3.org/ns/prov#entity"
+PROV = "http://www.w3.org/ns/prov#"
+PROV_ENTITY = f"{PROV}entity"
+OWL = "http://www.w3.org/2002/07/owl#"
+DCTERMS = "http://purl.org/dc/terms/"
 #: Properties whose values name the thing, best first (the preferred label is the first
 #: English one found in this order).
 LABEL_PROPERTIES = (
@@ -133,8 +144,9 @@ def description_query(iri: str, *, base_iri: str, blank_node_depth: int = 4,
                           "?s ?p ?o . OPTIONAL { GRAPH ?g { ?s ?p ?o } }")
     branches = "\n  UNION ".join(f"{{ {g} }}" for g in statements)
     return (
-        f"SELECT ?s ?p ?o ?g ?owner ?op ?graphs ?quote WHERE {{\n"
+        f"SELECT ?s ?p ?o ?g ?owner ?op ?graphs ?quote {' '.join(FACT_VARIABLES)} WHERE {{\n"
         f"  {branches}\n"
+        f"  UNION {_external_facts_branch(root, base_iri)}\n"
         f"  UNION {{ SELECT ?s ?p ?owner ?op\n"
         f"      (GROUP_CONCAT(DISTINCT STR(?rg); separator=' ') AS ?graphs)"
         f" (SAMPLE(?q) AS ?quote)\n"
@@ -144,6 +156,27 @@ def description_query(iri: str, *, base_iri: str, blank_node_depth: int = 4,
         f"      OPTIONAL {{ ?owner ?op ?s . FILTER(isBlank(?s) && isIRI(?owner)) }}\n"
         f"      OPTIONAL {{ ?s {quote} ?q . FILTER(isBlank(?s)) }} }}\n"
         f"    GROUP BY ?s ?p ?owner ?op }}\n}}")
+
+
+#: the variables of the rows of :func:`description_query` that are external facts
+FACT_VARIABLES = ("?fact", "?item", "?fp", "?fv", "?fsource", "?fretrieved", "?ftime",
+                  "?fendpoint")
+
+
+def _external_facts_branch(root: str, base_iri: str) -> str:
+    """The external facts of the items ``root`` is linked to, from the external graph
+    only: each annotation axiom of ``alliancegraph enrich`` whose triple is there."""
+    ag = ontology_namespace(base_iri)
+    matches = ", ".join(f"<{p}>" for p in MATCH_PROPERTIES)
+    return (f"{{ {root} ?lp ?item . FILTER(?lp IN ({matches}) && isIRI(?item))\n"
+            f"    GRAPH <{graph_iri(EXTERNAL, base_iri)}> {{\n"
+            f"      ?fact <{OWL}annotatedSource> ?item ; a <{ag}ExternalFact> ;\n"
+            f"        <{OWL}annotatedProperty> ?fp ; <{OWL}annotatedTarget> ?fv .\n"
+            f"      ?item ?fp ?fv .\n"
+            f"      OPTIONAL {{ ?fact <{ag}sourceProperty> ?fsource }}\n"
+            f"      OPTIONAL {{ ?fact <{PROV}generatedAtTime> ?fretrieved }}\n"
+            f"      OPTIONAL {{ ?fact <{ag}pointInTime> ?ftime }}\n"
+            f"      OPTIONAL {{ ?fact <{DCTERMS}source> ?fendpoint }} }} }}")
 
 
 def labels_query(iris: Iterable[str]) -> str:
@@ -197,6 +230,25 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ExternalFact:
+    """One fact about a linked item, fetched from its dataset (graph ``external``)."""
+
+    #: the linked item the fact is about (its source)
+    item: ox.NamedNode
+    #: the fact's predicate (``wdt:P297``, ``rdfs:label`` …)
+    predicate: ox.NamedNode
+    value: Term
+    #: the source dataset's own property (``wd:P297``)
+    source_property: ox.NamedNode | None
+    #: when it was retrieved (an ``xsd:dateTime`` literal)
+    retrieved: ox.Literal | None
+    #: the point in time it holds for (a population's date)
+    point_in_time: ox.Literal | None
+    #: the endpoint it was read from
+    endpoint: ox.NamedNode | None
+
+
+@dataclass(frozen=True)
 class Description:
     """What the graph says about ``iri``. Immutable: one description may be shared."""
 
@@ -209,6 +261,8 @@ class Description:
     references_truncated: bool
     #: IRI -> its preferred label
     labels: Mapping[str, str]
+    #: facts about the linked items, from the external graph, by item, predicate, value
+    external_facts: tuple[ExternalFact, ...] = ()
 
     @property
     def statements(self) -> tuple[Statement, ...]:
@@ -253,7 +307,11 @@ def describe(store: Store, iri: str, *, base_iri: str, blank_node_depth: int = 4
     references: list[Reference] = []
     pairs: set[tuple[Term, Term]] = set()  # (referrer, property): more than the limit
     # means there were more references
+    facts: dict[tuple[str, str, str], ExternalFact] = {}
     for row in found:
+        if "fact" in row:
+            facts[(row["item"].value, row["fp"].value, str(row["fv"]))] = _fact(row)
+            continue
         if "o" in row:
             subject = row["s"].value
             key = (row["p"].value, row["o"])
@@ -288,6 +346,10 @@ def describe(store: Store, iri: str, *, base_iri: str, blank_node_depth: int = 4
         named |= {reference.subject.value, reference.predicate.value}
         if reference.via is not None:
             named.add(reference.via.value)
+    external = tuple(facts[key] for key in sorted(facts))
+    for fact in external:
+        named |= {fact.predicate.value, *(
+            t.value for t in (fact.source_property, fact.value) if isinstance(t, ox.NamedNode))}
     return Description(
         iri=iri,
         base_iri=base_iri,
@@ -297,7 +359,16 @@ def describe(store: Store, iri: str, *, base_iri: str, blank_node_depth: int = 4
         references=tuple(references),
         references_truncated=truncated,
         labels=MappingProxyType(labels(store, named)),
+        external_facts=external,
     )
+
+
+def _fact(row: Mapping[str, Term]) -> ExternalFact:
+    return ExternalFact(
+        item=row["item"], predicate=row["fp"], value=row["fv"],  # type: ignore[arg-type]
+        source_property=row.get("fsource"),  # type: ignore[arg-type]
+        retrieved=row.get("fretrieved"), point_in_time=row.get("ftime"),  # type: ignore[arg-type]
+        endpoint=row.get("fendpoint"))  # type: ignore[arg-type]
 
 
 def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:

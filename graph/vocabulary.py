@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from alliancegraph import CANONICAL_BASE
 
-__all__ = ["BUNDLED_GRAPHS", "CANONICAL_BASE", "EXTERNAL_PREFIXES", "GRAPHS", "INFERRED",
-           "LINK_DATASETS", "SOURCE_GRAPHS", "LinkDataset", "graph_iri", "graph_name",
-           "link_dataset", "ontology_iri", "ontology_namespace", "prefix_declarations",
-           "prefixes", "rebase", "shapes_iri", "shapes_namespace"]
+__all__ = ["BUNDLED_GRAPHS", "CANONICAL_BASE", "EXTERNAL", "EXTERNAL_PREFIXES", "GRAPHS",
+           "INFERRED", "LINK_DATASETS", "LINK_REVIEW", "SOURCE_GRAPHS", "LinkDataset",
+           "graph_iri", "graph_name", "link_dataset", "ontology_iri", "ontology_namespace",
+           "prefix_declarations", "prefixes", "rebase", "shapes_iri", "shapes_namespace"]
 
 
 def rebase(text: str, base_iri: str) -> str:
@@ -48,7 +48,11 @@ EXTERNAL_PREFIXES: dict[str, str] = {
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
     "dbr": "http://dbpedia.org/resource/",
+    "dbo": "http://dbpedia.org/ontology/",
+    "sssom": "https://w3id.org/sssom/",
+    "semapv": "https://w3id.org/semapv/vocab/",
 }
 
 
@@ -97,8 +101,14 @@ SOURCE_GRAPHS: tuple[str, ...] = ("background", "paper-a", "paper-b", "links")
 BUNDLED_GRAPHS: tuple[str, ...] = ("ontology", *SOURCE_GRAPHS)
 #: the graph of the build's OWL 2 RL entailments
 INFERRED = "inferred"
-#: every named graph the build writes (and replaces on the next build)
+#: every named graph the build writes (and replaces on the next build; in ``links`` it keeps
+#: the links accepted by ``alliancegraph link``)
 GRAPHS: tuple[str, ...] = (*BUNDLED_GRAPHS, INFERRED)
+#: link candidates and their review state (``alliancegraph link``); never built
+LINK_REVIEW = "link-review"
+#: facts fetched from linked datasets (``alliancegraph enrich``); never built, never mixed
+#: with the papers' statements
+EXTERNAL = "external"
 
 
 def graph_iri(name: str, base_iri: str = CANONICAL_BASE) -> str:
@@ -136,6 +146,9 @@ LINK_DATASETS: tuple[LinkDataset, ...] = (
                 "https://www.dbpedia.org/"),
     LinkDataset("issn", "https://portal.issn.org/resource/ISSN/", "ISSN Portal",
                 "https://portal.issn.org/"),
+    LinkDataset("geonames", "https://sws.geonames.org/", "GeoNames", "https://www.geonames.org/"),
+    LinkDataset("viaf", "http://viaf.org/viaf/", "VIAF", "https://viaf.org/"),
+    LinkDataset("orcid", "https://orcid.org/", "ORCID", "https://orcid.org/"),
 )
 
 

@@ -1,9 +1,11 @@
 """Descriptions of the service and its data: the SPARQL 1.1 Service Description (served
-by ``/sparql`` when it is asked for RDF without a query) and the VoID description at
-``/.well-known/void``. Both state only what the service really does and holds: counts
-come from the store (typed SELECT results, nothing re-parsed). A browser (a client
+by ``/sparql`` when it is asked for RDF without a query), the VoID description at
+``/.well-known/void`` and the SSSOM mapping set of every link out at
+``/mappings.sssom.tsv``. They state only what the service really does and holds: counts
+come from the store (typed SELECT results, nothing re-parsed), federation is claimed only
+when the setting ``federation_endpoints`` allows some endpoint. A browser (a client
 preferring HTML to every RDF syntax) gets the VoID as a page, read back from the same
-triples. Both are computed once per store generation (:mod:`.cache`) and answer 304 to a
+triples. All are computed once per store generation (:mod:`.cache`) and answer 304 to a
 client holding their ETag.
 """
 
@@ -14,10 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from alliancegraph.graph.vocabulary import LinkDataset, link_dataset
+from alliancegraph.graph.vocabulary import LINK_DATASETS, LinkDataset, graph_iri
+from alliancegraph.links import sssom
+from alliancegraph.links.model import LINK_PREDICATES
 from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.store import formats
+from alliancegraph.store.federation import Federation
 from alliancegraph.store.formats import Format
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -28,20 +33,18 @@ VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCTERMS = "http://purl.org/dc/terms/"
 FOAF = "http://xmlns.com/foaf/0.1/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-PREFIXES = {"sd": SD, "void": VOID, "dcterms": DCTERMS, "foaf": FOAF,
+PREFIXES = {"sd": SD, "void": VOID, "dcterms": DCTERMS, "foaf": FOAF, "rdfs": RDFS,
             "owl": "http://www.w3.org/2002/07/owl#",
             "skos": "http://www.w3.org/2004/02/skos/core#"}
 
 #: Dump files (served by the dumps blueprint) — the same names in VoID and on disk.
 DUMPS = ("alliancegraph.ttl", "alliancegraph.trig", "alliancegraph.nq", "alliancegraph.nq.gz")
 
-#: Properties that link an entity to the same thing in another dataset.
-LINK_PREDICATES = ("http://www.w3.org/2002/07/owl#sameAs",
-                   "http://www.w3.org/2004/02/skos/core#exactMatch",
-                   "http://www.w3.org/2004/02/skos/core#closeMatch")
-
-#: External datasets the graph links to, by the namespace of their IRIs.
+#: What the SSSOM table is, for the VoID (it is no RDF dump, so no void:dataDump).
+SSSOM_SPEC = "https://w3id.org/sssom/"
+TSV_MEDIA_TYPE = "http://www.iana.org/assignments/media-types/text/tab-separated-values"
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -96,6 +99,7 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
         ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
         ox.Triple(default_graph, v("triples"), _int(_default_graph_triples())),
     ]
+    triples += _federation(service)
     if _writable():
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
         triples += [ox.Triple(service, sd("inputFormat"), _n(f.iri))
@@ -114,6 +118,31 @@ def service_description(endpoint_url: str, fmt: Format) -> bytes:
             ox.Triple(graph, v("triples"), _int(count)),
         ]
     return _serialize(triples, fmt)
+
+
+def federation_endpoints() -> list[str]:
+    """The endpoints a query may call with ``SERVICE`` (setting ``federation_endpoints``),
+    read as the store's federation layer reads them, in the order given."""
+    return list(Federation.from_settings(current_app.config["SETTINGS"]).endpoints)
+
+
+def _federation(service: ox.BlankNode) -> list[ox.Triple]:
+    """``sd:BasicFederatedQuery`` and each allowed endpoint (a ``void:Dataset`` with its
+    ``void:sparqlEndpoint``, seen also from the service), or nothing when no endpoint is
+    allowed: then every SERVICE is refused, and the description must not claim it."""
+    endpoints = federation_endpoints()
+    if not endpoints:
+        return []
+    triples = [ox.Triple(service, sd("feature"), sd("BasicFederatedQuery"))]
+    for endpoint in endpoints:
+        remote = ox.BlankNode()
+        triples += [ox.Triple(service, _n(RDFS + "seeAlso"), remote),
+                    ox.Triple(remote, RDF_TYPE, v("Dataset")),
+                    ox.Triple(remote, v("sparqlEndpoint"), _n(endpoint)),
+                    ox.Triple(remote, dc("description"), ox.Literal(
+                        "a SPARQL endpoint queries of this service may call with SERVICE",
+                        language="en"))]
+    return triples
 
 
 def _graph_counts() -> dict[str, int]:
@@ -228,6 +257,7 @@ def void_triples(base: str) -> list[ox.Triple]:
             f"FILTER(STRSTARTS(STR(?s), {_str(entity_space)})) }}")[0]["n"]))),
     ]
     triples += [ox.Triple(ds, v("dataDump"), _n(f"{base}dumps/{name}")) for name in DUMPS]
+    triples += _mappings_file(ds, base)
     classes = _select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) }"
                       " GROUP BY ?c ORDER BY ?c")
     properties = _select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
@@ -251,20 +281,45 @@ def void_triples(base: str) -> list[ox.Triple]:
         triples += [ox.Triple(ds, v("subset"), subset),
                     ox.Triple(subset, RDF_TYPE, v("Dataset")),
                     ox.Triple(subset, v("triples"), _int(count))]
-    triples += _linksets(ds, doc)
+    triples += _linksets(ds, doc, base)
     return triples
 
 
-def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
-    """One void:Linkset per external dataset and link property, with its link count."""
-    predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
-    rows = _select(f"SELECT ?p ?o WHERE {{ VALUES ?p {{ {predicates} }} ?s ?p ?o "
-                   "FILTER(isIRI(?o)) }")
-    counts: dict[tuple[LinkDataset, str], int] = {}
-    for row in rows:
-        dataset = link_dataset(row["o"])
-        if dataset is not None:
-            counts[(dataset, row["p"])] = counts.get((dataset, row["p"]), 0) + 1
+def _mappings_file(ds: ox.NamedNode, base: str) -> list[ox.Triple]:
+    """The SSSOM table of the links, as ``rdfs:seeAlso`` of the dataset: it is neither an
+    RDF dump (``void:dataDump`` promises one a VoID client would parse as RDF) nor a part
+    of the dataset (``dcterms:hasPart``: it holds no triples of its own, only a view of the
+    linksets' links with their provenance); it is more about them, which is seeAlso."""
+    table = _n(sssom.mapping_set_id(base))
+    return [ox.Triple(ds, _n(RDFS + "seeAlso"), table),
+            ox.Triple(table, dc("title"), ox.Literal(
+                "Every link out with its provenance, as an SSSOM mapping set", language="en")),
+            ox.Triple(table, dc("format"), _n(TSV_MEDIA_TYPE)),
+            ox.Triple(table, dc("conformsTo"), _n(SSSOM_SPEC)),
+            ox.Triple(table, dc("license"), _n(LICENSE))]
+
+
+def link_counts(base: str) -> dict[tuple[LinkDataset, str], int]:
+    """Links of the ``links`` graph per target dataset and link predicate (datasets with
+    no link are absent), counted by the store: one call, at most a row per dataset and
+    predicate, so the row limit never cuts it short. The predicates go in a FILTER, not a
+    VALUES block, which Oxigraph would join by scanning the whole store."""
+    predicates = ", ".join(f"<{p}>" for p in LINK_PREDICATES)
+    datasets = " ".join(f"({_str(d.name)} {_str(d.prefix)})" for d in LINK_DATASETS)
+    rows = _select(f"SELECT ?p ?d (COUNT(*) AS ?n) WHERE {{ "
+                   f"GRAPH <{graph_iri('links', base)}> {{ ?s ?p ?o }} "
+                   f"FILTER(?p IN ({predicates}) && isIRI(?o)) "
+                   f"VALUES (?d ?space) {{ {datasets} }} FILTER(STRSTARTS(STR(?o), ?space)) }}"
+                   " GROUP BY ?p ?d")
+    by_name = {d.name: d for d in LINK_DATASETS}
+    return {(by_name[row["d"]], row["p"]): int(row["n"]) for row in rows}
+
+
+def _linksets(ds: ox.NamedNode, doc: str, base: str) -> list[ox.Triple]:
+    """One void:Linkset per external dataset and link property of the ``links`` graph,
+    with its link count (the links graph only: the entailments of ``graph/inferred``
+    repeat and chain ``owl:sameAs`` links, which are no links of ours)."""
+    counts = link_counts(base)
     triples: list[ox.Triple] = []
     for dataset in sorted({d for d, _ in counts}, key=lambda d: d.prefix):
         target = _n(f"{doc}#{dataset.name}")
@@ -281,8 +336,26 @@ def _linksets(ds: ox.NamedNode, doc: str) -> list[ox.Triple]:
                     ox.Triple(linkset, v("subjectsTarget"), ds),
                     ox.Triple(linkset, v("objectsTarget"), _n(f"{doc}#{slug}")),
                     ox.Triple(linkset, v("linkPredicate"), _n(predicate)),
-                    ox.Triple(linkset, v("triples"), _int(count))]
+                    ox.Triple(linkset, v("triples"), _int(count)),
+                    ox.Triple(linkset, _n(RDFS + "seeAlso"),
+                              _n(sssom.mapping_set_id(base)))]
     return triples
+
+
+# --- SSSOM --------------------------------------------------------------------------------
+
+@bp.get("/mappings.sssom.tsv")
+def sssom_mappings() -> Response:
+    """Every link out with its provenance as SSSOM/TSV (:mod:`alliancegraph.links.sssom`),
+    computed once per store generation; HEAD and 304 as the other descriptions."""
+    key = "mappings.sssom.tsv"
+    if (unchanged := cache.not_modified(key)) is not None:
+        return unchanged
+    base = current_app.config["BASE_IRI"]
+    body = cache.cached(key, lambda: sssom.sssom_text(get_store(), base).encode("utf-8"))
+    response = Response(body, content_type=sssom.CONTENT_TYPE)
+    response.headers["Content-Disposition"] = 'inline; filename="mappings.sssom.tsv"'
+    return cache.finish(response, key)
 
 
 def _namespace(iri: str) -> str | None:

@@ -54,7 +54,9 @@ def error_response(status: int, title: str, message: str, *, spec: str | None = 
 
 def handle_project_error(error: AllianceGraphError) -> Response:
     title = type(error).__name__
-    if error.status >= 500 and error.status != 503:  # 503: a limit, not a fault
+    if error.status in (502, 504):  # a remote endpoint failed: theirs, not our fault
+        log.warning("%s: %s", title, error.message)
+    elif error.status >= 500 and error.status != 503:  # 503: a limit, not a fault
         log.error("%s: %s", title, error.message, exc_info=error)
     extra = {}
     report = getattr(error, "report", None)

@@ -23,6 +23,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -33,12 +34,13 @@ from alliancegraph.graph.entity import (
     LABEL_PROPERTIES,
     MATCH_PROPERTIES,
     Description,
+    ExternalFact,
     Reference,
     Statement,
     can_be_iri,
     preferred_labels,  # noqa: F401  (pages.py takes it from here)
 )
-from alliancegraph.graph.vocabulary import graph_iri, ontology_namespace, prefixes
+from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri, ontology_namespace, prefixes
 from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.store.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
@@ -334,6 +336,8 @@ def page_context(description: Description) -> dict:
         "properties": dict(sorted(properties.items(), key=lambda item: curie(item[0]))),
         "evidence": description.evidence(),
         "external": external,
+        "external_facts": external_facts(description),
+        "external_graph": graph_iri(EXTERNAL, description.base_iri),
         "references": dict(sorted(references.items(), key=lambda item: curie(item[0]))),
         "alternates": negotiation.alternates(RDF_OFFERS, lambda f: document_path(path, f)),
         "construct_query": query,
@@ -341,6 +345,56 @@ def page_context(description: Description) -> dict:
         "ui_url": f"{request.script_root}/sparql#query={quote(query)}",
         "ag": ag,
     }
+
+
+@dataclass(frozen=True)
+class ShownFact:
+    """One external fact as the page shows it."""
+
+    fact: ExternalFact
+    #: what the source calls the property (its label), or None when it gave none
+    property_label: str | None
+    #: the value as text (a date without its midnight, a year for birth and death)
+    text: str
+    #: the date it holds for, and the date it was retrieved (``YYYY-MM-DD``), or ""
+    point_in_time: str
+    retrieved: str
+
+
+#: what the label properties of an external item are called on a page
+NAME_PROPERTIES = {"http://www.w3.org/2000/01/rdf-schema#label": "label",
+                   f"{SKOS}altLabel": "alias"}
+#: Wikidata properties whose dates are shown as years (birth and death)
+YEAR_PROPERTIES = frozenset(f"http://www.wikidata.org/prop/direct/{p}" for p in ("P569", "P570"))
+XSD_DATE_TIME = f"{XSD}dateTime"
+
+
+def _fact_text(fact: ExternalFact) -> str:
+    value = fact.value
+    if not isinstance(value, ox.Literal) or value.datatype.value != XSD_DATE_TIME:
+        return value.value
+    date = value.value.split("T", 1)[0]
+    if fact.predicate.value in YEAR_PROPERTIES:
+        return date.rsplit("-", 2)[0]  # the year, also a negative one
+    return date
+
+
+def _day(term: ox.Literal | None) -> str:
+    return term.value[:10] if term is not None else ""
+
+
+def external_facts(description: Description) -> dict[str, list[ShownFact]]:
+    """The external facts of the page, by source item (in the description's order)."""
+    labels = description.labels
+    shown: dict[str, list[ShownFact]] = defaultdict(list)
+    for fact in description.external_facts:
+        source = fact.source_property.value if fact.source_property is not None else None
+        label = (labels.get(source) if source else None) or NAME_PROPERTIES.get(
+            fact.predicate.value)
+        shown[fact.item.value].append(ShownFact(
+            fact=fact, property_label=label, text=_fact_text(fact),
+            point_in_time=_day(fact.point_in_time), retrieved=_day(fact.retrieved)))
+    return dict(shown)
 
 
 # --- the views ------------------------------------------------------------------------

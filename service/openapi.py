@@ -191,6 +191,20 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _response("VoID.", *RDF_TYPES, *DATASET_TYPES),
                       "304": NOT_MODIFIED, "406": NOT_ACCEPTABLE},
     }},
+    "/mappings.sssom.tsv": {"get": {
+        "tags": ["sparql"], "summary": "Every link out with its provenance, as SSSOM/TSV",
+        "description": "The SSSOM mapping set (https://w3id.org/sssom/) of the links graph: a "
+                       "YAML metadata block on `#` lines (`curie_map`, `mapping_set_id` "
+                       "`{base_iri}mappings.sssom.tsv`, version, licence, creators), then one "
+                       "row per link: subject, predicate, object with labels, justification "
+                       "(`semapv:…`), confidence, author, tool, reviewer, date, evidence. "
+                       "Computed once per store generation; linked from the VoID "
+                       "(`rdfs:seeAlso`). `alliancegraph mappings` writes the same table.",
+        "parameters": [IF_NONE_MATCH],
+        "responses": {"200": _response("The mapping set.", "text/tab-separated-values",
+                                       headers={"ETag": {"schema": {"type": "string"}}}),
+                      "304": NOT_MODIFIED},
+    }},
     "/healthz": {"get": {
         "tags": ["operations"], "summary": "Liveness: the process answers",
         "responses": {"200": _response("Alive.", "application/json")},

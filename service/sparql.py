@@ -126,8 +126,10 @@ VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 
 def repeatable(text: str) -> bool:
     """Whether two runs of the query on the same store state give the same answer (it
-    calls none of :data:`VOLATILE_FUNCTIONS`), so that the answer may be cached."""
-    return not any(token.keyword in VOLATILE_FUNCTIONS for token in tokenize(text))
+    calls none of :data:`VOLATILE_FUNCTIONS` and no remote ``SERVICE``, whose data can
+    change under us), so that the answer may be cached."""
+    return not any(token.keyword in VOLATILE_FUNCTIONS or token.keyword == "SERVICE"
+                   for token in tokenize(text))
 
 
 def _update(protocol_request: ProtocolRequest) -> Response:
@@ -147,7 +149,9 @@ def _describe_or_ui() -> Response:
                                 what="the service description")
     # the configured public URL, not request.base_url: that would repeat the Host header
     endpoint_url = public_url() + "sparql"
-    key = f"service-description\0{fmt.content_type}\0{endpoint_url}"
+    # the allow-list is described too: a restart with another one must not answer 304
+    federation = " ".join(describe.federation_endpoints())
+    key = f"service-description\0{fmt.content_type}\0{endpoint_url}\0{federation}"
     if (unchanged := cache.not_modified(key)) is not None:
         return unchanged
     body = cache.cached(key, lambda: describe.service_description(endpoint_url, fmt))

@@ -41,9 +41,13 @@ __all__ = ["Applied", "Backend", "Change", "Dataset", "DropGraph", "MergeGraph",
 def open_store(settings: Settings, **options: Any) -> Store:
     """The store the settings name: its backend (setting ``store``: ``memory`` or
     ``embedded``) under the policy. ``options`` go to
-    :class:`alliancegraph.store.policy.PolicyStore` (``shapes=`` …). ConfigError for an
-    unknown backend."""
+    :class:`alliancegraph.store.policy.PolicyStore` (``shapes=`` …); the federation
+    settings become its ``federation`` unless one is given. ConfigError for an unknown
+    backend or a bad federation setting."""
+    from alliancegraph.store.federation import Federation
     from alliancegraph.store.policy import PolicyStore
+
+    options.setdefault("federation", Federation.from_settings(settings))
 
     backend: Backend
     if settings.store == "memory":

@@ -81,6 +81,8 @@ class Delta:
     created_graphs: set[ox.NamedNode] = field(default_factory=set)
     dropped_graphs: set[ox.NamedNode] = field(default_factory=set)
     evaluated_by: list[str] = field(default_factory=list)
+    #: bumped on every recorded change of ``added``, so readers know when to re-index it
+    version: int = 0
 
     def __len__(self) -> int:
         return len(self.added) + len(self.removed)
@@ -90,10 +92,12 @@ class Delta:
             self.removed.discard(quad)
         elif not _in_base(base, quad):
             self.added.add(quad)
+            self.version += 1
 
     def record_remove(self, base: ReadView, quad: ox.Quad) -> None:
         if quad in self.added:
             self.added.discard(quad)
+            self.version += 1
         elif _in_base(base, quad):
             self.removed.add(quad)
 
@@ -156,6 +160,26 @@ class OverlayStore(RdflibStore):
         self.base = base
         self.delta = delta or Delta()
         self._namespaces: dict[str, URIRef] = {}
+        self._index_key: tuple[int, int, int] | None = None
+        self._index: dict[tuple[int, ox.Term], list[ox.Quad]] = {}
+
+    def _added_matching(self, s, p, o) -> list[ox.Quad] | set[ox.Quad]:
+        """The added quads that may match: those sharing the pattern's subject, object or
+        predicate (in that order of selectivity). Validation looks patterns up once per
+        focus node and shape: scanning every added quad each time made a large write
+        quadratic (2,000 facts took minutes)."""
+        added = self.delta.added
+        key = (id(added), len(added), self.delta.version)
+        if key != self._index_key:  # the delta changed (or was replaced): index it again
+            self._index = {}
+            for quad in added:
+                for position, term in enumerate((quad.subject, quad.predicate, quad.object)):
+                    self._index.setdefault((position, term), []).append(quad)
+            self._index_key = key
+        for position, term in ((0, s), (2, o), (1, p)):
+            if term is not None:
+                return self._index.get((position, term), [])
+        return added
 
     # --- reads
     def _quads(self, s, p, o, graph) -> Iterator[ox.Quad]:
@@ -167,7 +191,7 @@ class OverlayStore(RdflibStore):
         for quad in base:
             if quad not in removed:
                 yield quad
-        for quad in self.delta.added:
+        for quad in self._added_matching(ps, pp, po):
             if _matches(quad, ps, pp, po, graph):
                 yield quad
 

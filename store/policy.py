@@ -3,10 +3,14 @@ the service, the CLI and the notebook use.
 
 Written once for every backend:
 
-* the SPARQL policy (:mod:`alliancegraph.store.sparql_guard`): SERVICE, LOAD and ``file:``
-  IRIs are refused; FROM / FROM NAMED / USING must name graphs the store holds (nothing is
-  ever fetched); a protocol dataset overrides FROM, and on an update it becomes USING
-  clauses (refused together with WITH or USING);
+* the SPARQL policy (:mod:`alliancegraph.store.sparql_guard`): SERVICE and LOAD of IRIs the
+  setting ``federation_endpoints`` does not allow, and ``file:`` IRIs, are refused; FROM /
+  FROM NAMED / USING must name graphs the store holds (they never fetch); a protocol dataset
+  overrides FROM, and on an update it becomes USING clauses (refused together with WITH or
+  USING);
+* federation (:mod:`alliancegraph.store.federation`): an allowed SERVICE is called here and
+  its solutions written into the query as VALUES, an allowed LOAD fetched here and written
+  as INSERT DATA, so the backend only ever runs a text that calls nobody;
 * the dataset a query runs on: the union of all graphs as the default graph for a query
   with neither FROM nor a protocol dataset (setting ``union_default_graph``);
 * the row limit (413, never truncated) and the query time limit (where the backend can stop
@@ -46,6 +50,7 @@ from alliancegraph.store.base import (
     Term,
     Update,
 )
+from alliancegraph.store.federation import Federation, inert_text
 from alliancegraph.store.rdf_input import parse_rdf
 
 if TYPE_CHECKING:
@@ -62,13 +67,15 @@ class PolicyStore:
 
     ``shapes``: the shapes validation on write uses (an rdflib graph); None for the bundled
     shapes. ``validate_on_write`` off sends every write to the backend as it is.
+    ``federation``: the endpoints SERVICE and LOAD may reach (default: none).
     """
 
     def __init__(self, backend: Backend, *, base_iri: str, max_rows: int,
                  query_timeout: float | None, union_default_graph: bool = True,
                  validate_on_write: bool = True, validation_timeout: float | None = 120.0,
-                 shapes: Graph | None = None):
+                 shapes: Graph | None = None, federation: Federation | None = None):
         self.backend = backend
+        self.federation = federation if federation is not None else Federation()
         self.base_iri = base_iri
         self.max_rows = max_rows
         self.query_timeout = query_timeout
@@ -89,17 +96,28 @@ class PolicyStore:
     def query_form(self, sparql: str) -> QueryForm:
         return sparql_guard.query_form(sparql)
 
-    def _prepare(self, sparql: str, dataset: Dataset | None,
-                 base_iri: str | None) -> tuple[QueryForm, Dataset, str]:
-        """Check the query; its form, the dataset it runs on and its base."""
+    def _prepare(self, sparql: str, dataset: Dataset | None, base_iri: str | None, *,
+                 forms: tuple[QueryForm, ...] = (), media_type: str | None = None
+                 ) -> tuple[QueryForm, Dataset, str, str]:
+        """Check the query (of one of ``forms``, answerable in ``media_type``); its form,
+        the dataset it runs on, its base and the text the backend runs (SERVICE evaluated:
+        the remote is called only once everything else was checked)."""
         base = base_iri or self.base_iri
-        found = sparql_guard.check_query(sparql, base)
+        found = sparql_guard.check_query(sparql, base, self.federation.endpoints)
         assert found.form is not None  # check_query raises for text that is no query
+        if forms:
+            _expect(found.form, forms)
+        if media_type is not None:
+            engine.result_format(found.form, media_type)  # NotAcceptable before anything runs
         if dataset is not None and dataset.given:  # the protocol dataset overrides FROM
-            return found.form, Dataset(dataset.default_graphs, dataset.named_graphs), base
-        self._require_graphs(found.dataset_graphs, "FROM", sparql, base, query=True)
-        union = self.union_default_graph and not found.dataset_graphs
-        return found.form, Dataset(union_default=union), base
+            effective = Dataset(dataset.default_graphs, dataset.named_graphs)
+        else:
+            self._require_graphs(found.dataset_graphs, "FROM", inert_text(sparql, found),
+                                 base, query=True)
+            effective = Dataset(union_default=self.union_default_graph
+                                and not found.dataset_graphs)
+        text = self.federation.evaluate(sparql, found, base, query=True)
+        return found.form, effective, base, text
 
     def _require_graphs(self, iris: list[str], clause: str, text: str, base: str, *,
                         query: bool) -> None:
@@ -110,35 +128,34 @@ class PolicyStore:
         (engine.check_query_syntax if query else engine.check_update_syntax)(text, base)
         raise sparql_guard.Refused(
             f"{clause} <{missing[0]}> names no graph of this store; FROM and USING never "
-            "fetch documents, they only select stored graphs")
+            "fetch documents, they only select stored graphs; remote data is reached only "
+            f"through SERVICE to an endpoint listed in the setting {sparql_guard.SETTING}")
 
     def query(self, sparql: str, *, media_type: str, dataset: Dataset | None = None,
               base_iri: str | None = None) -> QueryOutcome:
-        form, effective, base = self._prepare(sparql, dataset, base_iri)
-        engine.result_format(form, media_type)  # NotAcceptable before anything runs
-        return self.backend.query(sparql, media_type=media_type, dataset=effective,
+        _, effective, base, text = self._prepare(sparql, dataset, base_iri,
+                                                 media_type=media_type)
+        return self.backend.query(text, media_type=media_type, dataset=effective,
                                   base_iri=base, max_rows=self.max_rows,
                                   timeout=self.query_timeout)
 
     def select(self, sparql: str, *, dataset: Dataset | None = None,
                base_iri: str | None = None) -> Solutions:
-        form, effective, base = self._prepare(sparql, dataset, base_iri)
-        _expect(form, ("SELECT",))
-        return self.backend.select(sparql, dataset=effective, base_iri=base,
+        _, effective, base, text = self._prepare(sparql, dataset, base_iri, forms=("SELECT",))
+        return self.backend.select(text, dataset=effective, base_iri=base,
                                    max_rows=self.max_rows, timeout=self.query_timeout)
 
     def ask(self, sparql: str, *, dataset: Dataset | None = None,
             base_iri: str | None = None) -> bool:
-        form, effective, base = self._prepare(sparql, dataset, base_iri)
-        _expect(form, ("ASK",))
-        return self.backend.ask(sparql, dataset=effective, base_iri=base,
+        _, effective, base, text = self._prepare(sparql, dataset, base_iri, forms=("ASK",))
+        return self.backend.ask(text, dataset=effective, base_iri=base,
                                 timeout=self.query_timeout)
 
     def construct(self, sparql: str, *, dataset: Dataset | None = None,
                   base_iri: str | None = None) -> list[ox.Triple]:
-        form, effective, base = self._prepare(sparql, dataset, base_iri)
-        _expect(form, ("CONSTRUCT", "DESCRIBE"))
-        return self.backend.construct(sparql, dataset=effective, base_iri=base,
+        _, effective, base, text = self._prepare(sparql, dataset, base_iri,
+                                                 forms=("CONSTRUCT", "DESCRIBE"))
+        return self.backend.construct(text, dataset=effective, base_iri=base,
                                       max_rows=self.max_rows, timeout=self.query_timeout)
 
     def quads(self, subject: Term | None = None, predicate: ox.NamedNode | None = None,
@@ -151,10 +168,13 @@ class PolicyStore:
     def _prepare_update(self, sparql: str, dataset: Dataset | None,
                         base_iri: str | None) -> Update:
         base = base_iri or self.base_iri
-        found = sparql_guard.check_update(sparql, base)
+        found = sparql_guard.check_update(sparql, base, self.federation.endpoints)
         text = sparql_guard.add_using(sparql, found, dataset)
-        self._require_graphs(found.dataset_graphs, "USING", text, base, query=False)
-        return Update(text, base)
+        # the protocol's USING moved the offsets of SERVICE and LOAD
+        located = found if text == sparql else sparql_guard.analyse(text, base)
+        self._require_graphs(found.dataset_graphs, "USING", inert_text(text, located), base,
+                             query=False)
+        return Update(self.federation.evaluate(text, located, base, query=False), base)
 
     def update(self, sparql: str, *, dataset: Dataset | None = None,
                base_iri: str | None = None) -> Applied:

@@ -1,9 +1,12 @@
 """A small SPARQL tokenizer for what must be known before a query or update runs.
 
 It finds the query form (for content negotiation), refuses what could make the store
-reach outside the process (``SERVICE``, ``LOAD``, ``FROM``/``USING`` with a ``file:`` IRI),
-collects the graphs named by ``FROM``/``FROM NAMED``/``USING``/``USING NAMED`` so the
-store can check they exist, and adds the protocol's ``using-graph-uri`` to an update.
+reach outside the process (``SERVICE`` and ``LOAD`` unless their IRI is allowed by the
+setting ``federation_endpoints``, ``FROM``/``USING`` with a ``file:`` IRI), finds each
+``SERVICE`` block and ``LOAD`` operation (:class:`ServiceCall`, :class:`LoadCall`) for
+:mod:`alliancegraph.store.federation` to evaluate, collects the graphs named by
+``FROM``/``FROM NAMED``/``USING``/``USING NAMED`` so the store can check they exist, and adds
+the protocol's ``using-graph-uri`` to an update.
 
 Strings, IRIs and comments are skipped as whole tokens, so ``"SERVICE"`` in a literal,
 ``<http://x/LOAD>`` or ``# LOAD`` in a comment are not keywords. Syntax errors are left
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -42,8 +46,12 @@ _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 class Refused(BadRequest):
-    """A well-formed request this store refuses by policy (400): SERVICE, LOAD, a
-    ``file:`` IRI, FROM/USING of a graph the store does not hold."""
+    """A well-formed request this store refuses by policy (400): SERVICE or LOAD of an IRI
+    the setting ``federation_endpoints`` does not allow, a ``file:`` IRI, FROM/USING of a
+    graph the store does not hold."""
+
+#: the setting refusals name (the one way to allow an outbound request)
+SETTING = "federation_endpoints"
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,40 @@ def _tokens(text: str) -> tuple[Token, ...]:
 _cached_tokens = functools.lru_cache(maxsize=256)(_tokens)
 
 
+@dataclass(frozen=True)
+class ServiceCall:
+    """One ``SERVICE [SILENT] <endpoint> { … }`` block of a query or update, as written.
+
+    Offsets are into the text: ``start`` is the SERVICE keyword, ``end`` just after the
+    block's closing brace, ``body`` the text between its braces."""
+
+    start: int
+    end: int
+    body: str
+    #: the endpoint IRI (resolved against PREFIX and BASE); None for ``SERVICE ?var`` or a
+    #: prefixed name whose prefix is not declared
+    endpoint: str | None
+    spelled: str  # the endpoint as written
+    silent: bool
+    #: the BASE and PREFIX declarations before the block, as written, in order
+    prologue: str
+    #: the names (no ``?``) of the variables the block mentions, in order
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadCall:
+    """One ``LOAD [SILENT] <source> [INTO GRAPH <g>]`` operation of an update; ``start`` and
+    ``end`` are offsets into the text (the keyword, just after the last IRI)."""
+
+    start: int
+    end: int
+    source: str | None  # None: a prefixed name whose prefix is not declared
+    spelled: str
+    silent: bool
+    graph: str | None  # the INTO GRAPH target; None: the default graph
+
+
 @dataclass
 class Analysis:
     """What the tokens of one query or update say."""
@@ -90,6 +132,10 @@ class Analysis:
     has_with: bool = False
     has_load: bool = False
     has_service: bool = False
+    services: list[ServiceCall] = field(default_factory=list)
+    loads: list[LoadCall] = field(default_factory=list)
+    #: a SERVICE or LOAD keyword not followed by what the grammar wants (a syntax error)
+    malformed: bool = False
 
     @property
     def dataset_graphs(self) -> list[str]:
@@ -102,18 +148,31 @@ def analyse(text: str, base_iri: str | None = None) -> Analysis:
     result = Analysis(tokens)
     prefixes: dict[str, str] = {}
     base = base_iri
+    prologue: list[str] = []
     for i, token in enumerate(tokens):
         word = token.keyword
         if word == "BASE" and _kind(tokens, i + 1) == "iri":
             base = _resolve(_iri_text(tokens[i + 1]), base)
+            prologue.append(f"BASE {tokens[i + 1].text}")
         elif word == "PREFIX" and _kind(tokens, i + 1) == "pname" and _kind(tokens, i + 2) == "iri":
             prefixes[tokens[i + 1].text[:-1]] = _resolve(_iri_text(tokens[i + 2]), base)
+            prologue.append(f"PREFIX {tokens[i + 1].text} {tokens[i + 2].text}")
         elif word in QUERY_FORMS and result.form is None:
             result.form = word  # type: ignore[assignment]
         elif word == "SERVICE":
             result.has_service = True
+            service = _service_at(text, tokens, i, prefixes, base, "\n".join(prologue))
+            if service is None:
+                result.malformed = True
+            else:
+                result.services.append(service)
         elif word == "LOAD":
             result.has_load = True
+            load = _load_at(tokens, i, prefixes, base)
+            if load is None:
+                result.malformed = True
+            else:
+                result.loads.append(load)
         elif word == "WITH":
             result.has_with = True
         elif word in ("FROM", "USING"):
@@ -132,29 +191,138 @@ def query_form(text: str) -> QueryForm:
     return form
 
 
-def check_query(text: str, base_iri: str | None = None) -> Analysis:
-    """Refuse what a query must not do here; returns the analysis (form, FROM graphs)."""
+def check_query(text: str, base_iri: str | None = None,
+                endpoints: Collection[str] = ()) -> Analysis:
+    """Refuse what a query must not do here; returns the analysis (form, FROM graphs, the
+    SERVICE blocks). ``endpoints``: the SERVICE endpoints allowed (exact IRIs)."""
     found = analyse(text, base_iri)
-    if found.has_service:
-        raise Refused("SPARQL SERVICE is not allowed: this endpoint makes no outbound "
-                         "requests (federated queries are refused)")
+    if found.malformed:
+        _syntax(text, base_iri, query=True)
+    _refuse_services(found, endpoints)
     if found.form is None:
         raise ParseError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE found")
     _refuse_file_iris(found.dataset_graphs, "FROM")
     return found
 
 
-def check_update(text: str, base_iri: str | None = None) -> Analysis:
-    """Refuse LOAD, SERVICE and file: IRIs in USING; returns the analysis."""
+def check_update(text: str, base_iri: str | None = None,
+                 endpoints: Collection[str] = ()) -> Analysis:
+    """Refuse LOAD and SERVICE of IRIs ``endpoints`` does not allow (:func:`load_allowed`),
+    and file: IRIs in USING; returns the analysis."""
     found = analyse(text, base_iri)
-    if found.has_load:
-        raise Refused("SPARQL LOAD is not allowed: this endpoint fetches no remote or "
-                         "local documents; upload data through the graph store instead")
-    if found.has_service:
-        raise Refused("SPARQL SERVICE is not allowed: this endpoint makes no outbound "
-                         "requests")
+    if found.malformed:
+        _syntax(text, base_iri, query=False)
+    for load in found.loads:
+        if load.source is None:
+            _syntax(text, base_iri, query=False)
+        if not load_allowed(load.source or "", endpoints):
+            raise Refused(f"SPARQL LOAD <{load.source}> is not allowed: this endpoint reads "
+                          f"documents only from under an endpoint listed in the setting "
+                          f"{SETTING} ({_listed(endpoints)}); upload data through the graph "
+                          "store instead")
+    _refuse_services(found, endpoints)
     _refuse_file_iris(found.dataset_graphs, "USING")
     return found
+
+
+def load_allowed(iri: str, endpoints: Collection[str]) -> bool:
+    """Whether LOAD may read ``iri``: an allowed endpoint itself, or an IRI under one (the
+    endpoint followed by ``?`` or ``/``, such as a CONSTRUCT query in its query string)."""
+    for endpoint in endpoints:
+        if iri == endpoint or iri.startswith(endpoint + "?"):
+            return True
+        under = endpoint.rstrip("/") + "/"
+        if iri.startswith(under):
+            # a client removes dot segments: <endpoint/../admin> would leave the endpoint
+            path = re.split(r"[?#]", iri[len(under):], maxsplit=1)[0]
+            return not any(part.lower() in (".", "..", "%2e", "%2e%2e", ".%2e", "%2e.")
+                           for part in path.split("/"))
+    return False
+
+
+def _refuse_services(found: Analysis, endpoints: Collection[str]) -> None:
+    for service in found.services:
+        if service.endpoint is None:
+            raise Refused(f"SPARQL SERVICE {service.spelled} is not allowed: the endpoint "
+                          "must be an IRI listed in the setting "
+                          f"{SETTING} ({_listed(endpoints)}), not a variable")
+        if service.endpoint not in endpoints:
+            raise Refused(f"SPARQL SERVICE <{service.endpoint}> is not allowed: that "
+                          f"endpoint is not listed in the setting {SETTING} "
+                          f"({_listed(endpoints)}); no request was made")
+        outer = next((other for other in found.services
+                      if other.start < service.start < other.end), None)
+        if outer is not None:
+            raise Refused(f"SPARQL SERVICE <{service.endpoint}> inside SERVICE "
+                          f"<{outer.endpoint}> is not allowed: a federated query calls "
+                          f"endpoints of the setting {SETTING} one at a time, not nested")
+
+
+def _listed(endpoints: Collection[str]) -> str:
+    return "allowed: " + " ".join(endpoints) if endpoints else "it is empty"
+
+
+def _syntax(text: str, base_iri: str | None, *, query: bool) -> None:
+    """The engine's ParseError for a text whose SERVICE or LOAD does not parse; a Refused
+    if the engine reads it after all (this tokenizer must never be more lenient)."""
+    from alliancegraph.store import engine
+
+    (engine.check_query_syntax if query else engine.check_update_syntax)(text, base_iri)
+    raise Refused("SPARQL SERVICE or LOAD is not allowed in this spelling: write the "
+                  f"endpoint as an IRI listed in the setting {SETTING}")
+
+
+def _service_at(text: str, tokens: list[Token], i: int, prefixes: dict[str, str],
+                base: str | None, prologue: str) -> ServiceCall | None:
+    """The SERVICE block whose keyword is ``tokens[i]``; None when it is malformed."""
+    j = i + 1
+    silent = _upper(tokens, j) == "SILENT"
+    j += silent
+    if _kind(tokens, j) not in ("iri", "pname", "var") or _text(tokens, j + 1) != "{":
+        return None
+    endpoint = None if tokens[j].kind == "var" else _iri_at(tokens, j, prefixes, base)
+    close = _closing(tokens, j + 1)
+    if close is None or (endpoint is None and tokens[j].kind != "var"):
+        return None  # unbalanced braces, an undeclared prefix: the engine says which
+    inside = tokens[j + 2:close]
+    names = dict.fromkeys(t.text[1:] for t in inside if t.kind == "var")
+    return ServiceCall(start=tokens[i].start, end=tokens[close].start + 1,
+                       body=text[tokens[j + 1].start + 1:tokens[close].start],
+                       endpoint=endpoint, spelled=tokens[j].text, silent=silent,
+                       prologue=prologue, variables=tuple(names))
+
+
+def _load_at(tokens: list[Token], i: int, prefixes: dict[str, str],
+             base: str | None) -> LoadCall | None:
+    """The LOAD operation whose keyword is ``tokens[i]``; None when it is malformed."""
+    j = i + 1
+    silent = _upper(tokens, j) == "SILENT"
+    j += silent
+    if _kind(tokens, j) not in ("iri", "pname"):
+        return None
+    source, spelled, last, graph = _iri_at(tokens, j, prefixes, base), tokens[j].text, j, None
+    if _upper(tokens, j + 1) == "INTO":
+        if _upper(tokens, j + 2) != "GRAPH" or _kind(tokens, j + 3) not in ("iri", "pname"):
+            return None
+        graph, last = _iri_at(tokens, j + 3, prefixes, base), j + 3
+        if graph is None:
+            return None
+    end = tokens[last].start + len(tokens[last].text)
+    return LoadCall(start=tokens[i].start, end=end, source=source, spelled=spelled,
+                    silent=silent, graph=graph)
+
+
+def _closing(tokens: list[Token], i: int) -> int | None:
+    """The index of the ``}`` that closes the ``{`` at ``tokens[i]``."""
+    depth = 0
+    for k in range(i, len(tokens)):
+        if tokens[k].text == "{" and tokens[k].kind == "punct":
+            depth += 1
+        elif tokens[k].text == "}" and tokens[k].kind == "punct":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
 
 
 def add_using(text: str, found: Analysis, dataset: Dataset | None) -> str:
@@ -195,7 +363,8 @@ def _refuse_file_iris(iris: list[str], clause: str) -> None:
     for iri in iris:
         if iri.lower().startswith("file:"):
             raise Refused(f"{clause} <{iri}> is not allowed: this endpoint reads no local "
-                             "files; name a graph of the store")
+                          "files; name a graph of the store (remote data is reached only "
+                          f"through SERVICE to an endpoint listed in the setting {SETTING})")
 
 
 def _kind(tokens: list[Token], i: int) -> str:
@@ -204,6 +373,10 @@ def _kind(tokens: list[Token], i: int) -> str:
 
 def _upper(tokens: list[Token], i: int) -> str:
     return tokens[i].keyword if i < len(tokens) else ""
+
+
+def _text(tokens: list[Token], i: int) -> str:
+    return tokens[i].text if i < len(tokens) else ""
 
 
 def _iri_at(tokens: list[Token], i: int, prefixes: dict[str, str], base: str | None) -> str | None:

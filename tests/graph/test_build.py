@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +16,25 @@ from alliancegraph.graph import build
 from alliancegraph.graph.build import build_command, build_store
 from alliancegraph.graph.inference import chain_rules
 from alliancegraph.graph.sources import iter_sources, parse_source
-from alliancegraph.graph.vocabulary import GRAPHS, graph_iri
-from alliancegraph.store import Store, open_store
+from alliancegraph.graph.vocabulary import EXTERNAL, GRAPHS, graph_iri
+from alliancegraph.links.model import (
+    LINK_PREDICATES,
+    Candidate,
+    Link,
+    Origin,
+    Status,
+    activity_quads,
+    add_links,
+    curator_agent,
+    link_iri,
+    link_quads,
+    linked_objects,
+    read_activities,
+    read_candidates,
+    read_links,
+    save_candidates,
+)
+from alliancegraph.store import QuadDelta, Store, open_store
 from click.testing import CliRunner
 
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -214,3 +232,122 @@ def test_the_documentation_is_replaced_whole(tmp_path):
     assert not (out / "stale.html").exists()
     assert f"<{other}ontology>" in (out / "alliancegraph.ttl").read_text(encoding="utf-8")
     assert [p.name for p in out.parent.iterdir()] == ["ontology"]  # nothing left beside it
+
+
+# ---------------------------------------------------------------------- links out
+
+
+def _link(subject: str, object: str, origin: Origin, **more) -> Link:
+    fields = dict(subject=subject, predicate=SAME_AS, object=object, origin=origin,
+                  justification="https://w3id.org/semapv/vocab/LexicalMatching",
+                  date=datetime.date(2026, 12, 2), confidence=0.9, tool="alliancegraph link",
+                  activity=ACTIVITY)
+    return Link(**(fields | more))
+
+
+SAME_AS = f"{OWL}sameAs"
+ID = f"{CANONICAL_BASE}id/"
+ACTIVITY = f"{ID}activity/link-wikidata-20261202T031500Z"
+WHEN = datetime.datetime(2026, 12, 2, 3, 15, tzinfo=datetime.UTC)
+
+
+def test_every_curated_link_of_the_sources_has_its_own_axiom(built):
+    """The axioms in graph/sources/links/*.ttl: one per link, keyed by its s/p/o, curated by
+    the project's curators on a date, and no axiom without its link."""
+    with open_built(built[0]) as store:
+        links = read_links(store, CANONICAL_BASE)
+        triples = {(q.subject.value, q.predicate.value, q.object.value)
+                   for p in LINK_PREDICATES
+                   for q in store.quads(None, ox.NamedNode(p), None, graph_iri("links"))
+                   if not q.object.value.startswith(CANONICAL_BASE)}
+        axioms = store.quads(None, None, ox.NamedNode(f"{OWL}Axiom"), graph_iri("links"))
+    assert len(triples) > 60
+    assert {(x.subject, x.predicate, x.object) for x in links} == triples
+    assert len(axioms) == len(links)
+    assert {(x.origin, x.justification, x.author) for x in links} == {
+        (Origin.CURATED, "https://w3id.org/semapv/vocab/ManualMappingCuration",
+         curator_agent(CANONICAL_BASE))}
+    assert {x.date for x in links} == {datetime.date(2026, 11, 22), datetime.date(2026, 12, 2)}
+    japan = next(x for x in links if x.subject == f"{ID}state/japan"
+                 and x.object == "http://www.wikidata.org/entity/Q17")
+    assert japan.date == datetime.date(2026, 11, 22)
+
+
+def test_the_new_wikidata_links_are_curated_and_left_the_review_list(built):
+    new = {f"{ID}org/imf": "Q7804", f"{ID}org/osce": "Q81299", f"{ID}event/cold-war": "Q8683"}
+    with open_built(built[0]) as store:
+        linked = linked_objects(store, CANONICAL_BASE, "http://www.wikidata.org/entity/")
+        dates = {x.subject: x.date for x in read_links(store, CANONICAL_BASE)
+                 if x.subject in new and x.object.endswith("/" + new[x.subject])}
+    assert {s: linked.get(s) for s in new} == {
+        s: {f"http://www.wikidata.org/entity/{q}"} for s, q in new.items()}
+    assert set(dates.values()) == {datetime.date(2026, 12, 2)} and len(dates) == 3
+    review = (Path(build.__file__).parent / "sources" / "links" / "review.csv").read_text(
+        encoding="utf-8")
+    assert not [s for s in new if f"{s}," in review]
+
+
+def test_a_rebuild_keeps_discovered_and_reviewed_links_and_never_touches_review(tmp_path):
+    base = CANONICAL_BASE
+    build_store(tmp_path, base_iri=base, progress=False, docs=False, settings=settings(tmp_path))
+    fresh = sorted_dump(tmp_path)
+    accepted = _link(f"{ID}org/apec", "http://www.wikidata.org/entity/Q99000001",
+                     Origin.REVIEWED, reviewer=f"{ID}agent/someone")
+    discovered = _link(f"{ID}org/kedo", "http://www.wikidata.org/entity/Q99000002",
+                       Origin.DISCOVERED)
+    activity = activity_quads(ACTIVITY, graph=graph_iri("links"), started=WHEN, ended=WHEN,
+                              endpoint="http://127.0.0.1:9/query", tool="alliancegraph link",
+                              label="link discovery")
+    candidate = Candidate(f"{ID}org/apec", SAME_AS, "http://www.wikidata.org/entity/Q99000003",
+                          0.4, 2, ("label 'APEC'@en",), "organisation", "wikidata",
+                          status=Status.REJECTED)
+    external = ox.Quad(ox.NamedNode("http://www.wikidata.org/entity/Q17"),
+                       ox.NamedNode("http://www.wikidata.org/prop/direct/P297"),
+                       ox.Literal("JP"), ox.NamedNode(graph_iri(EXTERNAL)))
+    with open_built(tmp_path) as store:
+        assert add_links(store, [accepted, discovered], base, activity=activity) == 2
+        save_candidates(store, [candidate], base)
+        store.apply(QuadDelta(added=(external,)))
+        before = sorted_dump_of(store)
+    build_store(tmp_path, base_iri=base, progress=False, docs=False, settings=settings(tmp_path))
+    assert sorted_dump(tmp_path) == before  # kept whole, the rest rebuilt the same
+    with open_built(tmp_path) as store:
+        assert read_links(store, base, origin=Origin.REVIEWED) == [accepted]
+        assert read_links(store, base, origin=Origin.DISCOVERED) == [discovered]
+        assert [a.iri for a in read_activities(store, graph_iri("links"))] == [ACTIVITY]
+        assert read_candidates(store, base) == [candidate]
+        assert store.quads(graph=graph_iri(EXTERNAL)) == [external]
+    build_store(tmp_path, base_iri=base, progress=False, docs=False, settings=settings(tmp_path))
+    assert sorted_dump(tmp_path) == before  # building twice: the same bytes
+    assert fresh != before
+
+
+def sorted_dump_of(store: Store) -> bytes:
+    dump = b"".join(store.dump(media_type="application/n-quads"))
+    return b"".join(sorted(dump.splitlines(keepends=True)))
+
+
+def test_a_discovered_link_cannot_replace_a_curated_one(tmp_path):
+    build_store(tmp_path, base_iri=CANONICAL_BASE, progress=False, docs=False,
+                settings=settings(tmp_path))
+    fresh = sorted_dump(tmp_path)
+    japan = (f"{ID}state/japan", "http://www.wikidata.org/entity/Q17")
+    with open_built(tmp_path) as store:
+        (curated,) = [x for x in read_links(store, CANONICAL_BASE)
+                      if (x.subject, x.object) == japan]
+        # through the model: skipped
+        assert add_links(store, [_link(*japan, Origin.DISCOVERED)], CANONICAL_BASE) == 0
+        # written around it (the axiom replaced by hand): the rebuild restores the curated one
+        axiom = ox.NamedNode(link_iri(*japan[:1], SAME_AS, japan[1], CANONICAL_BASE))
+        store.apply(QuadDelta(removed=tuple(store.quads(axiom, None, None)),
+                              added=tuple(link_quads(_link(*japan, Origin.DISCOVERED),
+                                                     CANONICAL_BASE))))
+        assert read_links(store, CANONICAL_BASE, origin=Origin.DISCOVERED) != []
+    build_store(tmp_path, base_iri=CANONICAL_BASE, progress=False, docs=False,
+                settings=settings(tmp_path))
+    with open_built(tmp_path) as store:
+        assert read_links(store, CANONICAL_BASE, origin=Origin.DISCOVERED) == []
+        assert [x for x in read_links(store, CANONICAL_BASE)
+                if (x.subject, x.object) == japan] == [curated]
+        assert read_activities(store, graph_iri("links")) == []  # its activity went with it
+    assert sorted_dump(tmp_path) == fresh

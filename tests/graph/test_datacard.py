@@ -7,11 +7,13 @@ name), not from the code's output.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.graph.datacard import (
     BEGIN,
@@ -24,6 +26,8 @@ from alliancegraph.graph.datacard import (
     replace_counts,
 )
 from alliancegraph.graph.sources import graph_iri, load_sources
+from alliancegraph.graph.vocabulary import LINK_DATASETS
+from alliancegraph.links.model import Link, Origin, link_quads
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,3 +126,64 @@ def test_the_iri_scheme_section_names_every_kind_in_use(source_store):
         else:
             kinds.add(f"id/{parts[0]}/")
     assert sorted(kind for kind in kinds if kind not in scheme) == []
+
+
+LINK_PREDICATES = ("http://www.w3.org/2002/07/owl#sameAs",
+                   "http://www.w3.org/2004/02/skos/core#exactMatch",
+                   "http://www.w3.org/2004/02/skos/core#closeMatch",
+                   "http://www.w3.org/2004/02/skos/core#relatedMatch")
+
+
+def test_link_counts_match_the_link_sources(source_store):
+    """Every link of graph/sources/links/ (read here with rdflib, not the card's query) is
+    counted once, under its target dataset."""
+    graph = rdflib.Graph()
+    for path in sorted((ROOT / "graph" / "sources" / "links").glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    counts = compute_counts(source_store).links
+    for dataset in LINK_DATASETS:
+        expected = sum(1 for _, p, o in graph if str(p) in LINK_PREDICATES
+                       and isinstance(o, rdflib.URIRef) and str(o).startswith(dataset.prefix))
+        assert sum(counts[dataset.title].values()) == expected, dataset.title
+    assert sum(counts["Wikidata"].values()) > 0
+
+
+def test_link_counts_by_origin(source_store):
+    store = ox.Store()
+    store.extend(source_store)
+    before = compute_counts(store).links
+    ag_id = f"{CANONICAL_BASE}id/"
+    day = datetime.date(2026, 12, 2)
+    semapv = "https://w3id.org/semapv/vocab/"
+    discovered = Link(ag_id + "org/imf", LINK_PREDICATES[1], "http://www.wikidata.org/entity/Q7804",
+                      Origin.DISCOVERED, semapv + "LexicalMatching", day, confidence=0.9,
+                      tool="alliancegraph link")
+    reviewed = Link(ag_id + "place/seoul", LINK_PREDICATES[3], "https://sws.geonames.org/1835848/",
+                    Origin.REVIEWED, semapv + "LexicalMatching", day, confidence=0.8,
+                    reviewer="https://orcid.org/0000-0002-1825-0097")
+    for link in (discovered, reviewed):
+        store.extend(link_quads(link, CANONICAL_BASE))
+    links = ox.NamedNode(graph_iri("links"))
+    same_as = ox.NamedNode(LINK_PREDICATES[0])
+    kim = ox.NamedNode(ag_id + "person/kim")
+    store.add(ox.Quad(kim, same_as, ox.NamedNode("https://orcid.org/0000-0001-5109-3700"), links))
+    # not counted: a link in another graph, a target in no link dataset, a literal
+    store.add(ox.Quad(kim, same_as, ox.NamedNode("http://viaf.org/viaf/1"),
+                      ox.NamedNode(graph_iri("inferred"))))
+    store.add(ox.Quad(kim, same_as, ox.NamedNode("http://example.org/kim"), links))
+    store.add(ox.Quad(kim, same_as, ox.Literal("http://viaf.org/viaf/2"), links))
+    after = compute_counts(store).links
+
+    def changed(title: str) -> dict[Origin, int]:
+        return {o: after[title][o] - before[title][o] for o in Origin
+                if after[title][o] != before[title][o]}
+
+    assert changed("Wikidata") == {Origin.DISCOVERED: 1}
+    assert changed("GeoNames") == {Origin.REVIEWED: 1}
+    assert changed("ORCID") == {Origin.CURATED: 1}  # no axiom: hand-written, curated
+    assert changed("VIAF") == {} and changed("DBpedia") == {}
+    table = counts_markdown(compute_counts(store))
+    assert "| links out | curated | discovered | reviewed | all |" in table
+    wikidata = after["Wikidata"]
+    assert (f"| to Wikidata | {wikidata[Origin.CURATED]} | 1 | 0 | "
+            f"{sum(wikidata.values())} |") in table

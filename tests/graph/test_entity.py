@@ -5,12 +5,14 @@ description takes."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from alliancegraph.errors import NotFound
 from alliancegraph.graph import entity
+from alliancegraph.links.enrich import ExternalFact, fact_quads
 from alliancegraph.store.base import QuadDelta
 from alliancegraph.store.memory import MemoryBackend
 from alliancegraph.store.policy import PolicyStore
@@ -233,3 +235,65 @@ def test_another_base_iri() -> None:
     assert evidence.quotes[0].value == "the biggest one being North Korea"
     section = entity.describe(store, base + "id/paper-b/section/3-2", base_iri=base)
     assert {r.quote for r in section.references} >= {"the biggest one being North Korea"}
+
+
+# ---------------------------------------------------------------------- external facts
+
+Q17 = "http://www.wikidata.org/entity/Q17"
+WDT = "http://www.wikidata.org/prop/direct/"
+RETRIEVED = datetime.datetime(2026, 12, 1, 9, 30, tzinfo=datetime.UTC)
+
+
+def external_fact(item: str, prop: str, value: ox.Literal, **more) -> ExternalFact:
+    return ExternalFact(item, WDT + prop, value, "http://www.wikidata.org/entity/" + prop,
+                        RETRIEVED, "http://127.0.0.1:1/query", **more)
+
+
+@pytest.fixture(scope="module")
+def enriched_store(quads) -> PolicyStore:
+    """The fixture, plus external facts about Japan's linked item (and decoys)."""
+    population = external_fact(Q17, "P1082", ox.Literal("126146099"),
+                               point_in_time=datetime.date(2020, 10, 1))
+    facts = [*fact_quads(external_fact(Q17, "P297", ox.Literal("JP")), BASE),
+             *fact_quads(population, BASE),
+             # about an item nothing here is linked to
+             *fact_quads(external_fact("http://www.wikidata.org/entity/Q884", "P297",
+                                       ox.Literal("KR")), BASE)]
+    # the same shape in another graph is no external fact: it never shows
+    elsewhere = ox.NamedNode(BASE + "graph/paper-a")
+    decoy = [ox.Quad(q.subject, q.predicate, q.object, elsewhere) for q in
+             fact_quads(external_fact(Q17, "P36", ox.Literal("Kyoto")), BASE)]
+    return memory_store([*quads, *facts, *decoy])
+
+
+def test_a_description_holds_the_external_facts_of_its_linked_items(enriched_store,
+                                                                    store) -> None:
+    description = entity.describe(enriched_store, JAPAN, base_iri=BASE)
+    facts = {(f.item.value, f.predicate.value, f.value.value): f
+             for f in description.external_facts}
+    assert set(facts) == {(Q17, WDT + "P297", "JP"), (Q17, WDT + "P1082", "126146099")}
+    population = facts[(Q17, WDT + "P1082", "126146099")]
+    assert population.point_in_time.value == "2020-10-01"
+    assert population.source_property.value == "http://www.wikidata.org/entity/P1082"
+    assert population.retrieved.value == "2026-12-01T09:30:00Z"
+    assert population.endpoint.value == "http://127.0.0.1:1/query"
+    assert facts[(Q17, WDT + "P297", "JP")].point_in_time is None
+    # and the entity's own statements are what they were
+    plain = entity.describe(store, JAPAN, base_iri=BASE)
+    assert description.subjects == plain.subjects and plain.external_facts == ()
+
+
+def test_external_facts_cost_no_extra_store_call(enriched_store) -> None:
+    counting = Counting(enriched_store)
+    description = entity.describe(counting, JAPAN, base_iri=BASE)  # type: ignore[arg-type]
+    assert description.external_facts and counting.calls == ["select", "select"]
+
+
+def test_an_unlinked_entity_has_no_external_facts(enriched_store) -> None:
+    assert entity.describe(enriched_store, PERCEPTION, base_iri=BASE).external_facts == ()
+
+
+def test_the_document_holds_no_external_fact(enriched_store, store) -> None:
+    triples = entity.document(enriched_store, JAPAN)
+    assert triples and all(t.subject != ox.NamedNode(Q17) for t in triples)
+    assert set(triples) == set(entity.document(store, JAPAN))

@@ -22,7 +22,7 @@ from alliancegraph.graph.sources import graph_iri
 from alliancegraph.ontology import SOURCE_DIR as ONTOLOGY_SOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
-REVIEW_CSV = ROOT / "graph" / "links" / "review.csv"
+REVIEW_CSV = ROOT / "graph" / "sources" / "links" / "review.csv"
 
 ID = f"{CANONICAL_BASE}id/"
 SCHEME = f"{CANONICAL_BASE}scheme/"
@@ -67,14 +67,16 @@ def _minted_iris(store: ox.Store) -> set[str]:
 
 
 def test_every_minted_iri_has_a_type_and_an_english_label(source_store):
-    """A used-but-undefined IRI is almost always a typo in one file or a node nobody wrote."""
+    """A used-but-undefined IRI is almost always a typo in one file or a node nobody wrote.
+    A link's axiom (an owl:Axiom: the link's provenance, graph/MODELLING.md) needs no label:
+    it is shown with the link it annotates."""
     rows = _rows(source_store, f"""
         SELECT DISTINCT ?x ?typed ?labelled {{
           {{ ?x ?p ?o }} UNION {{ ?s ?p ?x }}
           FILTER (isIRI(?x) && {MINTED})
           BIND (EXISTS {{ ?x a ?class }} AS ?typed)
           BIND (EXISTS {{ ?x {EN_LABEL} ?label FILTER (langMatches(lang(?label), "en")) }}
-                AS ?labelled)
+                || EXISTS {{ ?x a owl:Axiom }} AS ?labelled)
           FILTER (!?typed || !?labelled)
         }}""")
     undefined = sorted(
@@ -97,7 +99,8 @@ def test_the_minted_iris_are_found(source_store):
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 #: Entity kinds directly under id/ whose IRIs are ``id/{kind}/{slug}``.
 ENTITY_KINDS = ("work", "newspaper", "website", "person", "state", "org", "body", "institution",
-                "actor", "threat", "agreement", "event", "policy", "place", "membership")
+                "actor", "threat", "agreement", "event", "policy", "place", "membership",
+                "agent")
 #: Kinds of paper-derived statement nodes, ``id/paper-x/{kind}/{slug}``.
 STATEMENT_KINDS = ("claim", "perception", "party", "fact", "proposal", "challenge", "relation",
                    "cooperation", "discrepancy", "dating", "membership")
@@ -118,6 +121,8 @@ ID_PATTERNS = [
     rf"paper-[ab]/(?:{'|'.join(STATEMENT_KINDS)})/{SLUG}",
     rf"journal/{SLUG}(?:/{NUMBER}(?:-{NUMBER})?)?",
     rf"(?:{'|'.join(ENTITY_KINDS)})/{SLUG}",
+    # a link's axiom and a link candidate: 16 hex digits of sha1("s p o") (links/model.py)
+    r"(?:mapping|candidate)/[0-9a-f]{16}",
 ]
 SCHEME_PATTERN = rf"{SLUG}(?:/{SLUG})?"
 
@@ -154,6 +159,9 @@ def test_every_minted_iri_follows_the_iri_scheme(source_store):
     (f"{ID}paper-a/section/3-5", False),
     (f"{ID}paper-a/claim/", False),
     (f"{ID}person/michael--auslin", False),
+    (f"{ID}mapping/0bb2179e1e8369fd", True),
+    (f"{ID}mapping/0BB2179E1E8369FD", False),
+    (f"{ID}mapping/0bb2179e1e8369f", False),
 ])
 def test_the_scheme_check_tells_good_iris_from_bad(iri, ok):
     assert _follows_scheme(iri) is ok
@@ -175,6 +183,8 @@ KIND_CLASSES = {
     "membership": "http://www.w3.org/ns/org#Membership",
     "newspaper": "http://purl.org/spar/fabio/Newspaper",
     "website": "http://purl.org/spar/fabio/WebSite",
+    "agent": "http://xmlns.com/foaf/0.1/Organization",
+    "mapping": "http://www.w3.org/2002/07/owl#Axiom",
     "paper/claim": f"{AG}Claim",
     "paper/perception": f"{AG}ThreatPerception",
     "paper/party": f"{AG}Party",
@@ -474,7 +484,9 @@ def _review_rows() -> list[dict[str, str]]:
 #: Kinds to be linked out or else listed for review: the issue names states, organisations,
 #: events, persons, journals, newspapers and books (works); the review list also covers the
 #: other named things (threats, agreements, policies, places). Memberships are relations.
-MUST_BE_LINKED_OR_REVIEWED = tuple(kind for kind in ENTITY_KINDS if kind != "membership")
+#: (the project's own curator agent, author of the curated links, has nothing to link to)
+MUST_BE_LINKED_OR_REVIEWED = tuple(kind for kind in ENTITY_KINDS
+                                   if kind not in ("membership", "agent"))
 
 
 def test_every_entity_without_a_link_is_on_the_review_list(source_store):
@@ -502,7 +514,7 @@ DATASET_PREFIXES = {"wikidata": "http://www.wikidata.org/entity/",
 
 def test_every_review_row_names_an_existing_node_once_and_is_well_formed(source_store):
     rows = _review_rows()
-    assert rows, "graph/links/review.csv is empty"
+    assert rows, "graph/sources/links/review.csv is empty"
     assert list(rows[0]) == ["iri", "label", "kind", "candidate_datasets", "reason"]
     existing = _minted_iris(source_store)
     problems = []

@@ -20,8 +20,9 @@ from alliancegraph.graph.queries import (
 from alliancegraph.graph.vocabulary import prefixes
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "graph" / "queries").glob("*.rq"))
+#: every test file of the suite: a shipped query is tested where its subject is
 TEST_SOURCES = "\n".join(p.read_text(encoding="utf-8")
-                         for p in Path(__file__).parent.glob("test_*.py"))
+                         for p in Path(__file__).parents[1].rglob("test_*.py"))
 
 
 def test_the_examples_are_the_shipped_files():

@@ -416,7 +416,6 @@ def test_recommendations_of_paper_b(source_store):
 
 def test_states_and_organisations_without_links(source_store):
     assert {e for e, _, _ in run(source_store, "security-entities-without-links")} == {
-        "org/asean",
         "org/tcog",
     }
 

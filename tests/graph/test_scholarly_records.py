@@ -322,8 +322,8 @@ def test_scholarly_terms_used_in_the_paper_graphs_are_defined(source_store):
 
 def test_cited_things_are_linked_or_listed_for_review(source_store):
     """Journals, newspapers, websites, works and persons of the scholarly layer either have a
-    link out (graph/links) or a row in graph/links/review.csv."""
-    review = Path(__file__).resolve().parents[2] / "graph" / "links" / "review.csv"
+    link out (graph/links) or a row in graph/sources/links/review.csv."""
+    review = Path(__file__).resolve().parents[2] / "graph" / "sources" / "links" / "review.csv"
     with review.open(encoding="utf-8", newline="") as handle:
         listed = {row["iri"] for row in csv.DictReader(handle)}
     found = rows(

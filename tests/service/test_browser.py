@@ -36,7 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGE_TIMEOUT_MS = 20_000
 #: Links that are data by design (dumps, the OpenAPI JSON): a browser may download them;
 #: they must be served, not be pages.
-DATA_SUFFIXES = (".ttl", ".trig", ".nq", ".gz", ".nt", ".jsonld", ".rdf", ".json")
+DATA_SUFFIXES = (".ttl", ".trig", ".nq", ".gz", ".nt", ".jsonld", ".rdf", ".json", ".tsv")
 #: YASR's table of results (DataTables); every shipped example is a SELECT.
 RESULTS_TABLE = ".yasr table.dataTable"
 #: What Chromium and Firefox send for a page (application/xml also names RDF/XML).

@@ -1,23 +1,36 @@
 """The descriptions of service/describe.py: the VoID description at /.well-known/void, over
 the real graph (built on first start: every count in it is checked against an independent
-SPARQL query of the same server) and over the fixture store, and the SPARQL 1.1 Service
-Description that /sparql answers when asked for RDF without a query."""
+SPARQL query of the same server) and over the fixture store, the SPARQL 1.1 Service
+Description that /sparql answers when asked for RDF without a query, and the SSSOM mapping
+set at /mappings.sssom.tsv."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
+from alliancegraph.links.model import Link, Origin, add_links
+from alliancegraph.links.sssom import sssom_text
 from alliancegraph.service import create_app
+from alliancegraph.store.base import QuadDelta
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
+RDFS = rdflib.RDFS
 BASE = "https://w3id.org/alliancegraph/"
+LINKS = BASE + "graph/links"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+WIKIDATA = "http://www.wikidata.org/entity/"
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +101,12 @@ def test_linksets_count_the_links(built_server, void, dataset):
         predicate = void.value(linkset, VOID.linkPredicate)
         assert void.value(linkset, VOID.subjectsTarget) == dataset
         assert int(void.value(linkset, VOID.triples)) == count(
-            built_server, f'SELECT (COUNT(*) AS ?n) {{ ?s <{predicate}> ?o '
-                          f'FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{space}")) }}')
+            built_server, f'SELECT (COUNT(*) AS ?n) {{ GRAPH <{LINKS}> {{ ?s <{predicate}> ?o }}'
+                          f' FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{space}")) }}')
+        assert (linkset, RDFS.seeAlso, rdflib.URIRef(BASE + "mappings.sssom.tsv")) in void
+    targets = {str(void.value(void.value(s, VOID.objectsTarget), DCTERMS.title))
+               for s in linksets}
+    assert {"Wikidata", "DBpedia"} <= targets
 
 
 def test_dumps_listed_and_served(built_server, void, dataset):
@@ -127,9 +144,11 @@ def alternates(html: str) -> dict[str, str]:
     return dict(re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">', html))
 
 
-def test_a_browser_gets_the_void_as_a_page(client, fixture_data):
+def test_a_browser_gets_the_void_as_a_page(client, fixture_data, fixture_store):
     """Regression: a browser's Accept matches RDF/XML through application/xml, so the
     index's VoID link downloaded a file."""
+    fixture_store.apply(QuadDelta(added=(link_quad(f"{BASE}id/state/japan", OWL_SAME_AS,
+                                                   WIKIDATA + "Q17"),)))
     response = client.get("/.well-known/void", headers={"Accept": BROWSER})
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "Accept" in response.vary
@@ -143,7 +162,7 @@ def test_a_browser_gets_the_void_as_a_page(client, fixture_data):
     for what in ("triples", "entities", "classes", "properties"):
         count = int(void.value(dataset, VOID[what]))
         assert f'<td class="n" id="count-{what}">{count}</td>' in html, what
-    for name, triples in fixture_data.counts.items():  # named graphs with their counts
+    for name, triples in {**fixture_data.counts, LINKS: 1}.items():  # graphs, their counts
         assert re.search(rf'href="/graph/{name.rpartition("/")[2]}"[^<]*>[^<]+</a></td>'
                          rf'<td class="n">{triples}</td>', html), name
     assert re.search(r'>ag:State</a></td><td class="n">2</td>', html)  # class partition
@@ -204,8 +223,11 @@ def test_service_description(client, fixture_data):
     formats = {str(f) for f in graph.objects(service, SD.resultFormat)}
     assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
     assert "http://www.w3.org/ns/formats/Turtle" in formats
-    # no federation: the service refuses SERVICE, so it must not claim it
-    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph
+    # federation: the default allow-list names Wikidata and DBpedia
+    assert (service, SD.feature, SD.BasicFederatedQuery) in graph
+    remotes = {graph.value(d, VOID.sparqlEndpoint) for d in graph.objects(service, RDFS.seeAlso)}
+    assert remotes == {rdflib.URIRef("https://query.wikidata.org/sparql"),
+                       rdflib.URIRef("https://dbpedia.org/sparql")}
     names = {}
     for named in graph.subjects(rdflib.RDF.type, SD.NamedGraph):
         name = graph.value(named, SD.name)
@@ -247,3 +269,163 @@ def test_service_description_counts_the_default_graph_as_a_set(client, auth, fix
     [dataset] = graph.subjects(rdflib.RDF.type, SD.Dataset)
     default = graph.value(dataset, SD.defaultGraph)
     assert int(graph.value(default, VOID.triples)) == sum(fixture_data.counts.values())
+
+
+def test_federation_lists_each_allowed_endpoint(app_settings):
+    endpoints = ["http://127.0.0.1:9/query", "https://example.org/sparql"]
+    client = create_app({**app_settings,
+                         "federation_endpoints": " ".join(endpoints)}).test_client()
+    _, graph = service_description(client)
+    [service] = graph.subjects(rdflib.RDF.type, SD.Service)
+    assert (service, SD.feature, SD.BasicFederatedQuery) in graph
+    remotes = list(graph.objects(service, RDFS.seeAlso))
+    assert sorted(str(graph.value(d, VOID.sparqlEndpoint)) for d in remotes) == sorted(endpoints)
+    assert all((d, rdflib.RDF.type, VOID.Dataset) in graph for d in remotes)
+
+
+def test_no_federation_claimed_without_allowed_endpoints(app_settings):
+    """With an empty allow-list every SERVICE is refused: the description must not claim
+    federation, nor name any remote endpoint."""
+    client = create_app({**app_settings, "federation_endpoints": ""}).test_client()
+    _, graph = service_description(client)
+    [service] = graph.subjects(rdflib.RDF.type, SD.Service)
+    assert (service, SD.feature, SD.BasicFederatedQuery) not in graph
+    assert (service, SD.feature, SD.UnionDefaultGraph) in graph
+    assert list(graph.objects(service, RDFS.seeAlso)) == []
+    assert list(graph.subjects(VOID.sparqlEndpoint, None)) == []
+
+
+# --- linksets from the links graph ----------------------------------------------------------
+
+def link_quad(subject: str, predicate: str, target: str, graph: str = LINKS) -> ox.Quad:
+    return ox.Quad(ox.NamedNode(subject), ox.NamedNode(predicate), ox.NamedNode(target),
+                   ox.NamedNode(graph))
+
+
+def linksets(client) -> dict[tuple[str, str], int]:
+    """(target dataset title, link predicate) -> void:triples of each linkset."""
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    void = rdflib.Graph().parse(data=response.data, format="turtle")
+    found = {}
+    for linkset in void.subjects(rdflib.RDF.type, VOID.Linkset):
+        target = void.value(linkset, VOID.objectsTarget)
+        key = (str(void.value(target, DCTERMS.title)), str(void.value(linkset,
+                                                                     VOID.linkPredicate)))
+        assert key not in found
+        found[key] = int(void.value(linkset, VOID.triples))
+    return found
+
+
+def test_a_link_written_through_the_store_changes_the_linkset_count(client, fixture_store):
+    japan, korea = f"{BASE}id/state/japan", f"{BASE}id/state/south-korea"
+    fixture_store.apply(QuadDelta(added=(link_quad(japan, OWL_SAME_AS, WIKIDATA + "Q17"),)))
+    assert linksets(client) == {("Wikidata", OWL_SAME_AS): 1}
+    fixture_store.apply(QuadDelta(added=(
+        link_quad(korea, OWL_SAME_AS, WIKIDATA + "Q884"),
+        link_quad(korea, SKOS + "closeMatch", "http://dbpedia.org/resource/South_Korea"),
+        link_quad(japan, SKOS + "relatedMatch", "https://sws.geonames.org/1861060/"),
+        link_quad(japan, SKOS + "exactMatch", "http://example.org/not-a-link-dataset"))))
+    assert linksets(client) == {("Wikidata", OWL_SAME_AS): 2,
+                                ("DBpedia", SKOS + "closeMatch"): 1,
+                                ("GeoNames", SKOS + "relatedMatch"): 1}
+    fixture_store.apply(QuadDelta(removed=(link_quad(japan, OWL_SAME_AS, WIKIDATA + "Q17"),)))
+    assert linksets(client)[("Wikidata", OWL_SAME_AS)] == 1
+
+
+def test_no_links_no_linkset(client):
+    """The fixture's owl:sameAs to Wikidata lies in graph test-a, not in the links graph:
+    it is no link of ours, so there is no linkset at all (and no target dataset)."""
+    assert linksets(client) == {}
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    void = rdflib.Graph().parse(data=response.data, format="turtle")
+    assert (None, DCTERMS.title, rdflib.Literal("Wikidata")) not in void
+
+
+def test_linksets_of_a_rebased_service(app_settings, fixture_store):
+    base = "http://example.org/ag/"
+    fixture_store.apply(QuadDelta(added=(link_quad(
+        base + "id/state/japan", OWL_SAME_AS, WIKIDATA + "Q17", base + "graph/links"),)))
+    client = create_app({**app_settings, "base_iri": base}).test_client()
+    assert linksets(client) == {("Wikidata", OWL_SAME_AS): 1}
+
+
+# --- SSSOM ------------------------------------------------------------------------------------
+
+def sample_link(subject: str = "state/japan", target: str = "Q17") -> Link:
+    return Link(f"{BASE}id/{subject}", OWL_SAME_AS, WIKIDATA + target, Origin.CURATED,
+                "https://w3id.org/semapv/vocab/ManualMappingCuration",
+                datetime.date(2026, 12, 1), author=f"{BASE}id/agent/curator")
+
+
+def test_the_sssom_table_is_served(client, fixture_store):
+    add_links(fixture_store, [sample_link()], BASE)
+    response = client.get("/mappings.sssom.tsv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/tab-separated-values; charset=utf-8"
+    assert response.get_data(as_text=True) == sssom_text(fixture_store, BASE)
+    rows = [line for line in response.get_data(as_text=True).splitlines()
+            if not line.startswith("#")]
+    assert len(rows) == 2 and rows[1].startswith("agid:state/japan\tJapan\towl:sameAs\twd:Q17")
+    head = client.head("/mappings.sssom.tsv")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == response.headers["ETag"]
+    assert int(head.headers["Content-Length"]) == len(response.data)
+
+
+def test_the_sssom_table_answers_304_until_a_write(client, fixture_store):
+    first = client.get("/mappings.sssom.tsv")
+    etag = first.headers["ETag"]
+    again = client.get("/mappings.sssom.tsv", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    add_links(fixture_store, [sample_link("state/south-korea", "Q884")], BASE)
+    changed = client.get("/mappings.sssom.tsv", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert b"agid:state/south-korea" in changed.data and b"agid:state/south-korea" not in first.data
+
+
+def test_the_void_and_the_index_link_the_sssom_table(client):
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    void = rdflib.Graph().parse(data=response.data, format="turtle")
+    [dataset] = void.subjects(VOID.sparqlEndpoint, None)
+    table = rdflib.URIRef(BASE + "mappings.sssom.tsv")
+    assert (dataset, RDFS.seeAlso, table) in void
+    assert (table, DCTERMS.conformsTo, rdflib.URIRef("https://w3id.org/sssom/")) in void
+    assert table not in set(void.objects(dataset, VOID.dataDump))  # no RDF dump
+    # the IRI resolves on the service: its path after the base
+    assert client.get("/" + str(table)[len(BASE):]).status_code == 200
+    index = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="/mappings.sssom.tsv"' in index
+
+
+@pytest.mark.slow
+def test_the_bundled_links_as_sssom_from_the_real_server(built_server, tmp_path):
+    """End to end: the built graph's table has one row per link axiom (counted here by an
+    independent query), labels from the store, and passes the real `sssom validate`."""
+    response = requests.get(built_server.url + "/mappings.sssom.tsv", timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/tab-separated-values; charset=utf-8"
+    text = response.content.decode("utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if not line.startswith("#")][1:]
+    axioms = count(built_server, f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        SELECT (COUNT(DISTINCT ?a) AS ?n) {{ GRAPH <{LINKS}> {{
+        ?a a owl:Axiom ; <{BASE}ontology#linkOrigin> ?origin ; owl:annotatedSource ?s ;
+           owl:annotatedProperty ?p ; owl:annotatedTarget ?o . ?s ?p ?o }} }}""")
+    assert len(rows) == axioms > 0
+    japan = [row for row in rows if row[0] == "agid:state/japan" and row[3] == "wd:Q17"]
+    assert japan and japan[0][1] == "Japan"
+    path = tmp_path / "served.sssom.tsv"
+    path.write_bytes(response.content)
+    cli = Path(sys.executable).with_name("sssom")
+    validated = subprocess.run([str(cli), "validate", str(path)], capture_output=True,
+                               text=True, timeout=300, check=False)
+    assert validated.returncode == 0, validated.stderr
+
+
+def test_linksets_count_past_the_row_limit(client, fixture_store, app_settings):
+    """The counts are aggregated by the store: more links than `max_rows` (1000 here) are
+    counted, not refused with 413."""
+    many = app_settings["max_rows"] + 1
+    fixture_store.apply(QuadDelta(added=tuple(
+        link_quad(f"{BASE}id/state/s{i}", OWL_SAME_AS, f"{WIKIDATA}Q{i}") for i in range(many))))
+    assert linksets(client) == {("Wikidata", OWL_SAME_AS): many}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from alliancegraph.errors import RemoteServiceError, RemoteServiceTimeout
 from alliancegraph.service import create_app
 
 BROWSER = "text/html,application/xml;q=0.9,*/*;q=0.8"
@@ -39,6 +40,32 @@ def test_an_unexpected_error_is_logged_and_answered_as_a_generic_500(tmp_path, c
     assert logged, "the exception must be logged with its traceback"
 
 
+class FailingRemoteStore:
+    """Every query fails as an allow-listed remote endpoint would (SERVICE, LOAD)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise self.error
+        return fail
+
+
+@pytest.mark.parametrize("error", [
+    RemoteServiceError("SERVICE <https://query.wikidata.org/sparql> answered 500"),
+    RemoteServiceTimeout("SERVICE <https://query.wikidata.org/sparql> did not answer in 10 s"),
+])
+def test_a_failing_remote_endpoint_is_a_warning_with_its_status_not_a_traceback(
+        tmp_path, caplog, error):
+    app = create_app({"data_dir": str(tmp_path), "STORE": FailingRemoteStore(error)})
+    with caplog.at_level(logging.WARNING, logger="alliancegraph"):
+        response = app.test_client().post(
+            "/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"})
+    assert response.status_code == error.status
+    assert response.get_json()["message"] == error.message
+    records = [r for r in caplog.records if error.message in r.getMessage()]
+    assert records and all(r.levelno == logging.WARNING and not r.exc_info for r in records)
 
 
 def test_errors_are_html_for_browsers(client):

@@ -689,3 +689,90 @@ def test_the_depth_and_the_reference_limit_are_settings(tmp_path: Path, fixture_
     references = section.partition('<section id="referenced-by">')[2]
     assert "Only the first 1 references are listed" in references
     assert references.count("<li>") == 1
+
+
+# --- external facts ----------------------------------------------------------------------
+
+Q17 = "http://www.wikidata.org/entity/Q17"
+WDT = "http://www.wikidata.org/prop/direct/"
+
+
+@pytest.fixture(scope="module")
+def enriched_client(tmp_path_factory: pytest.TempPathFactory, fixture_data):
+    """The fixture store plus external facts about Japan's linked Wikidata item."""
+    import datetime
+
+    from alliancegraph.links.enrich import ExternalFact, fact_quads
+
+    tmp_path = tmp_path_factory.mktemp("enriched")
+    store = build_store(fixture_data.settings(tmp_path, store="memory"))
+    when = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
+
+    def fact(prop: str, value, **more) -> list[ox.Quad]:
+        return fact_quads(ExternalFact(Q17, WDT + prop, value,
+                                       "http://www.wikidata.org/entity/" + prop, when,
+                                       "http://127.0.0.1:1/query", **more), BASE)
+
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    quads = [*fact("P1082", ox.Literal("126146099", datatype=ox.NamedNode(
+                 "http://www.w3.org/2001/XMLSchema#decimal")),
+                   point_in_time=datetime.date(2020, 10, 1)),
+             *fact("P36", ox.NamedNode("http://www.wikidata.org/entity/Q1490")),
+             *fact("P569", ox.Literal("1946-08-19T00:00:00Z", datatype=ox.NamedNode(
+                 "http://www.w3.org/2001/XMLSchema#dateTime"))),
+             # a fact about a link target that is no web IRI (data a token holder wrote)
+             *fact_quads(ExternalFact("javascript:alert(2)", WDT + "P297", ox.Literal("XX"),
+                                      "http://www.wikidata.org/entity/P297", when,
+                                      "http://127.0.0.1:1/query"), BASE),
+             # the source's own name for its property, fetched along with the facts
+             ox.Quad(ox.NamedNode("http://www.wikidata.org/entity/P1082"), label,
+                     ox.Literal("population", language="en"),
+                     ox.NamedNode(BASE + "graph/external"))]
+    store.apply(QuadDelta(added=tuple(quads)))
+    return memory_client(fixture_data, tmp_path, store=store)
+
+
+def section(page: str, name: str) -> str:
+    return page.partition(f'<section id="{name}"')[2].partition("</section>")[0]
+
+
+def test_entity_page_shows_external_facts_marked_with_their_source(enriched_client) -> None:
+    page = enriched_client.get("/id/state/japan.html").get_data(as_text=True)
+    facts = section(page, "from-linked-datasets")
+    assert "<h2>From linked datasets</h2>" in facts and "External facts" in facts
+    assert f'href="{Q17}"' in facts and 'rel="external"' in facts  # the source item
+    assert 'href="/graph/external"' in facts  # the graph they are kept in
+    rows = re.findall(r'<tr class="external-fact" data-source="([^"]+)">(.*?)</tr>', facts, re.S)
+    by_property = {re.search(r"wdt:(P\d+)", row).group(1): row for _, row in rows}
+    assert {source for source, _ in rows} == {Q17}
+    population = by_property["P1082"]
+    assert "population" in population and "126146099" in population  # label and value
+    assert "<td>2020-10-01</td>" in population  # point in time
+    assert '<time datetime="2026-11-30T08:00:00Z">2026-11-30</time>' in population
+    assert 'href="http://www.wikidata.org/entity/Q1490"' in by_property["P36"]  # an IRI value
+    assert ">1946<" in by_property["P569"]  # a birth date as its year
+    # not mixed into the entity's own statements
+    assert "126146099" not in section(page, "properties")
+
+
+def test_a_source_item_that_is_no_web_iri_is_no_link(enriched_client) -> None:
+    page = enriched_client.get("/id/test/unsafe-links.html").get_data(as_text=True)
+    facts = section(page, "from-linked-datasets")
+    assert "XX" in facts and "javascript:alert(2)" in facts  # shown, as text
+    assert 'href="javascript:' not in page
+
+
+def test_an_entity_without_external_facts_has_no_such_section(enriched_client) -> None:
+    page = enriched_client.get("/id/paper-b/perception/japan-north-korea.html")
+    assert 'id="from-linked-datasets"' not in page.get_data(as_text=True)
+
+
+def test_rdf_documents_of_an_entity_hold_no_external_fact(enriched_client) -> None:
+    for suffix in ("ttl", "nt"):
+        body = enriched_client.get(f"/id/state/japan.{suffix}").get_data()
+        triples = parse_document(enriched_client, body, suffix)
+        assert triples and not [t for t in triples if t.subject == ox.NamedNode(Q17)]
+        assert b"126146099" not in body
+    # they are the external graph's, served as that graph's document
+    graph = enriched_client.get("/graph/external.nt").get_data()
+    assert b"126146099" in graph and Q17.encode() in graph

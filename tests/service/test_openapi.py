@@ -71,3 +71,12 @@ def test_path_templates_match_flask_rules() -> None:
     assert openapi_path("/ontology.<suffix>") == "/ontology.{suffix}"
     assert openapi_path("/dumps/<name>") == "/dumps/{name}"
     assert openapi_path("/sparql") == "/sparql"
+
+
+def test_the_sssom_route_is_documented_with_the_type_it_serves(api_app) -> None:
+    spec = api_app.test_client().get("/openapi.json").get_json()
+    operation = spec["paths"]["/mappings.sssom.tsv"]["get"]
+    served = api_app.test_client().get("/mappings.sssom.tsv")
+    assert served.status_code == 200
+    assert served.mimetype in operation["responses"]["200"]["content"]
+    assert "304" in operation["responses"]

@@ -1,8 +1,9 @@
 """Safe by default, checked on the real server (gunicorn): body limits with and without
 Content-Length, entity bombs, the query time limit really stopping the query, no request
 leaving the service, no debugger, and no 500 for bad input. With the Flask test client:
-security headers (the CSP of the pages really allowing their scripts) and the service
-description's endpoint never taken from the Host header."""
+federation refusing every SERVICE, LOAD and FROM the setting federation_endpoints does not
+allow, with no connection at all; security headers (the CSP of the pages really allowing
+their scripts) and the service description's endpoint never taken from the Host header."""
 
 from __future__ import annotations
 
@@ -201,6 +202,42 @@ def test_no_outbound_request_from_queries_updates_or_uploads(base_url, fixture_d
     ]
     assert [r.status_code for r in attempts] == [400] * len(attempts)
     assert not connected(listener)
+
+
+def test_federation_refuses_what_is_not_allow_listed_with_no_connection(
+        app_settings, make_store, fixture_data, external_sparql, canary, tmp_path):
+    """The fixture servers are allowed; the canary is not, whatever the spelling."""
+    store = fixture_data.load(make_store(**external_sparql.settings()))
+    client = create_app({**app_settings, "STORE": store}).test_client()
+    token = {"Authorization": f"Bearer {fixture_data.token}"}
+    url, allowed = canary.url, external_sparql.wikidata
+    secret = tmp_path / "secret.ttl"
+    secret.write_text('<http://example.org/s> <http://example.org/p> "c0nfidential" .')
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{url}sparql> {{ ?s ?p ?o }} }}",
+        f"PREFIX c: <{url}>\nASK {{ SERVICE c:sparql {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ BIND(<{allowed}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE <{allowed}> {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{secret.as_uri()}> WHERE {{ ?s ?p ?o }}",
+    ]
+    updates = [
+        f"LOAD <{url}>",
+        f"LOAD SILENT <{url}data.ttl> INTO GRAPH <http://example.org/g>",
+        f"LOAD <{allowed}/../{url}>",
+        f"LOAD <{secret.as_uri()}>",
+        f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        f"INSERT {{ ?s ?p ?o }} USING <{url}> WHERE {{ ?s ?p ?o }}",
+    ]
+    answers = [client.get("/sparql", query_string={"query": q}) for q in queries]
+    answers += [client.post("/sparql", data={"update": u}, headers=token) for u in updates]
+    assert [a.status_code for a in answers] == [400] * len(answers)
+    assert all("federation_endpoints" in a.get_json()["message"] for a in answers)
+    assert not any(b"c0nfidential" in a.data for a in answers)
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0
 
 
 def test_no_local_file_is_read(base_url, fixture_data, tmp_path):

@@ -235,7 +235,60 @@ def test_bad_protocol_requests(client, kwargs, status):
 def test_outside_reaching_queries_are_400(client, query):
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 400
-    assert response.get_json()["message"]
+    assert "the setting federation_endpoints" in response.get_json()["message"]
+
+
+def test_service_to_an_allow_listed_endpoint_is_joined(app_settings, make_store, fixture_data,
+                                                       external_sparql, flaky_endpoint, canary):
+    """The fixture servers stand in for Wikidata: the default allow-list is never called."""
+    store = fixture_data.load(make_store(**external_sparql.settings(
+        federation_endpoints=f"{external_sparql.wikidata} {flaky_endpoint.url}",
+        federation_timeout=1.0)))
+    client = create_app({**app_settings, "STORE": store}).test_client()
+    query = ("SELECT ?s ?code WHERE {{ ?s <http://www.w3.org/2002/07/owl#sameAs> ?i "
+             "SERVICE <{url}> {{ ?i <http://www.wikidata.org/prop/direct/P297> ?code }} }}")
+    joined = client.get("/sparql", query_string={
+        "query": query.format(url=external_sparql.wikidata)})
+    assert joined.status_code == 200, joined.data
+    assert [(b["s"]["value"], b["code"]["value"]) for b in
+            joined.get_json()["results"]["bindings"]] == [
+        (fixture_data.base + "id/state/japan", "JP")]
+    Step = flaky_endpoint.Step
+    for step, status in [(Step.status(500), 502), (Step.delay(3), 504),
+                         (Step.redirect(canary.url), 502)]:
+        flaky_endpoint.script(step)
+        failed = client.get("/sparql", query_string={"query": query.format(
+            url=flaky_endpoint.url)})
+        assert failed.status_code == status
+        assert flaky_endpoint.url in failed.get_json()["message"]
+    assert canary.connections == 0
+
+
+def test_a_federated_answer_is_never_served_from_the_cache(app_settings, make_store,
+                                                          fixture_data, external_sparql,
+                                                          flaky_endpoint):
+    """The remote's data can change while our store does not: each run asks it again."""
+    store = fixture_data.load(make_store(**external_sparql.settings(
+        federation_endpoints=flaky_endpoint.url)))
+    client = create_app({**app_settings, "STORE": store}).test_client()
+    query = (f"SELECT ?code WHERE {{ SERVICE <{flaky_endpoint.url}> {{ "
+             "<http://www.wikidata.org/entity/Q17> "
+             "<http://www.wikidata.org/prop/direct/P297> ?code } }")
+    answers = [client.get("/sparql", query_string={"query": query}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert len(flaky_endpoint.requests) == 2
+    assert "ETag" not in answers[1].headers
+
+
+def test_the_service_description_changes_with_the_allow_list(app_settings):
+    """A restart with another allow-list describes it, and an old ETag gets no 304."""
+    def described(endpoints: str):
+        client = create_app({**app_settings, "federation_endpoints": endpoints}).test_client()
+        return client.get("/sparql", headers={"Accept": "text/turtle"})
+    allowed, none = described("https://dbpedia.org/sparql"), described("")
+    assert "BasicFederatedQuery" in allowed.get_data(as_text=True)
+    assert "BasicFederatedQuery" not in none.get_data(as_text=True)
+    assert allowed.headers["ETag"] != none.headers["ETag"]
 
 
 def test_result_over_row_limit_is_refused(app_settings, make_store, fixture_data):
@@ -326,7 +379,10 @@ def test_failing_update_changes_nothing(client, fixture_data, auth):
 def test_bad_or_outside_reaching_updates_are_400(client, update, auth):
     response = client.post("/sparql", data={"update": update}, headers=auth)
     assert response.status_code == 400
-    assert response.get_json()["message"]
+    message = response.get_json()["message"]
+    assert message
+    if "XYZ" not in update:
+        assert "the setting federation_endpoints" in message
 
 
 # --- CORS, logs ---------------------------------------------------------------------------------

@@ -25,11 +25,23 @@ CLIQUE = f"""
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix sssom: <https://w3id.org/sssom/> .
+@prefix semapv: <https://w3id.org/semapv/vocab/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 <{JAPAN}> a ag:State ; rdfs:label "Japan"@en ; skos:prefLabel "Japan"@en , "日本"@ja ;
     ag:iso3166Alpha2 "JP" ; ag:iso3166Alpha3 "JPN" ; owl:sameAs <{Q17}> .
 <{Q17}> owl:sameAs <{DBR_JAPAN}> ; rdfs:comment "said of the Wikidata IRI"@en .
 <{DBR_JAPAN}> rdfs:seeAlso "{DBR_JAPAN}" .
 <{PARTY}> ag:party <{DBR_JAPAN}> .
+# every link out carries its provenance (shapes/src/links.ttl, LinkProvenanceShape)
+<urn:axiom:japan-q17> a owl:Axiom ; owl:annotatedSource <{JAPAN}> ;
+    owl:annotatedProperty owl:sameAs ; owl:annotatedTarget <{Q17}> ;
+    ag:linkOrigin ag:CuratedLink ; sssom:mapping_justification semapv:ManualMappingCuration ;
+    sssom:mapping_date "2026-11-22"^^xsd:date .
+<urn:axiom:q17-dbr> a owl:Axiom ; owl:annotatedSource <{Q17}> ;
+    owl:annotatedProperty owl:sameAs ; owl:annotatedTarget <{DBR_JAPAN}> ;
+    ag:linkOrigin ag:CuratedLink ; sssom:mapping_justification semapv:ManualMappingCuration ;
+    sssom:mapping_date "2026-11-22"^^xsd:date .
 """
 
 

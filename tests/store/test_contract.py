@@ -1,7 +1,8 @@
 """The contract every backend keeps, under the policy (:class:`PolicyStore`).
 
 One suite, run against each backend: in memory, and embedded Oxigraph on disk. It covers
-typed and raw queries, dataset rules, the policy's refusals, the row and time limits, every
+typed and raw queries, dataset rules, the policy's refusals, federation (SERVICE and LOAD of
+an allow-listed fixture endpoint; refusals with no connection), the row and time limits, every
 write kind, atomicity, the generation counter, validation on write and the error family.
 The embedded backend's process mechanics have their own tests (test_embedded.py).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -37,7 +37,9 @@ from alliancegraph.store import (
     ReplaceGraphs,
     Update,
 )
+from alliancegraph.store.federation import Federation
 from alliancegraph.store.policy import PolicyStore
+from alliancegraph.store.sparql_guard import Refused
 from rdflib import Graph
 
 EX = "http://example.org/contract/"
@@ -77,22 +79,7 @@ SHAPES = Graph().parse(format="turtle", data=f"""
 # ---------------------------------------------------------------------- fixtures
 
 
-def make_backend(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Backend:
-    if kind == "memory":
-        from alliancegraph.store.memory import MemoryBackend
-
-        return MemoryBackend()
-    from alliancegraph.store.embedded import EmbeddedBackend
-
-    return EmbeddedBackend(tmp_path_factory.mktemp("embedded"), query_timeout=30.0)
-
-
-@pytest.fixture(scope="module", params=["memory", "embedded"])
-def backend(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    made = make_backend(request.param, tmp_path_factory)
-    yield made
-    made.close()
+# the backends: tests/store/conftest.py (``backend``, memory and embedded)
 
 
 def reset(backend: Backend, quads: tuple[ox.Quad, ...] = DATA) -> None:
@@ -283,6 +270,67 @@ def test_queries_that_reach_outside_are_refused(store: PolicyStore, query: str):
     with pytest.raises(BadRequest, match="not allowed") as caught:
         store.select(query)
     assert caught.value.status == 400
+
+
+WDT = "http://www.wikidata.org/prop/direct/"
+
+
+def test_service_of_an_allowed_endpoint_joins_local_data(backend: Backend, store: PolicyStore,
+                                                          external_sparql):
+    federated = policy(backend, federation=Federation((external_sparql.wikidata,)))
+    store.update(PREFIX + "INSERT DATA { GRAPH ex:g3 { ex:a ex:same "
+                 "<http://www.wikidata.org/entity/Q17> } }")
+    found = federated.select(PREFIX + f"SELECT ?s ?code WHERE {{ ?s ex:same ?item "
+                             f"SERVICE <{external_sparql.wikidata}> {{ ?item <{WDT}P297> "
+                             "?code } }")
+    assert found.rows == ((ex("a"), ox.Literal("JP")),)
+    assert federated.ask(PREFIX + f"ASK {{ SERVICE <{external_sparql.wikidata}> "
+                         f"{{ ?i <{WDT}P297> 'KR' }} }}") is True
+
+
+def test_load_of_an_allowed_endpoint_is_one_write(backend: Backend, store: PolicyStore,
+                                                 external_sparql):
+    from urllib.parse import quote
+
+    federated = policy(backend, federation=Federation((external_sparql.wikidata,)))
+    generation = store.generation()
+    query = f"CONSTRUCT {{ ?i <{WDT}P297> ?c }} WHERE {{ ?i <{WDT}P297> 'JP' ; <{WDT}P297> ?c }}"
+    federated.update(f"LOAD <{external_sparql.wikidata}?query={quote(query)}> "
+                     f"INTO GRAPH <{G3}>")
+    assert [(q.subject.value, q.object.value) for q in store.quads(graph=G3)] == [
+        ("http://www.wikidata.org/entity/Q17", "JP")]
+    assert store.generation() != generation
+
+
+def test_an_update_with_service_is_validated_as_any_other(backend: Backend,
+                                                          validated: PolicyStore,
+                                                          external_sparql):
+    federated = policy(backend, validate_on_write=True, shapes=SHAPES,
+                       federation=Federation((external_sparql.wikidata,)))
+    where = (f"WHERE {{ SERVICE <{external_sparql.wikidata}> {{ ?i <{WDT}P297> ?c "
+             "FILTER(?c IN ('JP', 'KR')) } }")
+    with pytest.raises(ValidationFailed):  # an ex:Thing without its ex:name
+        federated.update(PREFIX + f"INSERT {{ GRAPH ex:g3 {{ ?i a ex:Thing }} }} {where}")
+    assert not validated.graph_exists(G3)
+    applied = federated.update(PREFIX + "INSERT { GRAPH ex:g3 { ?i a ex:Thing ; ex:name ?c } } "
+                               + where)
+    assert applied.report.conforms and validated.count(G3) == 4
+
+
+@pytest.mark.parametrize("kind", ["SERVICE", "LOAD", "FROM"])
+def test_a_refused_outbound_call_names_the_setting_and_connects_nowhere(
+        backend: Backend, store: PolicyStore, canary, external_sparql, kind: str):
+    federated = policy(backend, federation=Federation((external_sparql.wikidata,)))
+    call = {"SERVICE": lambda: federated.select(
+                f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}"),
+            "LOAD": lambda: federated.update(f"LOAD <{canary.url}> INTO GRAPH <{G3}>"),
+            "FROM": lambda: federated.select(f"SELECT * FROM <{canary.url}> WHERE {{ ?s ?p ?o }}")}
+    before = canonical(store)
+    with pytest.raises(Refused, match="setting federation_endpoints") as caught:
+        call[kind]()
+    assert caught.value.status == 400 and canary.url.rstrip("/") in caught.value.message
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0 and canonical(store) == before
 
 
 def test_from_a_missing_graph_is_refused(store: PolicyStore):

@@ -18,6 +18,7 @@ from alliancegraph.errors import (
     WriteTimeout,
 )
 from alliancegraph.store import Update, open_store
+from alliancegraph.store.federation import Federation
 from alliancegraph.store.guard import guard_for, shapes_key
 from alliancegraph.store.memory import MemoryBackend
 from alliancegraph.store.policy import PolicyStore
@@ -101,6 +102,43 @@ def test_validation_works_across_a_process_boundary():
         store.update(PREFIX + "CREATE GRAPH ex:g ; CREATE GRAPH ex:g")
 
 
+class Queried(MemoryBackend):
+    """A memory backend that records the text of every typed query it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def select(self, sparql, **kwargs):
+        self.texts.append(sparql)
+        return super().select(sparql, **kwargs)
+
+
+def test_the_backend_gets_the_federated_text_never_a_service_or_load(external_sparql):
+    backend = Queried()
+    store = policy(backend, validate_on_write=False,
+                   federation=Federation((external_sparql.wikidata,)))
+    query = (f"PREFIX wdt: <http://www.wikidata.org/prop/direct/>\nSELECT ?c WHERE "
+             f"{{ SERVICE <{external_sparql.wikidata}> {{ ?i wdt:P297 ?c FILTER(?c = 'JP') }} }}")
+    assert store.select(query).column("c") == [ox.Literal("JP")]
+    [sent] = backend.texts
+    assert "SERVICE" not in sent and "VALUES (?c ?i) {" in sent
+    assert '("JP" <http://www.wikidata.org/entity/Q17>)' in sent
+    recording = Recording()
+    loading = policy(recording, validate_on_write=False,
+                     federation=Federation((external_sparql.wikidata,)))
+    loading.update(f"LOAD <{external_sparql.wikidata}?query=CONSTRUCT%7B%3Cx:a%3E%20%3Cx:b%3E"
+                   f"%20%3Cx:c%3E%7DWHERE%7B%7D> INTO GRAPH <{EX}g>")
+    [(change, _)] = recording.applied
+    assert change.sparql.startswith(f"INSERT DATA {{ GRAPH <{EX}g> {{") and "LOAD" not in \
+        change.sparql and "<x:a> <x:b> <x:c>" in change.sparql
+
+
+def test_a_store_made_without_federation_settings_allows_no_service():
+    store = policy(MemoryBackend())
+    assert store.federation == Federation() and store.federation.endpoints == ()
+
+
 class Slow(MemoryBackend):
     def apply_prepared(self, prepare, *args, timeout=None):
         raise WriteTimeout("the write ran over its limit")
@@ -154,7 +192,15 @@ def test_open_store_builds_the_backend_the_settings_name(tmp_path):
     assert (store.max_rows, store.query_timeout, store.union_default_graph,
             store.validate_on_write, store.base_iri) == (7, 3.0, False, False,
                                                           settings.base_iri)
+    assert store.federation == Federation.from_settings(settings)
     store.close()
+
+
+def test_open_store_refuses_a_bad_federation_setting(tmp_path):
+    settings = load_settings(environ={}, overrides={
+        "store": "memory", "data_dir": str(tmp_path), "federation_endpoints": "file:///etc/"})
+    with pytest.raises(ConfigError, match="federation_endpoints"):
+        open_store(settings)
 
 
 def test_an_unknown_backend_is_a_config_error(tmp_path):

@@ -1,6 +1,8 @@
 """The SPARQL policy's tokenizer (store/sparql_guard.py): the query form, refusals of
-SERVICE, LOAD and ``file:`` FROM/USING in the spellings SPARQL allows, the graphs a
-query's dataset clauses name, and the protocol's using-graph-uri added to an update."""
+SERVICE and LOAD not allowed by the setting ``federation_endpoints`` and of ``file:``
+FROM/USING in the spellings SPARQL allows, the SERVICE blocks and LOAD operations found for
+federation, the graphs a query's dataset clauses name, and the protocol's using-graph-uri
+added to an update."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ import pyoxigraph as ox
 import pytest
 from alliancegraph.errors import BadRequest, ParseError
 from alliancegraph.store import Dataset, sparql_guard
-from alliancegraph.store.sparql_guard import Refused, add_using, check_query, check_update
+from alliancegraph.store.sparql_guard import (
+    Refused,
+    add_using,
+    check_query,
+    check_update,
+    load_allowed,
+)
 
 EX = "http://example.org/"
 
@@ -38,10 +46,72 @@ def test_text_without_a_query_form_is_a_parse_error():
     "PREFIX ex: <http://example.org/>\nSELECT * WHERE { SERVICE ex:sparql { ?s ?p ?o } }",
     "SELECT * WHERE {SERVICE<http://example.org/sparql>{?s ?p ?o}}",
 ])
-def test_service_is_refused_in_every_spelling(text):
-    with pytest.raises(Refused, match="SERVICE is not allowed") as caught:
-        check_query(text)
+@pytest.mark.parametrize("endpoints", [(), ("http://example.org/other",)])
+def test_service_is_refused_in_every_spelling(text, endpoints):
+    with pytest.raises(Refused, match=r"^SPARQL SERVICE .* is not allowed") as caught:
+        check_query(text, endpoints=endpoints)
     assert caught.value.status == 400
+    assert "the setting federation_endpoints" in caught.value.message
+
+
+def test_a_refused_service_names_the_endpoint_and_what_is_allowed():
+    with pytest.raises(Refused) as caught:
+        check_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+                    endpoints=("http://example.org/other",))
+    assert "<http://example.org/sparql>" in caught.value.message
+    assert "allowed: http://example.org/other" in caught.value.message
+    with pytest.raises(Refused, match=r"SERVICE \?endpoint .* not a variable"):
+        check_query("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
+                    endpoints=("http://example.org/sparql",))
+
+
+ALLOWED = ("http://example.org/sparql",)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "select * where { service silent <http://example.org/sparql> { ?s ?p ?o } }",
+    "PREFIX ex: <http://example.org/>\nSELECT * WHERE { SERVICE ex:sparql { ?s ?p ?o } }",
+    "BASE <http://example.org/a/b>\nSELECT * WHERE {SERVICE<../sparql>{?s ?p ?o}}",
+    "SELECT * WHERE { SERVICE <http://example.org/\\u0073parql> { ?s ?p ?o } }",
+])
+def test_a_service_of_an_allowed_endpoint_is_found_in_every_spelling(text):
+    found = check_query(text, endpoints=ALLOWED)
+    [service] = found.services
+    assert service.endpoint == ALLOWED[0]
+    assert service.silent == ("silent" in text)
+    assert service.body.strip() == "?s ?p ?o"
+    assert service.variables == ("s", "p", "o")
+    assert text[service.start:service.end].upper().startswith("SERVICE")
+    assert text[service.start:service.end].endswith("}")
+
+
+def test_a_service_block_is_found_whole_with_its_prologue():
+    text = ('BASE <http://example.org/>\nPREFIX ex: <x/>\n'
+            'SELECT * WHERE { ?a ex:p ?b . SERVICE <sparql> { ?b ex:q "}" . '
+            '{ ?b ex:r ?c } # } a comment\n OPTIONAL { ?c ex:s $d } } ?b ex:t ?e }')
+    [service] = check_query(text, endpoints=ALLOWED).services
+    assert service.prologue == "BASE <http://example.org/>\nPREFIX ex: <x/>"
+    assert service.body.startswith(' ?b ex:q "}" .') and service.body.endswith("$d } ")
+    assert service.variables == ("b", "c", "d")
+    assert text[service.end:] == " ?b ex:t ?e }"
+
+
+def test_a_nested_service_is_refused_even_when_both_are_allowed():
+    text = ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o "
+            "SERVICE <http://example.org/sparql> { ?o ?p ?x } } }")
+    with pytest.raises(Refused, match=r"inside SERVICE .* not nested"):
+        check_query(text, endpoints=ALLOWED)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE nope:x { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE <http://example.org/sparql> { { ?s ?p ?o }",
+    "SELECT * WHERE { SERVICE { ?s ?p ?o } }",
+])
+def test_a_malformed_service_is_the_engines_syntax_error(text):
+    with pytest.raises(ParseError):
+        check_query(text, endpoints=ALLOWED)
 
 
 @pytest.mark.parametrize("text", [
@@ -65,8 +135,8 @@ def test_keywords_inside_strings_iris_comments_or_variables_are_not_refused(text
     "SELECT * FROM <\\u0066ile:///etc/passwd> WHERE { ?s ?p ?o }",
 ])
 def test_a_file_from_is_refused_in_every_spelling(text):
-    with pytest.raises(Refused, match="reads no local files"):
-        check_query(text)
+    with pytest.raises(Refused, match=r"reads no local files.*setting federation_endpoints"):
+        check_query(text, endpoints=("file:///etc/",))
 
 
 def test_a_file_base_given_by_the_caller_counts_too():
@@ -102,14 +172,44 @@ def test_the_dataset_graphs_are_the_iris_the_engine_reads():
     "INSERT DATA { <a> <b> <c> } ;\nLoAd <http://example.org/x>",
 ])
 def test_load_is_refused(text):
-    with pytest.raises(Refused, match="LOAD is not allowed"):
-        check_update(text)
+    with pytest.raises(Refused, match=r"^SPARQL LOAD <.*> is not allowed.*the setting "
+                                      "federation_endpoints"):
+        check_update(text, endpoints=("http://example.org/sparql",))
+
+
+def test_load_of_an_allowed_iri_is_found_with_its_target_graph():
+    text = ("PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c } ;\n"
+            "load silent <sparql?query=CONSTRUCT> into graph ex:g ; LOAD ex:sparql")
+    first, second = check_update(text, EX, endpoints=ALLOWED).loads
+    assert (first.source, first.silent, first.graph) == \
+        ("http://example.org/sparql?query=CONSTRUCT", True, EX + "g")
+    assert text[first.start:first.end] == "load silent <sparql?query=CONSTRUCT> into graph ex:g"
+    assert (second.source, second.silent, second.graph) == (ALLOWED[0], False, None)
+
+
+@pytest.mark.parametrize(("iri", "allowed"), [
+    ("http://example.org/sparql", True),
+    ("http://example.org/sparql?query=CONSTRUCT%20WHERE%20%7B%7D", True),
+    ("http://example.org/sparql/data.ttl", True),
+    ("http://example.org/sparql2", False),
+    ("http://example.org/sparql.evil.example/x", False),
+    ("http://example.org/spar", False),
+    ("http://example.org/sparql/../admin", False),
+    ("http://example.org/sparql/%2E%2E/admin", False),
+    ("https://example.org/sparql", False),
+    ("file:///etc/passwd", False),
+])
+def test_load_may_read_an_endpoint_or_an_iri_under_it(iri, allowed):
+    assert load_allowed(iri, ALLOWED) is allowed
 
 
 def test_service_and_file_using_are_refused_in_updates():
-    with pytest.raises(Refused, match="SERVICE"):
+    with pytest.raises(Refused, match=r"SERVICE.*federation_endpoints"):
         check_update("INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/> "
-                     "{ ?s ?p ?o } }")
+                     "{ ?s ?p ?o } }", endpoints=ALLOWED)
+    allowed = check_update("INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> "
+                           "{ ?s ?p ?o } }", endpoints=ALLOWED)
+    assert [s.endpoint for s in allowed.services] == list(ALLOWED)
     with pytest.raises(Refused, match="USING <file:///etc/passwd>"):
         check_update("INSERT { ?s ?p ?o } USING <file:///etc/passwd> WHERE { ?s ?p ?o }")
     found = check_update("DELETE { ?s ?p ?o } USING NAMED <http://example.org/g> "
