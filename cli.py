@@ -30,6 +30,7 @@ COMMANDS = {
     "link": "alliancegraph.links.cli:link_command",
     "enrich": "alliancegraph.links.enrich:enrich_command",
     "mappings": "alliancegraph.links.sssom:mappings_command",
+    "load": "alliancegraph.store.cli:load_command",
 }
 
 

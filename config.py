@@ -74,8 +74,31 @@ class Settings:
         'Logging level of the service and the CLI.')
     store: str = setting(
         "embedded",
-        "Backend: 'embedded' (Oxigraph on disk in data_dir) or 'memory' (nothing kept "
-        'after the process ends; tests and trials).')
+        "Backend: 'embedded' (Oxigraph on disk in data_dir), 'memory' (nothing kept "
+        "after the process ends; tests and trials) or 'remote' (a SPARQL 1.1 server at "
+        'remote_query_url and remote_update_url).')
+    remote_query_url: str | None = setting(
+        None,
+        "SPARQL query endpoint of the remote store (store = 'remote').")
+    remote_update_url: str | None = setting(
+        None,
+        "SPARQL update endpoint of the remote store (store = 'remote').")
+    remote_graph_store_url: str | None = setting(
+        None,
+        'Graph Store endpoint of the remote store (optional; not used yet).')
+    remote_user: str | None = setting(
+        None,
+        'User name for HTTP basic authentication to the remote store.')
+    remote_password: str | None = setting(
+        None,
+        'Password for HTTP basic authentication to the remote store.')
+    remote_token: str | None = setting(
+        None,
+        'Bearer token sent to the remote store (instead of basic authentication).')
+    remote_timeout: float = setting(
+        30.0,
+        'Seconds the service waits for the remote store to answer a query (then 503; '
+        'whether the server stops the query is up to the server).')
     store_readers: int = setting(
         2,
         'Reader processes of the embedded store per service worker; each keeps the '

@@ -39,8 +39,8 @@ __all__ = ["Applied", "Backend", "Change", "Dataset", "DropGraph", "MergeGraph",
 
 
 def open_store(settings: Settings, **options: Any) -> Store:
-    """The store the settings name: its backend (setting ``store``: ``memory`` or
-    ``embedded``) under the policy. ``options`` go to
+    """The store the settings name: its backend (setting ``store``: ``memory``,
+    ``embedded`` or ``remote``) under the policy. ``options`` go to
     :class:`alliancegraph.store.policy.PolicyStore` (``shapes=`` …); the federation
     settings become its ``federation`` unless one is given. ConfigError for an unknown
     backend or a bad federation setting."""
@@ -61,8 +61,19 @@ def open_store(settings: Settings, **options: Any) -> Store:
                                   query_timeout=settings.query_timeout,
                                   write_timeout=settings.write_timeout,
                                   max_memory_mb=settings.max_memory_mb)
+    elif settings.store == "remote":
+        from alliancegraph.store.remote import RemoteBackend
+
+        if not settings.remote_query_url or not settings.remote_update_url:
+            raise ConfigError("store = 'remote' needs the settings remote_query_url and "
+                              "remote_update_url")
+        backend = RemoteBackend(settings.remote_query_url, settings.remote_update_url,
+                                settings.remote_graph_store_url, user=settings.remote_user,
+                                password=settings.remote_password,
+                                token=settings.remote_token, timeout=settings.remote_timeout,
+                                write_timeout=settings.write_timeout)
     else:
-        raise ConfigError(f"setting 'store' must be 'memory' or 'embedded', not "
+        raise ConfigError(f"setting 'store' must be 'memory', 'embedded' or 'remote', not "
                           f"{settings.store!r}")
     return PolicyStore(backend, base_iri=settings.base_iri, max_rows=settings.max_rows,
                        query_timeout=settings.query_timeout,

@@ -634,3 +634,54 @@ def external_tools() -> SimpleNamespace:
     return SimpleNamespace(OxigraphServer=OxigraphServer, oxigraph_cli=oxigraph_cli,
                            FlakyProxy=FlakyProxy, Step=Step, sparql_query_of=sparql_query_of,
                            data=EXTERNAL_DATA)
+
+
+# ------------------------------------------------------------ a writable Oxigraph server
+# The remote backend's tests: ``oxigraph serve`` (read-write) on loopback, one per request.
+
+
+class WritableOxigraph:
+    """``oxigraph serve`` over an empty directory; ``query_url``/``update_url``."""
+
+    def __init__(self, workdir: Path, timeout: float = 60.0) -> None:
+        self.cli = oxigraph_cli()
+        self.log = workdir / "server.log"
+        self.port = free_port()
+        base = f"http://127.0.0.1:{self.port}"
+        self.query_url, self.update_url = f"{base}/query", f"{base}/update"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [self.cli, "serve", "--location", str(workdir / "store"),
+                 "--bind", f"127.0.0.1:{self.port}"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("oxigraph serve exited:\n" + self.log.read_text())
+            try:
+                if requests.get(self.query_url, params={"query": "ASK {}"},
+                                timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise RuntimeError("oxigraph serve did not answer:\n" + self.log.read_text())
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture()
+def writable_oxigraph(tmp_path: Path) -> Iterator[WritableOxigraph]:
+    """An empty, writable Oxigraph server on loopback, stopped afterwards."""
+    server = WritableOxigraph(tmp_path)
+    yield server
+    server.stop()

@@ -204,7 +204,7 @@ def test_open_store_refuses_a_bad_federation_setting(tmp_path):
 
 
 def test_an_unknown_backend_is_a_config_error(tmp_path):
-    settings = load_settings(environ={}, overrides={"store": "remote",
+    settings = load_settings(environ={}, overrides={"store": "virtuoso-cluster",
                                                     "data_dir": str(tmp_path)})
     with pytest.raises(ConfigError, match="'store'"):
         open_store(settings)
