@@ -316,18 +316,23 @@ def _die_with_parent() -> None:
 
 
 class OxigraphServer:
-    """``oxigraph serve-read-only`` over one Turtle file, loaded into its own directory."""
+    """``oxigraph serve-read-only`` over one Turtle file, loaded into its own directory; or,
+    ``writable`` with no ``data``, ``oxigraph serve`` over an empty one (``update_url``)."""
 
-    def __init__(self, data: Path, workdir: Path, *, timeout: float = 60.0) -> None:
+    def __init__(self, data: Path | None, workdir: Path, *, timeout: float = 60.0,
+                 writable: bool = False) -> None:
         self.cli = oxigraph_cli()
         self.location = workdir / "store"
         self.log = workdir / "server.log"
-        self._load(data)
+        self.command = "serve" if writable else "serve-read-only"
+        if data is not None:
+            self._load(data)
         self.process: subprocess.Popen | None = None
         # a free port can be taken between probe and bind: try a few before giving up
         for attempt in range(3):
             self.port = free_port()
-            self.url = f"http://127.0.0.1:{self.port}/query"
+            self.url = self.query_url = f"http://127.0.0.1:{self.port}/query"
+            self.update_url = f"http://127.0.0.1:{self.port}/update"
             self._start()
             try:
                 self._wait_ready(timeout)
@@ -348,7 +353,7 @@ class OxigraphServer:
     def _start(self) -> None:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [self.cli, "serve-read-only", "--location", str(self.location),
+                [self.cli, self.command, "--location", str(self.location),
                  "--bind", f"127.0.0.1:{self.port}"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_die_with_parent)
@@ -361,7 +366,8 @@ class OxigraphServer:
                 raise RuntimeError(f"oxigraph server exited ({self.process.returncode}):\n"
                                    + self.log.read_text(errors="replace"))
             try:
-                answer = requests.get(self.url, params={"query": "ASK { ?s ?p ?o }"},
+                # ASK {} is true on any store, an empty writable one too
+                answer = requests.get(self.url, params={"query": "ASK {}"},
                                       headers={"Accept": SPARQL_JSON}, timeout=2)
                 if answer.status_code == 200 and answer.json().get("boolean") is True:
                     return
@@ -640,48 +646,9 @@ def external_tools() -> SimpleNamespace:
 # The remote backend's tests: ``oxigraph serve`` (read-write) on loopback, one per request.
 
 
-class WritableOxigraph:
-    """``oxigraph serve`` over an empty directory; ``query_url``/``update_url``."""
-
-    def __init__(self, workdir: Path, timeout: float = 60.0) -> None:
-        self.cli = oxigraph_cli()
-        self.log = workdir / "server.log"
-        self.port = free_port()
-        base = f"http://127.0.0.1:{self.port}"
-        self.query_url, self.update_url = f"{base}/query", f"{base}/update"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [self.cli, "serve", "--location", str(workdir / "store"),
-                 "--bind", f"127.0.0.1:{self.port}"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError("oxigraph serve exited:\n" + self.log.read_text())
-            try:
-                if requests.get(self.query_url, params={"query": "ASK {}"},
-                                timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                raise RuntimeError("oxigraph serve did not answer:\n" + self.log.read_text())
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture()
-def writable_oxigraph(tmp_path: Path) -> Iterator[WritableOxigraph]:
+def writable_oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
     """An empty, writable Oxigraph server on loopback, stopped afterwards."""
-    server = WritableOxigraph(tmp_path)
+    server = OxigraphServer(None, tmp_path, writable=True)
     yield server
     server.stop()

@@ -4,25 +4,10 @@ ratio to ``oxigraph load`` (speeds are not asserted: they belong to bench/)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
+import bulk_load
 import pyoxigraph as ox
-
-BENCH = Path(__file__).parents[2] / "bench"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-bulk_load = _load("bulk_load")
 
 
 def test_the_harness_runs_every_loader_and_writes_the_table(tmp_path):

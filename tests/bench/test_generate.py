@@ -4,13 +4,13 @@ validation on write."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import tracemalloc
 from collections import Counter
 from pathlib import Path
 
+import generate
 import pyoxigraph as ox
 import pytest
 from alliancegraph.config import load_settings
@@ -23,16 +23,6 @@ from alliancegraph.store.base import QuadDelta
 SCRIPT = Path(__file__).parents[2] / "bench" / "generate.py"
 
 
-def _load_script():
-    # bench/ is not a package (nor part of the installed one): load the script by path
-    spec = importlib.util.spec_from_file_location("generate_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_script()
 AG, GEN = generate.AG, generate.GEN
 
 

@@ -4,28 +4,17 @@ writes the table with every row filled (speeds are not asserted: they belong to 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import generate
 import pytest
+import store_seam
 
-BENCH = Path(__file__).parents[2] / "bench"
-
-
-def _load(name: str):
-    # bench/ is not a package (nor part of the installed one): load the scripts by path
-    spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load("generate")
+BENCH = Path(store_seam.__file__).parent
 
 
 def test_generator_writes_exactly_the_quads_asked_for_the_same_every_time(tmp_path):
@@ -63,7 +52,7 @@ def test_harness_writes_every_row_of_the_table(tmp_path):
     assert "error" not in after, after.get("error")
     assert "could not be measured" not in table
 
-    bench = _load("store_seam")
+    bench = store_seam
     rows = [line for line in table.splitlines() if line.startswith("| ")]
 
     def row(*cells: str) -> str:

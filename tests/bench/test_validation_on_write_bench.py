@@ -4,26 +4,11 @@ results as full revalidation on the nodes it checks."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pyoxigraph as ox
 import pytest
+import validation_on_write as bench
 from alliancegraph.shapes.validate import Report, Result, validate
 from alliancegraph.store.guard import ShapesWriteGuard, update_delta
-
-SCRIPT = Path(__file__).parents[2] / "bench" / "validation_on_write.py"
-
-
-def _load_script():
-    # bench/ is not a package (nor part of the installed one): load the script by path
-    spec = importlib.util.spec_from_file_location("validation_on_write_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_script()
 
 
 @pytest.fixture(scope="module")
