@@ -62,6 +62,10 @@ class Settings:
     max_body_bytes: int = setting(
         10 * 1024 * 1024,
         'Largest request body accepted, in bytes; more is answered 413.')
+    max_load_bytes: int = setting(
+        1024 * 1024 * 1024,
+        'Largest bulk load accepted over HTTP (a dataset POST to the Graph Store with the '
+        'write token), in bytes; streamed to a temporary file, never held in memory.')
     write_token: str | None = setting(
         None,
         'Bearer token that allows writes (SPARQL Update, Graph Store). Unset: '
@@ -85,7 +89,8 @@ class Settings:
         "SPARQL update endpoint of the remote store (store = 'remote').")
     remote_graph_store_url: str | None = setting(
         None,
-        'Graph Store endpoint of the remote store (optional; not used yet).')
+        'Graph Store endpoint of the remote store (optional): whole graphs and bulk loads go '
+        'through it when set, otherwise through SPARQL.')
     remote_user: str | None = setting(
         None,
         'User name for HTTP basic authentication to the remote store.')
@@ -95,6 +100,15 @@ class Settings:
     remote_token: str | None = setting(
         None,
         'Bearer token sent to the remote store (instead of basic authentication).')
+    remote_dialect: str = setting(
+        "standard",
+        "How the remote store deviates from the standard: 'standard' (Oxigraph server, "
+        "Fuseki, GraphDB, QLever, Neptune) or 'virtuoso' (Virtuoso's dialect, see the "
+        "README's 'Running at scale').")
+    remote_write_lease: float = setting(
+        0.0,
+        'Seconds a service instance may hold the remote store\'s write lock before other '
+        'instances may break it (a crashed writer); 0: twice write_timeout.')
     remote_timeout: float = setting(
         30.0,
         'Seconds the service waits for the remote store to answer a query (then 503; '

@@ -15,6 +15,7 @@ from alliancegraph.errors import ConfigError
 from alliancegraph.store.base import (
     Applied,
     Backend,
+    BulkFile,
     Change,
     Dataset,
     DropGraph,
@@ -33,8 +34,8 @@ from alliancegraph.store.base import (
 if TYPE_CHECKING:
     from alliancegraph.config import Settings
 
-__all__ = ["Applied", "Backend", "Change", "Dataset", "DropGraph", "MergeGraph", "QuadDelta",
-           "QueryForm", "QueryOutcome", "ReadView", "ReplaceGraph", "ReplaceGraphs",
+__all__ = ["Applied", "Backend", "BulkFile", "Change", "Dataset", "DropGraph", "MergeGraph",
+           "QuadDelta", "QueryForm", "QueryOutcome", "ReadView", "ReplaceGraph", "ReplaceGraphs",
            "Solutions", "Store", "Update", "open_store"]
 
 
@@ -64,6 +65,11 @@ def open_store(settings: Settings, **options: Any) -> Store:
     elif settings.store == "remote":
         from alliancegraph.store.remote import RemoteBackend
 
+        if settings.remote_dialect == "virtuoso":
+            from alliancegraph.store.virtuoso import VirtuosoBackend as RemoteBackend
+        elif settings.remote_dialect != "standard":
+            raise ConfigError(f"setting 'remote_dialect' must be 'standard' or 'virtuoso', "
+                              f"not {settings.remote_dialect!r}")
         if not settings.remote_query_url or not settings.remote_update_url:
             raise ConfigError("store = 'remote' needs the settings remote_query_url and "
                               "remote_update_url")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
@@ -141,7 +142,20 @@ class ReplaceGraphs:
     graphs: Mapping[str, Sequence[ox.Quad]] = field(default_factory=dict)
 
 
-Change = Update | ReplaceGraph | MergeGraph | DropGraph | QuadDelta | ReplaceGraphs
+@dataclass(frozen=True)
+class BulkFile:
+    """A bulk load: every quad of an N-Quads file is added (graphs as the file names them;
+    never removes anything). The loader wrote the file: it parsed cleanly and its blank
+    node labels are unique to this load, so applying it twice adds nothing more (a backend
+    may journal the path and redo it after a crash). The backend deletes nothing; the
+    caller owns the file."""
+
+    path: Path
+    #: the number of lines (quads) in the file, for progress and reports
+    quads: int
+
+
+Change = Update | ReplaceGraph | MergeGraph | DropGraph | QuadDelta | ReplaceGraphs | BulkFile
 
 
 @dataclass(frozen=True)
