@@ -6,11 +6,20 @@
 
 The data is ``bench/generate.py``'s graph (``quads(count, seed)``, N-Quads). Each loader runs
 in its own process, one after another, into a fresh directory: wall time (process start to
-exit, imports included) and peak memory (``ru_maxrss`` of the process and every process it
-waited for, from ``os.wait4``). ``alliancegraph load`` loads into a copy of a store built
-by ``alliancegraph build`` (the copy is made before the clock starts). The validated run
+exit, imports included) and peak memory: the larger of ``ru_maxrss`` (from ``os.wait4``: the
+process and every process it waited for) and the peak of the summed resident memory of
+every process in its session, sampled every 20 ms (the store's writer and readers are
+forked by multiprocessing's fork server, which the loader never waits for; shared pages
+count once per process). ``alliancegraph load`` loads into a copy of a store built by
+``alliancegraph build`` (the copy is made before the clock starts). The validated run
 has its own time limit (and the store's own ``validation_timeout`` applies); a load the
 shapes refuse ends with exit 2, and its time is what validation cost before it refused.
+
+The HTTP row: ``alliancegraph serve`` (one worker, embedded store, validation on write off)
+over another copy of the built store, started and answering ``/healthz`` before the clock
+starts; the time is the one ``POST /rdf-graph-store`` of the file (N-Quads, streamed with
+its Content-Length) to its answer; the memory is sampled over the server's session while
+the POST runs (and its own ru_maxrss once stopped).
 
 Results: ``<results>/bulk-load-<size>.json`` per size, and ``<results>/bulk-load.md``, a
 table per size measured so far, each row as a ratio to ``oxigraph load``.
@@ -25,6 +34,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,6 +72,7 @@ def measure(name: str, command: list[str], *, limit: float, note: str = "") -> R
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     deadline = start + limit
+    peak = 0.0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -69,7 +80,8 @@ def measure(name: str, command: list[str], *, limit: float, note: str = "") -> R
         if time.perf_counter() > deadline:
             os.killpg(process.pid, signal.SIGKILL)
             _, status, usage = os.wait4(process.pid, 0)
-            return Run(name, limit, usage.ru_maxrss / 1024, None, note or "stopped")
+            return Run(name, limit, max(peak, usage.ru_maxrss / 1024), None, note or "stopped")
+        peak = max(peak, session_rss_mb(process.pid))
         time.sleep(0.02)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -80,7 +92,22 @@ def measure(name: str, command: list[str], *, limit: float, note: str = "") -> R
     if code and not note:
         note = error.splitlines()[-1] if error else f"exit {code}"
         note = note.split(": <")[0].replace("|", "/")[:120]  # no IRIs in a table cell
-    return Run(name, seconds, usage.ru_maxrss / 1024, code, note)
+    return Run(name, seconds, max(peak, usage.ru_maxrss / 1024), code, note)
+
+
+def session_rss_mb(session: int) -> float:
+    """The resident memory of every process in ``session`` (Linux ``/proc``), in MB."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss pages
+    return total / (1024 * 1024)
 
 
 def built_store(work: Path) -> Path:
@@ -99,6 +126,92 @@ def fresh(work: Path, name: str, template: Path | None = None) -> Path:
     if template is not None:
         shutil.copytree(template, target)
     return target
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+HTTP_ROW = "POST /rdf-graph-store (service, unvalidated, inference on)"
+
+
+def measure_http(work: Path, template: Path, data: Path, *, limit: float) -> Run:
+    """The HTTP bulk path: one POST of ``data`` to a running service (see the module)."""
+    import requests
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    size = data.stat().st_size
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCEGRAPH_")}
+    env.update({"ALLIANCEGRAPH_WRITE_TOKEN": "bench", "ALLIANCEGRAPH_VALIDATE_ON_WRITE":
+                "false", "ALLIANCEGRAPH_MAX_LOAD_BYTES": str(2 * size),
+                # until the body limit leaves the bulk path alone, it buffers the body
+                "ALLIANCEGRAPH_MAX_BODY_BYTES": str(2 * size),
+                "ALLIANCEGRAPH_REQUEST_READ_TIMEOUT": str(limit),
+                "ALLIANCEGRAPH_CLIENT_TIMEOUT": str(limit)})
+    target = fresh(work, "ag-http", template)
+    log = (work / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [str(BIN / "alliancegraph"), "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--data-dir", str(target)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_ready(url, server)
+        sampler = _Sampler(server.pid)
+        start = time.perf_counter()
+        with data.open("rb") as body:
+            response = requests.post(url + "/rdf-graph-store", data=body, timeout=limit,
+                                     headers={"Content-Type": "application/n-quads",
+                                              "Authorization": "Bearer bench"})
+        seconds = time.perf_counter() - start
+        peak = sampler.stop()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        _, status, usage = os.wait4(server.pid, 0)
+        server.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        log.close()
+    ok = response.status_code in (200, 201)
+    note = "" if ok else f"{response.status_code}: {response.text[:100]}"
+    return Run(HTTP_ROW, seconds, max(peak, usage.ru_maxrss / 1024), 0 if ok else 1, note)
+
+
+class _Sampler:
+    """The peak of :func:`session_rss_mb` of ``session``, sampled in a thread."""
+
+    def __init__(self, session: int):
+        import threading
+
+        self.session, self.peak = session, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, session_rss_mb(self.session))
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
+def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 300.0) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode})")
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer within {timeout:g} s")
 
 
 def run_all(count: int, seed: int, work: Path, validate_timeout: float,
@@ -128,6 +241,7 @@ def run_all(count: int, seed: int, work: Path, validate_timeout: float,
         target = fresh(work, "ag", template)
         runs.append(measure(name, [*agl, "--data-dir", str(target), *options],
                             limit=seconds))
+    runs.append(measure_http(work, template, data, limit=limit))
     return runs
 
 

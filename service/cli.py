@@ -1,4 +1,4 @@
-"""``alliancegraph serve``: the service under gunicorn, on the embedded store.
+"""``alliancegraph serve``: the service under gunicorn, on the embedded or a remote store.
 
 On first start (an empty store) it builds the store from the bundled sources, so the
 README's one command gives a working endpoint on a fresh machine. Workers are gunicorn's
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import click
 from alliancegraph.config import Settings, load_settings
@@ -89,21 +90,28 @@ def worker_exit(_server: object, worker: object) -> None:
 
 
 def ensure_built(settings: Settings) -> None:
-    """Build the store from the bundled sources when it holds nothing yet."""
+    """Build the store from the bundled sources when it holds nothing yet. In front of a
+    remote store another instance may have built, write only this instance's own copy of
+    the ontology documentation (it lives in ``data_dir``, not in the store)."""
+    from alliancegraph.graph.build import build_store, write_docs
     from alliancegraph.store import open_store
 
     store = open_store(settings)
     try:
-        if store.count() > 0:
-            return
+        # the build fills named graphs; counting a remote store would read all of it
+        built = bool(store.graph_names()) or store.count(None) > 0
     finally:
         store.close()  # before gunicorn forks: the workers open their own
-    log.info("the store in %s is empty: building it from the bundled sources",
-             settings.data_dir)
-    from alliancegraph.graph.build import build_store  # the builder is only needed on first start
-
-    build_store(settings.data_dir, base_iri=settings.base_iri, progress=False,
-                settings=settings)
+    if not built:
+        log.info("the store of %s is empty: building it from the bundled sources",
+                 settings.data_dir)
+        build_store(settings.data_dir, base_iri=settings.base_iri, progress=False,
+                    settings=settings)
+        return
+    docs = Path(settings.data_dir) / "release" / "ontology"
+    if not docs.is_dir():
+        log.info("writing the ontology documentation into %s", docs)
+        write_docs(docs, settings.base_iri)
 
 
 @click.command("serve")
@@ -139,11 +147,11 @@ def serve_command(host: str | None, port: int | None, workers: int | None,
             raise click.ClickException(f"setting {name} must be more than 0")
     if settings.keepalive < 0:
         raise click.ClickException("setting keepalive must be 0 (off) or more")
-    if settings.store != "embedded":
+    if settings.store not in ("embedded", "remote"):
         raise click.ClickException(
-            f"setting store = {settings.store!r}: serve needs the embedded store (each "
-            "worker would hold its own copy of an in-memory store, and a first-start build "
-            "would be lost)")
+            f"setting store = {settings.store!r}: serve needs the embedded or a remote store "
+            "(each worker would hold its own copy of an in-memory store, and a first-start "
+            "build would be lost)")
     configure_logging(settings.log_level)
     from alliancegraph.service.pages import remove_stale_dump_files
 

@@ -8,6 +8,15 @@ itself creates a new graph and answers 201 with its IRI in ``Location``. Writes 
 the write token and are atomic (one store operation each); 201 or 204 is what the store
 says the write did (:attr:`Applied.created`). Bodies are parsed by the store's one upload
 parser (:func:`alliancegraph.store.rdf_input.parse_rdf`).
+
+**The bulk path**: a POST to the store itself with a dataset body (N-Quads or TriG) is a
+bulk load of the dataset (the GSP leaves a dataset POST undefined; a triple body keeps
+its GSP meaning, a new graph). The body is streamed into a staging file with the limit
+``max_load_bytes`` (chunked bodies too: 413), named graphs kept, then written as one
+change exactly as ``alliancegraph load`` does (:mod:`alliancegraph.store.bulk`): the
+entailments merged into graph/inferred, validated when validation on write is on. The
+answer is a JSON report (quads per graph, inferred quads, generation): 201 when it
+created a named graph, else 200. A refusal (400, 413, 415, 422) writes nothing.
 """
 
 from __future__ import annotations
@@ -15,22 +24,25 @@ from __future__ import annotations
 import uuid
 
 import pyoxigraph as ox
-from alliancegraph.errors import BadRequest, UnsupportedMediaType
+from alliancegraph.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from alliancegraph.service import negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import no_content, require_write_token
-from alliancegraph.store import Applied, MergeGraph, ReplaceGraph, formats
+from alliancegraph.store import Applied, MergeGraph, ReplaceGraph, bulk, formats
 from alliancegraph.store.rdf_input import parse_rdf
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 bp = Blueprint("graphstore", __name__)
 
 GSP_SPEC = "https://www.w3.org/TR/sparql11-http-rdf-update/"
 _NEW = object()  # "no graph named": a POST creates one
 METHODS = ["GET", "PUT", "POST", "DELETE"]
+GSP_PATH = "/rdf-graph-store"
+#: the syntaxes a POST to the store bulk-loads as a dataset
+BULK_SYNTAXES = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 
-@bp.route("/rdf-graph-store", methods=METHODS)
+@bp.route(GSP_PATH, methods=METHODS)
 @bp.route("/rdf-graph-store/<path:path>", methods=METHODS)
 def graph_store(path: str | None = None) -> Response:
     target = _target_graph() if path is None else _direct_graph(path)
@@ -38,6 +50,8 @@ def graph_store(path: str | None = None) -> Response:
         return _get(target)
     require_write_token()
     if target is _NEW:
+        if is_bulk_request():
+            return _bulk_load(formats.rdf_input(media_type=request.content_type or ""))
         return _create()
     if request.method == "DELETE":
         get_store().delete_graph(target)
@@ -109,6 +123,38 @@ def _create() -> Response:
     _write(name, replace=True, base_iri=name)
     response = no_content(201)
     response.headers["Location"] = name
+    return response
+
+
+def is_bulk_request() -> bool:
+    """Whether this request is a bulk load: a POST of N-Quads or TriG to the store itself.
+    Its body is the view's to stream (with ``max_load_bytes``), not a buffered one."""
+    if request.method != "POST" or request.path.rstrip("/") != GSP_PATH:
+        return False
+    if "graph" in request.args or "default" in request.args:
+        return False
+    fmt = formats.by_media_type(request.mimetype) if request.mimetype else None
+    return fmt is not None and fmt.oxigraph in BULK_SYNTAXES
+
+
+def _bulk_load(fmt: formats.Format) -> Response:
+    """POST of a dataset to the store: one bulk load (see the module)."""
+    store = get_store()
+    settings = current_app.config["SETTINGS"]
+    limit = int(settings.max_load_bytes)
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes "
+                              "(setting max_load_bytes); nothing was written")
+    # werkzeug's own limit (max_body_bytes otherwise) one byte beyond ours, so that ours,
+    # with its message, meets a chunked body first
+    request.max_content_length = limit + 1
+    with bulk.stage_stream(request.stream, fmt, bulk.staging_directory(store),
+                           base_iri=current_app.config["BASE_IRI"], limit=limit) as staged:
+        existing = set(store.graph_names())  # one read, not one per graph
+        created = any(name is not None and name not in existing for name in staged.graphs)
+        report = bulk.load(store, staged, base_iri=settings.base_iri)
+    response = jsonify(report.as_json())
+    response.status_code = 201 if created else 200
     return response
 
 

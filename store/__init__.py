@@ -77,7 +77,8 @@ def open_store(settings: Settings, **options: Any) -> Store:
                                 settings.remote_graph_store_url, user=settings.remote_user,
                                 password=settings.remote_password,
                                 token=settings.remote_token, timeout=settings.remote_timeout,
-                                write_timeout=settings.write_timeout)
+                                write_timeout=settings.write_timeout,
+                                write_lease=settings.remote_write_lease)
     else:
         raise ConfigError(f"setting 'store' must be 'memory', 'embedded' or 'remote', not "
                           f"{settings.store!r}")

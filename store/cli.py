@@ -1,8 +1,9 @@
 """``alliancegraph load``: the administrator's bulk load of RDF files into the store.
 
 A local command: it opens the store the settings name
-(:func:`alliancegraph.cli.open_existing_store`) and writes through the store interface
-(:mod:`alliancegraph.store.bulk`), so it works on every backend. Bad input (a file that does
+(:func:`alliancegraph.cli.open_existing_store`), streams the files into one N-Quads staging
+file beside the store and writes it as one change (:mod:`alliancegraph.store.bulk`), so it
+works on every backend; unvalidated, the embedded store bulk-loads it. Bad input (a file that does
 not parse, a syntax not read, a missing file) exits 2 with a message naming file, line and
 column, and leaves the store unchanged; a refused or failed write exits 1.
 """
@@ -63,29 +64,31 @@ def load_command(files: tuple[str, ...], graph: str | None, syntax: str | None,
     """Load RDF FILES (or - for standard input) into the store in one transaction."""
     from alliancegraph.cli import missing_store, open_existing_store
     from alliancegraph.config import load_settings
-    from alliancegraph.store.bulk import load, read_sources
+    from alliancegraph.store.bulk import load, stage, staging_directory
 
     console = Console(stderr=True, quiet=quiet)
     try:
-        settings = load_settings(overrides={"data_dir": data_dir})
+        # one reader process is all a load reads with: fewer processes to start
+        settings = load_settings(overrides={"data_dir": data_dir}).replace(store_readers=1)
         if no_validate:
             settings = settings.replace(validate_on_write=False)
         if (message := missing_store(settings)) is not None:  # before reading gigabytes
             raise BadRequest(message)
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                      TransferSpeedColumn(), TimeElapsedColumn(), console=console,
-                      transient=True, disable=quiet) as bar:
-            task = bar.add_task("reading", total=_size(files))
-            sources = read_sources(files, syntax=syntax, graph=graph,
-                                   base_iri=settings.base_iri,
-                                   on_bytes=lambda n: bar.advance(task, n))
-            store = open_existing_store(settings)
-            try:
-                report = load(store, sources, base_iri=settings.base_iri, replace=replace,
-                              infer=not no_infer, validate=not no_validate,
-                              on_stage=lambda stage: bar.update(task, description=stage))
-            finally:
-                store.close()
+        store = open_existing_store(settings)
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                          TransferSpeedColumn(), TimeElapsedColumn(), console=console,
+                          transient=True, disable=quiet) as bar:
+                task = bar.add_task("parsing", total=_size(files))
+                with stage(files, staging_directory(store), syntax=syntax, graph=graph,
+                           base_iri=settings.base_iri,
+                           on_bytes=lambda n: bar.advance(task, n)) as staged:
+                    report = load(store, staged, base_iri=settings.base_iri,
+                                  replace=replace, infer=not no_infer,
+                                  validate=not no_validate,
+                                  on_stage=lambda stage: bar.update(task, description=stage))
+        finally:
+            store.close()
     # bad input: nothing was written
     except (BadRequest, UnsupportedMediaType, ValidationFailed) as exc:
         click.echo(f"load refused, the store is unchanged: {exc.message}", err=True)

@@ -161,21 +161,28 @@ class OverlayStore(RdflibStore):
         self.delta = delta or Delta()
         self._namespaces: dict[str, URIRef] = {}
         self._index_key: tuple[int, int, int] | None = None
-        self._index: dict[tuple[int, ox.Term], list[ox.Quad]] = {}
+        self._index: dict[tuple[int, Any], list[ox.Quad]] = {}
 
     def _added_matching(self, s, p, o) -> list[ox.Quad] | set[ox.Quad]:
-        """The added quads that may match: those sharing the pattern's subject, object or
-        predicate (in that order of selectivity). Validation looks patterns up once per
-        focus node and shape: scanning every added quad each time made a large write
-        quadratic (2,000 facts took minutes)."""
+        """The added quads that may match: those sharing the pattern's subject and
+        predicate, or predicate and object, else its subject, object or predicate (in that
+        order of selectivity). Validation looks patterns up once per focus node and shape:
+        scanning every added quad each time made a large write quadratic (2,000 facts took
+        minutes), and so did scanning every quad into a node such as a paper (hundreds)
+        to find the few of one predicate."""
         added = self.delta.added
         key = (id(added), len(added), self.delta.version)
         if key != self._index_key:  # the delta changed (or was replaced): index it again
             self._index = {}
             for quad in added:
-                for position, term in enumerate((quad.subject, quad.predicate, quad.object)):
-                    self._index.setdefault((position, term), []).append(quad)
+                s_, p_, o_ = quad.subject, quad.predicate, quad.object
+                for index_key in ((0, s_), (1, p_), (2, o_), (3, (s_, p_)), (4, (p_, o_))):
+                    self._index.setdefault(index_key, []).append(quad)
             self._index_key = key
+        if s is not None and p is not None:
+            return self._index.get((3, (s, p)), [])
+        if p is not None and o is not None:
+            return self._index.get((4, (p, o)), [])
         for position, term in ((0, s), (2, o), (1, p)):
             if term is not None:
                 return self._index.get((position, term), [])

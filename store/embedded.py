@@ -26,6 +26,14 @@ snapshots no reader holds. Idle readers move to a new snapshot within half a sec
 replayed by whoever takes the lock next; a SPARQL update or a graph replace/merge/drop
 is one pyoxigraph transaction, and its journal only asks for a new snapshot.
 
+**A bulk load** (:class:`BulkFile`) runs ``Store.bulk_load`` over the loader's N-Quads file:
+the fastest way in, but not atomic (it writes batches as it goes, and leaves what it wrote
+when it fails). Its journal is an undo record: a load that fails, or a writer killed during
+it, is rolled back by restoring the store from the last published snapshot (the committed
+state, which readers were reading all along), and the generation is not advanced. So a
+bulk load is all-or-nothing like every other write, and a failed one can simply be run
+again. It is not under the writer's memory cap (``bulk_load`` streams the file).
+
 Reads and writes are those of :mod:`alliancegraph.store.engine`, as in every Oxigraph
 backend, run in these processes on their open store; only the build is loaded in bulk.
 """
@@ -59,6 +67,7 @@ from alliancegraph.errors import (
 from alliancegraph.store import engine, limits, sparql_guard
 from alliancegraph.store.base import (
     Applied,
+    BulkFile,
     Change,
     Dataset,
     DropGraph,
@@ -81,6 +90,10 @@ _CHUNK = 64 * 1024
 _WRITE_GRACE = 2.0
 #: record kinds whose journal must be replayed (not one pyoxigraph transaction)
 _REDO = ("delta", "graphs")
+#: record kinds written outside a transaction whose journal means "roll back"
+_UNDO = ("bulk",)
+#: record kinds not held in memory by the writer: not under its memory cap
+_UNCAPPED = (*_REDO, *_UNDO)
 log = logging.getLogger(__name__)
 
 
@@ -314,7 +327,7 @@ class EmbeddedBackend:
         deadline = time.time() + limit
         created, counts, generation = self._pools().write(
             _apply, (record, if_generation, deadline, limit),
-            timeout=limit + _WRITE_GRACE, capped=record[0] not in _REDO)
+            timeout=limit + _WRITE_GRACE, capped=record[0] not in _UNCAPPED)
         return Applied(generation=generation, created=created, counts=counts)
 
     def apply_prepared(self, prepare: Callable[..., tuple[Change | None, Any]], *args: Any,
@@ -548,6 +561,10 @@ class _Writer:
         journal = self.paths.journal
         if journal.exists():
             record = pickle.loads(journal.read_bytes())
+            if record[0] in _UNDO:
+                log.warning("rolling back a bulk load a stopped writer left")
+                self.roll_back()
+                return
             log.warning("finishing a write a stopped writer left (%s)", record[0])
             self.commit(record if record[0] in _REDO else None)
         elif _generation(self.paths) == 0:
@@ -581,18 +598,33 @@ class _Writer:
         """Under the lock: journal, apply and publish ``record``."""
         # a redo record must survive anything; the marker of a one-transaction write only
         # says "publish what the store holds" after a crash of this process
+        # so must an undo record (a bulk load): a store it half-wrote is never published
         redo = record[0] in _REDO
-        _write_atomically(self.paths.journal, pickle.dumps(record if redo else ("snapshot",)),
-                          durable=redo)
+        kept = redo or record[0] in _UNDO
+        _write_atomically(self.paths.journal, pickle.dumps(record if kept else ("snapshot",)),
+                          durable=kept)
         if redo:
             self.progress()  # from here on it is applied, now or by the next writer
         try:
             created, counts = self.commit(record)
-        except AllianceGraphError:
-            if not redo:  # one transaction: nothing was written
+        except Exception as exc:
+            if record[0] in _UNDO:  # whatever failed: back to the committed state
+                self.roll_back()
+            elif not redo and isinstance(exc, AllianceGraphError):  # one transaction
                 self.paths.journal.unlink()
             raise
         return created, counts, _generation(self.paths)
+
+    def roll_back(self) -> None:
+        """Under the lock: the store becomes the last published snapshot again (what a
+        bulk load may have half-written goes), then the journal goes."""
+        shutil.rmtree(self.paths.store, ignore_errors=True)
+        snapshot = _open(self.paths.snapshot(_generation(self.paths)), read_only=True)
+        try:
+            snapshot.backup(str(self.paths.store))
+        finally:
+            del snapshot
+        self.paths.journal.unlink(missing_ok=True)
 
     def commit(self, record: tuple[Any, ...] | None) -> tuple[bool, dict[str, int]]:
         """Apply ``record`` (None: nothing), then publish the result as the next
@@ -684,6 +716,8 @@ def record_of(change: Change) -> tuple[Any, ...]:
     if isinstance(change, ReplaceGraphs):
         graphs = tuple(change.graphs)
         return ("graphs", graphs, _pack(q for g in graphs for q in change.graphs[g]))
+    if isinstance(change, BulkFile):  # the path only: the file may hold gigabytes
+        return ("bulk", str(Path(change.path).resolve()), change.quads)
     raise TypeError(f"not a change: {type(change).__name__}")
 
 
@@ -703,8 +737,24 @@ def apply_record(store: ox.Store, record: tuple[Any, ...]) -> tuple[bool, dict[s
         for graph in graphs:
             store.add_graph(ox.NamedNode(graph))
         return False, {graph: _count(store, graph) for graph in graphs}
+    if kind == "bulk":
+        bulk_load_file(store, Path(record[1]))
+        return False, {}
     effect = engine.apply_change(store, _change_of(record))
     return effect.created, dict(effect.counts)
+
+
+def bulk_load_file(store: ox.Store, path: Path) -> None:
+    """``Store.bulk_load`` of a loader's N-Quads file (not atomic: the caller undoes a
+    failure). Its blank nodes are renamed once for the whole file (so one label stays one
+    node across its graphs); ``lenient``: the loader wrote the file from parsed terms."""
+    try:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
+    except SyntaxError as exc:
+        raise engine.parse_error(exc, source=str(path)) from None
+    except OSError as exc:  # FileNotFoundError among them: the caller owns the file
+        raise StoreUnavailable(f"the bulk load of {path} failed, nothing was written: "
+                               f"{exc}") from None
 
 
 def _change_of(record: tuple[Any, ...]) -> Change:

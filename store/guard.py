@@ -15,7 +15,8 @@ The policy (:mod:`alliancegraph.store.policy`) calls the guard on a read view of
 
 The policy then applies exactly the delta that was validated.
 
-The cost grows with the write and the degree of the nodes it touches, not with the store.
+The cost grows with the write and the degree of the nodes it touches, not with the store
+(bench/validation_scaling.py measures it: bench/results/validation-scaling.md).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
+import rdflib.plugins.sparql
 from alliancegraph.errors import ValidationFailed
 from alliancegraph.graph.vocabulary import shapes_namespace
 from alliancegraph.shapes.compat import prepare_shapes
@@ -55,6 +57,7 @@ from pyshacl.validator import Validator
 from rdflib import RDF, RDFS, Graph, URIRef, Variable
 from rdflib.extras.shacl import parse_shacl_path
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.evaluate import evalBGP
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import prepareQuery
 
@@ -237,11 +240,15 @@ def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
       shapes that watch the changed triple's predicate (``sh:class`` on a value whose type
       changed, a SPARQL constraint that follows one link, such as the parties of an
       agreement);
-    * for a unique key (``ags:uniqueKey``: ISO codes, footnote numbers and labels), every
-      other subject with the same predicate and literal: against the shapes declaring it;
+    * for a unique key (``ags:uniqueKey``: ISO codes), every other subject with the same
+      predicate and literal: against the shapes declaring it;
     * for a shape that looks further (``ags:recheckVia``, such as ags:EventAfterPaperShape:
-      event → evidence → paper → its date), the nodes its path reaches from the subject, in
-      the after-state and in the ``before`` state: against that shape.
+      event → evidence → paper → its date; or the footnotes of the same paper for footnote
+      numbers and labels, unique within a paper: a key store-wide would re-check one
+      footnote per paper, a number growing with the store), the nodes its path reaches
+      from the subject, in the after-state and in the ``before`` state: against that shape.
+
+    Neighbours and paths are walked once per changed subject.
 
     Complete for shapes that look at most one link from the focus node, at nodes sharing a
     literal with it, or that declare the way back with ``ags:recheckVia``: all bundled
@@ -259,6 +266,10 @@ def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
     quads = delta.added | delta.removed
     add({to_rdflib(q.subject) for q in quads}, ANY)
     states = [view] if before is None else [view, before]
+    # per changed subject, what its changes call for: neighbours and paths are then walked
+    # once per subject, not once per changed quad (a new node comes with many quads)
+    watched: dict[Any, set[URIRef]] = {}
+    rechecked: dict[Any, set[int]] = {}
     for quad in quads:
         predicate, subject = to_rdflib(quad.predicate), to_rdflib(quad.subject)
         watching = deps.shapes_watching(predicate)
@@ -268,16 +279,21 @@ def affected_nodes(view: Graph, delta: Delta, deps: Dependencies,
             add({to_rdflib(quad.object)}, watching)
         if predicate in deps.keys and isinstance(quad.object, ox.Literal):
             add(view.subjects(predicate, to_rdflib(quad.object)), deps.keys[predicate])
-        for shape, named, path in deps.rechecks:
-            if predicate in named:
-                add({n for state in states for n in state.objects(subject, path)},
-                    frozenset({shape}))
+        rechecked.setdefault(subject, set()).update(
+            i for i, (_, named, _) in enumerate(deps.rechecks) if predicate in named)
+        watched.setdefault(subject, set()).update(watching)
+    for subject, indexes in rechecked.items():
+        for i in indexes:
+            shape, _, path = deps.rechecks[i]
+            add({n for state in states for n in state.objects(subject, path)},
+                frozenset({shape}))
+    for subject, watching in watched.items():
         if watching:  # neighbours whose shapes can follow the link to the changed subject
             for neighbour, edge in view.subject_predicates(subject):
-                add({neighbour}, deps.crossing(watching, edge))
+                add({neighbour}, deps.crossing(frozenset(watching), edge))
             for edge, neighbour in view.predicate_objects(subject):
                 if not isinstance(neighbour, rdflib.Literal):
-                    add({neighbour}, deps.crossing(watching, edge))
+                    add({neighbour}, deps.crossing(frozenset(watching), edge))
     return focus
 
 
@@ -300,6 +316,14 @@ class _FocusedValidator:
         data = _PreparedQueryGraph(view.store, impl=view)
         executor = SHACLExecutor(validator=None, allow_warnings=True)
         types = {node: _all_types(view, node) for node in focus}
+        links: dict[tuple, bool] = {}  # (node, predicate, direction) -> is there such a triple
+
+        def linked(node, predicate, out: bool) -> bool:
+            key = (node, predicate, out)
+            if key not in links:
+                links[key] = ((node, predicate, None) if out else (None, predicate, node)) in view
+            return links[key]
+
         reports: list = []
         conforms = True
         checked: dict[str, list[str]] = {}
@@ -307,8 +331,8 @@ class _FocusedValidator:
             chosen = [n for n, only in focus.items()
                       if (only is ANY or shape.node in only)
                       and (n in nodes or types[n] & classes
-                           or any((n, p, None) in view for p in subjects_of)
-                           or any((None, p, n) in view for p in objects_of))]
+                           or any(linked(n, p, True) for p in subjects_of)
+                           or any(linked(n, p, False) for p in objects_of))]
             if not chosen:
                 continue
             checked[str(shape.node)] = sorted(str(n) for n in chosen)
@@ -326,6 +350,42 @@ def _prepared(text: str):
     return query
 
 
+def _evaluate_in_order(ctx: Any, part: CompValue) -> Any:
+    """rdflib's evaluation of a basic graph pattern over the overlay, with its patterns
+    ordered most bound first, step by step (:func:`_greedy_order`). rdflib sorts them once
+    by what is bound before the first one runs, so a pattern binding a variable never moves
+    the ones using it forward: in ags:LinkProvenanceShape's NOT EXISTS it began with
+    ``?axiom owl:annotatedProperty ?path``, a scan of every link axiom of the store per
+    focus node, where ``$this … ?source . ?axiom owl:annotatedSource ?source`` finds the
+    one. The order of a join does not change its solutions, only its cost. Other stores
+    keep rdflib's own evaluation (NotImplementedError hands the part back to it)."""
+    if part.name != "BGP" or not isinstance(getattr(ctx.graph, "store", None), OverlayStore):
+        raise NotImplementedError
+    known = {t for triple in part.triples for t in triple
+             if isinstance(t, Variable | rdflib.BNode) and ctx[t] is not None}
+    return evalBGP(ctx, _greedy_order(part.triples, known))
+
+
+rdflib.plugins.sparql.CUSTOM_EVALS["alliancegraph-guard-bgp-order"] = _evaluate_in_order
+
+
+def _greedy_order(triples: list, known: set) -> list:
+    """Triple patterns, most bound first, step by step: each one chosen binds its variables
+    for the next choice. Ties: a bound subject, then a bound object, then written order."""
+    known, left, ordered = set(known), list(triples), []
+
+    def cost(triple: tuple) -> tuple[int, bool, bool]:
+        free = [isinstance(t, Variable | rdflib.BNode) and t not in known for t in triple]
+        return sum(free), free[0], free[2]
+
+    while left:
+        best = min(left, key=cost)  # min keeps the first of equals: the written order
+        left.remove(best)
+        ordered.append(best)
+        known |= {t for t in best if isinstance(t, Variable | rdflib.BNode)}
+    return ordered
+
+
 def _push_bindings(node: Any) -> None:
     """Make rdflib evaluate a join by pushing the left side's bindings into the right side
     (its "lazy" join) wherever that gives the same solutions, not only where rdflib's own
@@ -338,9 +398,19 @@ def _push_bindings(node: Any) -> None:
         if isinstance(current, CompValue):
             if current.name == "Join" and not current.get("lazy") and _pushable(current.p2):
                 current["lazy"] = True
-            todo.extend(v for v in current.values() if isinstance(v, CompValue | list))
+            todo.extend(_children(current))
         elif isinstance(current, list):
             todo.extend(current)
+
+
+def _children(node: CompValue) -> list:
+    """The parts of an algebra node, including the graph pattern of an EXISTS: rdflib keeps
+    its translated pattern as an attribute of the node, not as one of its items (the item
+    still holds the parse tree), and evaluates the attribute."""
+    parts = list(node.values())
+    if node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        parts += [v for k, v in vars(node).items() if k == "graph"]
+    return [v for v in parts if isinstance(v, CompValue | list)]
 
 
 def _pushable(node: Any) -> bool:

@@ -2,7 +2,8 @@
 
 For tests, ``validate`` of files and scratch builds. One lock serialises everything, so a
 read never sees a write half-done and a write is applied whole (one pyoxigraph transaction,
-:func:`alliancegraph.store.engine.apply_change`). Queries are not stopped at a time limit
+:func:`alliancegraph.store.engine.apply_change`; a :class:`BulkFile` is one ``Store.load``
+of its file, which is transactional too). Queries are not stopped at a time limit
 (pyoxigraph cannot cancel a running query in-process): ``stops_runaway_queries`` is False
 and ``timeout`` arguments are ignored.
 """
@@ -16,10 +17,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal, TypeVar
 
 import pyoxigraph as ox
-from alliancegraph.errors import WriteConflict
+from alliancegraph.errors import StoreUnavailable, WriteConflict
 from alliancegraph.store import engine
 from alliancegraph.store.base import (
     Applied,
+    BulkFile,
     Change,
     Dataset,
     QueryOutcome,
@@ -126,7 +128,7 @@ class MemoryBackend:
             if if_generation is not None and if_generation != self._generation:
                 raise WriteConflict(f"the store changed (generation {self._generation}, "
                                     f"expected {if_generation}); nothing was written")
-            effect = engine.apply_change(store, change)
+            effect = _apply(store, change)
             self._generation += 1
             self._committed_at = time.time()
             return Applied(self._generation, created=effect.created, counts=effect.counts)
@@ -139,7 +141,7 @@ class MemoryBackend:
             change, payload = prepare(store, *args)
             if change is None:
                 return None, payload
-            effect = engine.apply_change(store, change)
+            effect = _apply(store, change)
             self._generation += 1
             self._committed_at = time.time()
             return Applied(self._generation, created=effect.created,
@@ -151,3 +153,16 @@ class MemoryBackend:
         with self._lock:
             self._closed = True
             self._store = ox.Store()
+
+
+def _apply(store: ox.Store, change: Change) -> engine.Effect:
+    if not isinstance(change, BulkFile):
+        return engine.apply_change(store, change)
+    try:  # one transaction: all of the file or nothing
+        store.load(path=str(change.path), format=ox.RdfFormat.N_QUADS)
+    except SyntaxError as exc:
+        raise engine.parse_error(exc, source=str(change.path)) from None
+    except OSError as exc:
+        raise StoreUnavailable(f"the bulk load of {change.path} failed, nothing was "
+                               f"written: {exc}") from None
+    return engine.Effect()

@@ -333,6 +333,7 @@ class OxigraphServer:
             self.port = free_port()
             self.url = self.query_url = f"http://127.0.0.1:{self.port}/query"
             self.update_url = f"http://127.0.0.1:{self.port}/update"
+            self.graph_store_url = f"http://127.0.0.1:{self.port}/store"
             self._start()
             try:
                 self._wait_ready(timeout)

@@ -13,9 +13,9 @@ import pyoxigraph as ox
 def test_the_harness_runs_every_loader_and_writes_the_table(tmp_path):
     runs = bulk_load.run_all(200, 1, tmp_path / "work", validate_timeout=300, limit=300)
     names = [r.name for r in runs]
-    assert names[0] == "oxigraph load (CLI)" and len(names) == 6
+    assert names[0] == "oxigraph load (CLI)" and len(names) == 7
     by_name = {r.name: r for r in runs}
-    unvalidated = [n for n in names if "--no-validate" in n]
+    unvalidated = [n for n in names if "--no-validate" in n or n == bulk_load.HTTP_ROW]
     for name in [*names[:3], *unvalidated]:
         assert by_name[name].exit_code == 0, (name, by_name[name].note)
         assert by_name[name].peak_mb > 0
@@ -26,6 +26,9 @@ def test_the_harness_runs_every_loader_and_writes_the_table(tmp_path):
     # what the raw loaders stored is the file
     raw = ox.Store.read_only(str(tmp_path / "work" / "ox-bulk"))
     assert len(raw) == 200
+    # the HTTP load stored the file, plus the inferences
+    served = ox.Store.read_only(str(tmp_path / "work" / "ag-http" / "oxigraph"))
+    assert all(q in served for q in raw)
     out = bulk_load.write_results(tmp_path / "results", 200, runs)
     text = out.read_text()
     for name in names:

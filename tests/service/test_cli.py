@@ -58,3 +58,22 @@ def test_serve_is_a_subcommand_of_the_cli():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     assert "gunicorn" in result.output
+
+
+def test_serve_in_front_of_a_remote_store(start_server, writable_oxigraph, tmp_path):
+    """Two instances on one remote store: the first start builds it, the second finds it
+    built and writes only its own documentation; both answer from the same store."""
+    remote = {"store": "remote", "remote_query_url": writable_oxigraph.query_url,
+              "remote_update_url": writable_oxigraph.update_url}
+    first = start_server(tmp_path / "one", **remote)
+    second = start_server(tmp_path / "two", **remote)
+    query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"}
+    counts = [requests.get(s.url + "/sparql", params=query, timeout=60).json()
+              ["results"]["bindings"][0]["n"]["value"] for s in (first, second)]
+    assert counts[0] == counts[1] and int(counts[0]) > 10_000
+    logs = [s.log.read_text(errors="replace") for s in (first, second)]
+    assert "is empty: building it" in logs[0] and "is empty: building it" not in logs[1]
+    for server in (first, second):
+        docs = requests.get(server.url + "/ontology", headers={"Accept": "text/html"},
+                            timeout=60)
+        assert docs.status_code == 200, server.url

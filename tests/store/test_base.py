@@ -15,6 +15,7 @@ import pytest
 from alliancegraph.store import base
 from alliancegraph.store.base import (
     Applied,
+    BulkFile,
     Dataset,
     DropGraph,
     MergeGraph,
@@ -85,7 +86,7 @@ CHANGES = [
 
 def test_every_change_kind_is_in_the_change_union():
     assert set(typing.get_args(base.Change)) == {
-        Update, ReplaceGraph, MergeGraph, DropGraph, QuadDelta, ReplaceGraphs}
+        Update, ReplaceGraph, MergeGraph, DropGraph, QuadDelta, ReplaceGraphs, BulkFile}
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=lambda c: type(c).__name__)

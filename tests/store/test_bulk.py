@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import sys
+import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,7 +16,7 @@ from alliancegraph.config import load_settings
 from alliancegraph.errors import BadRequest, ParseError, UnsupportedMediaType, ValidationFailed
 from alliancegraph.graph.vocabulary import INFERRED, graph_iri
 from alliancegraph.store import Store, open_store
-from alliancegraph.store.bulk import load, read_sources
+from alliancegraph.store.bulk import Staged, load, stage, stage_stream, staging_directory
 
 EX = "http://example.org/"
 AG = CANONICAL_BASE + "ontology#"
@@ -27,6 +28,11 @@ ex:s ex:p "in the default graph" .
 ex:g1 {{ ex:a ex:knows _:shared . }}
 ex:g2 {{ _:shared ex:name "shared" . }}
 """
+
+
+def read_sources(names: list[str], **options) -> Staged:
+    """The inputs staged in the temporary directory."""
+    return stage(names, Path(tempfile.gettempdir()), **options)
 
 
 def open_memory(validate: bool = False) -> Store:
@@ -141,8 +147,9 @@ def test_inputs_without_a_readable_syntax_are_refused(tmp_path, monkeypatch):
         read_sources([str(tmp_path / "missing.nq")])
     stdin = io.TextIOWrapper(io.BytesIO(f"<{EX}a> <{EX}p> <{EX}b> .\n".encode()))
     monkeypatch.setattr(sys, "stdin", stdin)
-    (source,) = read_sources(["-"], syntax="text/turtle", graph=EX + "g")
-    assert [q.graph_name.value for q in source.quads] == [EX + "g"]
+    with read_sources(["-"], syntax="text/turtle", graph=EX + "g") as staged:
+        assert staged.graphs == {EX + "g": 1}
+        assert ox.parse(path=str(staged.path)).__next__().graph_name.value == EX + "g"
 
 
 def test_loading_into_the_inferred_graph_is_refused(tmp_path):
@@ -172,5 +179,51 @@ def test_validation_on_write_refuses_invalid_data_and_writes_nothing(tmp_path):
                       base_iri=CANONICAL_BASE, validate=False)
         assert not report.validated
         assert store.count() == len(before) + 1 + report.inferred
+    finally:
+        store.close()
+
+
+def test_a_failed_staging_leaves_no_file_and_a_loaded_one_is_removed_by_its_owner(tmp_path):
+    where = tmp_path / "staging"
+    good = write(tmp_path / "good.nq", f"<{EX}a> <{EX}p> \"1\" <{EX}g> .\n")
+    bad = write(tmp_path / "bad.ttl", f"<{EX}a> <{EX}p> .\n")
+    with pytest.raises(ParseError, match=r"bad\.ttl:1:"):
+        stage([good, bad], where)
+    assert list(where.iterdir()) == []
+    with stage([good], where) as staged:
+        assert staged.path.parent == where and staged.bytes_read == Path(good).stat().st_size
+    assert list(where.iterdir()) == []
+
+
+def test_a_stream_over_its_limit_is_413_and_leaves_no_file(tmp_path):
+    from alliancegraph.errors import PayloadTooLarge
+    from alliancegraph.store import formats
+
+    body = io.BytesIO(f"<{EX}a> <{EX}p> \"1\" <{EX}g> .\n".encode() * 100)
+    with pytest.raises(PayloadTooLarge, match="max_load_bytes") as error:
+        stage_stream(body, formats.rdf_input(name="nq"), tmp_path, limit=1000)
+    assert error.value.status == 413 and list(tmp_path.iterdir()) == []
+
+
+def test_rdf_xml_with_a_doctype_is_refused_before_parsing(tmp_path):
+    xml = write(tmp_path / "a.rdf", '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]>'
+                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>')
+    with pytest.raises(BadRequest, match="DOCTYPE"):
+        stage([xml], tmp_path / "staging")
+
+
+def test_an_unvalidated_load_into_the_embedded_store_is_one_bulk_file_beside_it(tmp_path):
+    store = open_store(load_settings(environ={}, overrides={
+        "store": "embedded", "data_dir": str(tmp_path / "d"), "validate_on_write": False}))
+    try:
+        assert staging_directory(store) == tmp_path / "d"
+        before = store.generation()
+        lines = "".join(f"<{EX}s{i}> <{EX}p> \"{i}\" <{EX}g{i % 3}> .\n" for i in range(3000))
+        with stage([write(tmp_path / "a.nq", lines)], staging_directory(store)) as staged:
+            report = load(store, staged, base_iri=CANONICAL_BASE, validate=False)
+        assert report.generation == before + 1 and report.total == 3000
+        assert store.count(EX + "g0") == 1000 and store.count(INFERRED_IRI) == report.inferred
+        assert not any(p.name.startswith(".alliancegraph-load-")
+                       for p in (tmp_path / "d").iterdir())
     finally:
         store.close()

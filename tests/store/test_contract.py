@@ -1,6 +1,7 @@
 """The contract every backend keeps, under the policy (:class:`PolicyStore`).
 
-One suite, run against each backend: in memory, and embedded Oxigraph on disk. It covers
+One suite, run against each backend: in memory, embedded Oxigraph on disk, a remote
+Oxigraph server and Virtuoso (both on loopback, started for the module). It covers
 typed and raw queries, dataset rules, the policy's refusals, federation (SERVICE and LOAD of
 an allow-listed fixture endpoint; refusals with no connection), the row and time limits, every
 write kind, atomicity, the generation counter, validation on write and the error family.
@@ -79,7 +80,11 @@ SHAPES = Graph().parse(format="turtle", data=f"""
 # ---------------------------------------------------------------------- fixtures
 
 
-# the backends: tests/store/conftest.py (``backend``, memory and embedded)
+@pytest.fixture(scope="module")
+def backend(contract_backend: Backend) -> Backend:
+    """Every backend in turn (tests/store/conftest.py: memory, embedded, a remote Oxigraph
+    server, Virtuoso), each on a store of its own for the module."""
+    return contract_backend
 
 
 def reset(backend: Backend, quads: tuple[ox.Quad, ...] = DATA) -> None:
@@ -119,6 +124,19 @@ def canonical(store: PolicyStore) -> list[str]:
     body = b"".join(store.dump(media_type="application/n-quads")).decode()
     return sorted(line for line in body.splitlines() if line) + \
         [f"graph {name}" for name in store.graph_names()]
+
+
+#: why the remote backend cannot keep a blank node's label (store/README.md, "Remote backend")
+RENAMED = ("Oxigraph server mints its own blank nodes on every write path (SPARQL INSERT "
+           "and the Graph Store alike): a blank node's label is the server's, the same in "
+           "every read, not the one the write gave it; Virtuoso likewise (nodeID://b…)")
+
+
+def labels_renamed_on(request: pytest.FixtureRequest, backend: Backend) -> None:
+    """This test checks blank node labels as written: expected to fail on the remote
+    backend (strictly: it fails there, or the mark is wrong)."""
+    if backend.name in ("remote", "virtuoso"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=RENAMED))
 
 
 def values(solutions, variable: str) -> list:
@@ -498,7 +516,9 @@ def test_uploaded_blank_nodes_are_new_nodes(writer: PolicyStore):
     assert len({q.subject for q in writer.quads(graph=G3)}) == 2
 
 
-def test_a_quad_delta_keeps_blank_nodes_exactly(writer: PolicyStore):
+def test_a_quad_delta_keeps_blank_nodes_exactly(request: pytest.FixtureRequest,
+                                                writer: PolicyStore):
+    labels_renamed_on(request, writer.backend)
     node = ox.BlankNode("kept-label")
     added = (ox.Quad(node, ex("p"), ox.Literal("x"), ex("g3")),
              ox.Quad(ex("a"), ex("note"), node, ex("g3")),
@@ -623,9 +643,11 @@ def test_removing_what_a_shape_needs_is_refused(validated: PolicyStore):
     assert not validated.graph_exists(G3)
 
 
-def test_what_was_validated_is_what_is_stored(validated: PolicyStore):
+def test_what_was_validated_is_what_is_stored(request: pytest.FixtureRequest,
+                                             validated: PolicyStore):
     """An INSERT with a blank node and NOW(): the stored blank node and timestamp are the
     ones the report saw (each shows up in a warning)."""
+    labels_renamed_on(request, validated.backend)
     applied = validated.update(PREFIX + "INSERT { GRAPH ex:g3 { ex:t ex:at ?now ; "
                                "ex:note [ ex:v 1 ] } } WHERE { BIND(NOW() AS ?now) }")
     report = applied.report

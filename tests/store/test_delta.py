@@ -181,3 +181,20 @@ def test_split_operations_keeps_the_prologue_and_the_where_text():
 def test_delete_where_reads_its_quad_pattern():
     (only,) = split_operations("DELETE WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert only.where == "{ GRAPH ?g { ?s ?p ?o } }"
+
+
+def test_overlay_lookups_by_two_terms_see_exactly_the_matching_added_quads(base: ox.Store):
+    # the added quads are indexed by (subject, predicate) and (predicate, object) too: a
+    # lookup of one predicate into a node many added quads point at finds only its own
+    from alliancegraph.store.delta import UNION_ID, Delta, OverlayStore
+    from rdflib import Graph, Literal, URIRef
+
+    g1 = ex("g1")
+    added = {ox.Quad(ex(f"n{i}"), ex("p" if i % 2 else "q"), ex("hub"), g1) for i in range(20)}
+    added.add(ox.Quad(ex("hub"), ex("p"), ox.Literal("x"), g1))
+    graph = Graph(store=OverlayStore(base, Delta(added=added)), identifier=UNION_ID)
+    p, hub = URIRef(EX + "p"), URIRef(EX + "hub")
+    assert set(graph.subjects(p, hub)) == {URIRef(f"{EX}n{i}") for i in range(1, 20, 2)}
+    assert set(graph.objects(hub, p)) == {Literal("x")}
+    assert set(graph.objects(URIRef(EX + "a"), p)) == {URIRef(EX + "b")}  # from the base
+    assert len(set(graph.subject_predicates(hub))) == 20

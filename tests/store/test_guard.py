@@ -185,6 +185,28 @@ REACHING_WRITES = {
     "pattern-update-iso-code": "DELETE { GRAPH ?g { ?s ag:iso3166Alpha2 \"JP\" } } "
                                "INSERT { GRAPH ?g { ?s ag:iso3166Alpha2 \"KR\" } } "
                                "WHERE { GRAPH ?g { ?s ag:iso3166Alpha2 \"JP\" } }",
+    # a new footnote of paper A numbered "1" with the irregularity noted: it passes, but
+    # footnote 1 of paper A, two links away (through the paper), now fails
+    # (ags:recheckVia of ags:UniqueFootnoteNumberShape)
+    "footnote-number-noted-clash": f"INSERT DATA {{ GRAPH <{BASE}graph/paper-a> {{ "
+                                   f"<{BASE}id/paper-a/footnote/bench> a ag:Footnote ; "
+                                   f"ag:ofPaper {PAPER_A} ; ag:footnoteNumber \"1\" ; "
+                                   "ag:footnoteLabel \"bench\" ; "
+                                   "skos:editorialNote \"printed twice\" } }",
+    # footnote 1 of paper B moved into paper A: it clashes with paper A's footnote 1 (the
+    # moved node's old paper is read in the state before the write)
+    "footnote-moved-into-a-clash": f"DELETE {{ GRAPH ?g {{ ?f ag:ofPaper ?old }} }} "
+                                   f"INSERT {{ GRAPH ?g {{ ?f ag:ofPaper {PAPER_A} }} }} "
+                                   f"WHERE {{ BIND (<{BASE}id/paper-b/footnote/1> AS ?f) "
+                                   "GRAPH ?g { ?f ag:ofPaper ?old } }",
+    # a link out with no axiom, and an axiom that loses its origin (ags:LinkProvenanceShape
+    # finds the axiom from the link's subject, through its owl:sameAs clique)
+    "link-without-axiom": f"INSERT DATA {{ GRAPH <{BASE}graph/links> {{ {JAPAN} "
+                          "<http://www.w3.org/2002/07/owl#sameAs> "
+                          "<http://www.wikidata.org/entity/Q999999999> } }",
+    "axiom-loses-its-origin": "DELETE WHERE { GRAPH ?g { ?axiom "
+                              "<http://www.w3.org/2002/07/owl#annotatedSource> "
+                              f"<{BASE}id/event/cold-war> ; ag:linkOrigin ?origin }} }}",
 }
 
 
@@ -240,3 +262,35 @@ def test_a_shape_on_value_nodes_rechecks_their_holders():
                               "<http://example.org/v/name> \"M\" }")
     report = guard.report_for(raw, delta)
     assert {r.focus_node for r in report.violations} == {"<http://example.org/v/g>"}
+
+
+def test_patterns_ordered_by_the_guard_give_rdflibs_own_solutions(sources):
+    """The guard orders each basic graph pattern over its overlay step by step; a join's
+    order changes its cost, never its solutions: the same query, same bindings, over the
+    overlay and over a plain rdflib graph of the same triples."""
+    from alliancegraph.shapes.validate import to_rdflib
+    from alliancegraph.store.delta import UNION_ID, Delta, OverlayStore
+
+    raw = ox.Store()
+    raw.extend(sources)
+    overlay = Graph(store=OverlayStore(raw, Delta()), identifier=UNION_ID)
+    plain = Graph()
+    for quad in sources:
+        plain.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    query = (PREFIXES + "SELECT ?other ?value WHERE { ?other ag:footnoteNumber ?value ; "
+             "ag:ofPaper ?paper . $this ?path ?value ; ag:ofPaper ?paper . "
+             "FILTER (?path = ag:footnoteNumber && ?other != $this) "
+             "FILTER NOT EXISTS { ?paper ^ag:ofPaper/ag:footnoteLabel ?value . "
+             "?x ag:footnoteLabel ?value ; ag:ofPaper ?paper } }")
+    this = URIRef(f"{BASE}id/paper-a/footnote/1")
+    for focus in (this, URIRef(f"{BASE}id/paper-b/footnote/2")):
+        expected = {tuple(r) for r in plain.query(query, initBindings={"this": focus})}
+        got = {tuple(r) for r in overlay.query(query, initBindings={"this": focus})}
+        assert got == expected
+    # and a query whose answer is not empty, so the comparison means something
+    query = PREFIXES + ("SELECT ?f ?n WHERE { ?f ag:footnoteNumber ?n ; ag:ofPaper ?p . "
+                        "$this ag:hasSection ?s . ?f ag:inSection ?s . ?s ag:ofPaper $this }")
+    focus = URIRef(f"{BASE}id/paper-a")
+    expected = {tuple(r) for r in plain.query(query, initBindings={"this": focus})}
+    assert len(expected) > 3
+    assert {tuple(r) for r in overlay.query(query, initBindings={"this": focus})} == expected

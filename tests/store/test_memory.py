@@ -8,7 +8,8 @@ import threading
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.store import Dataset, QuadDelta, ReplaceGraphs
+from alliancegraph.errors import ParseError, StoreUnavailable
+from alliancegraph.store import BulkFile, Dataset, QuadDelta, ReplaceGraphs
 from alliancegraph.store.memory import MemoryBackend
 
 EX = "http://example.org/memory/"
@@ -85,3 +86,23 @@ def test_a_closed_backend_is_unusable():
 
 def test_it_cannot_stop_a_query():
     assert MemoryBackend.stops_runaway_queries is False
+
+
+def test_a_bulk_file_is_loaded_whole_or_not_at_all(tmp_path):
+    backend = MemoryBackend()
+    good = tmp_path / "good.nq"
+    good.write_text('<http://e/s> <http://e/p> "1" <http://e/g> .\n'
+                    '_:x <http://e/p> _:x <http://e/h> .\n_:x <http://e/q> "2" <http://e/g> .\n')
+    applied = backend.apply(BulkFile(good, 3))
+    assert applied.generation == 1 and backend.count() == 3
+    shared = backend.select("SELECT ?x WHERE { GRAPH ?g { ?x <http://e/p> ?x } "
+                            "GRAPH ?h { ?x <http://e/q> ?o } }",
+                            dataset=Dataset(), base_iri=None, max_rows=10)
+    assert len(shared) == 1  # one node across the file's graphs
+    bad = tmp_path / "bad.nq"
+    bad.write_text('<http://e/s> <http://e/p> "3" <http://e/g> .\nnot a quad\n')
+    with pytest.raises(ParseError, match=r"bad\.nq:2:1"):
+        backend.apply(BulkFile(bad, 2))
+    with pytest.raises(StoreUnavailable, match="nothing was written"):
+        backend.apply(BulkFile(tmp_path / "missing.nq", 1))
+    assert backend.count() == 3 and backend.generation() == 1 and good.exists()

@@ -1,0 +1,234 @@
+"""The remote backend's write lock, kept in the remote store itself: :class:`WriteLock`.
+
+Several service instances (and several worker processes of one instance) write to one
+SPARQL server. The version guard of each write (:mod:`alliancegraph.store.remote`) is not a
+compare-and-set on every server: Oxigraph server evaluates an update's WHERE on a snapshot
+and does not detect write-write conflicts, so two updates conditional on the same version
+can both commit. The lock needs less than that from the server: that a single update, once
+answered, is seen by every query that starts afterwards (each committed update is
+linearizable). Oxigraph server and Virtuoso do (tests/store/test_remote_lock.py); a read
+replica that lags its primary does not (store/README.md, "Isolation").
+
+Claim and check. A writer (that has seen no live claim of another: else it waits first)
+
+1. INSERTs a claim — a fresh IRI with its expiry time and holder — into the reserved graph
+   (``INSERT DATA``: no WHERE, nothing read);
+2. reads every claim back (a query that starts after its insert was answered);
+3. holds the lock iff its claim is the only live one; otherwise it deletes its claim, waits
+   a random, growing time and starts again.
+
+Safety: of two writers whose claims overlap in time, the one whose insert committed later
+runs its read after the other's insert committed, so it sees the other's claim (still
+there: a claim is deleted only by its owner after step 3, or once expired) and backs off.
+Two writers can both back off (then random waits part them), never both hold. A holder's
+writes are answered before it deletes its claim, and the next holder's check saw that claim
+gone: every read the next holder makes comes after every write of the one before.
+
+Leases. A claim expires ``lease`` seconds after it was made (setting ``remote_write_lease``;
+0: twice ``write_timeout``), so a writer that crashed while holding the lock blocks the
+others only until then: they delete an expired claim and go on. Expiry is read on each
+writer's own clock: instances must keep their clocks in step (NTP), to much less than the
+lease. A holder sends its update only while its lease runs, with a client timeout that
+ends with the lease (:meth:`Held.budget`); a write that would start later is refused
+(WriteTimeout, nothing written). The guarded update keeps its version condition too: a
+second check, against a writer that moved the version without the lock.
+
+Within one process the lock is also a thread lock: the threads of one backend never race
+one another over HTTP. It is re-entrant: ``apply_prepared`` calls ``apply`` while holding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from alliancegraph.errors import WriteTimeout
+
+log = logging.getLogger(__name__)
+
+#: the lock's terms (in the backend's reserved graph, hidden from user reads)
+CLAIM_PREFIX = "urn:alliancegraph:write-lock:"
+EXPIRES = "urn:alliancegraph:lock-expires"
+HOLDER = "urn:alliancegraph:lock-holder"
+#: first and longest wait between two tries (seconds; each wait is random up to the bound)
+FIRST_WAIT, LONGEST_WAIT = 0.02, 0.5
+#: a holder does not start an update with less lease than this left (seconds)
+MIN_BUDGET = 0.5
+
+
+class LockStore(Protocol):
+    """What the lock needs of a remote backend."""
+
+    write_timeout: float
+
+    def _update(self, sparql: str, timeout: float | None = None) -> None: ...
+
+    def _solutions(self, sparql: str, **options: object) -> object: ...
+
+
+@dataclass(frozen=True)
+class Claim:
+    iri: str
+    expires: float  # seconds since the epoch, on the claimant's clock
+    holder: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """The lock as held by this thread: its claim."""
+
+    claim: Claim
+
+    def budget(self, wanted: float) -> float:
+        """A client timeout for the next request: ``wanted``, cut to the lease left.
+        WriteTimeout when too little is left to start it (nothing is sent)."""
+        left = self.claim.expires - time.time()
+        if left < MIN_BUDGET:
+            raise WriteTimeout(f"the write lock's lease ran out ({left:.1f} s left) before "
+                               "the write could be sent; nothing was written")
+        return min(wanted, left)
+
+
+class WriteLock:
+    """The store-wide write lock of one backend (see the module)."""
+
+    def __init__(self, store: LockStore, graph: str, lease: float) -> None:
+        self.store, self.graph = store, graph
+        self.lease = lease if lease > 0 else 2 * store.write_timeout
+        self._threads = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def held(self) -> Held | None:
+        """This thread's hold on the lock, if it has one."""
+        return getattr(self._local, "held", None)
+
+    @contextlib.contextmanager
+    def hold(self, timeout: float) -> Iterator[Held]:
+        """Hold the lock (waiting up to ``timeout`` seconds, else WriteTimeout); re-entrant
+        in one thread. Released when the block ends, whatever happens in it."""
+        held = self.held
+        if held is not None:  # this thread holds it already (apply inside apply_prepared)
+            yield held
+            return
+        deadline = time.monotonic() + timeout
+        if not self._threads.acquire(timeout=max(timeout, 0.0)):
+            raise self._timed_out(timeout)
+        try:
+            held = self._local.held = Held(self._acquire(deadline, timeout))
+            try:
+                yield held
+            finally:
+                self._local.held = None
+                self._release(held.claim)
+        finally:
+            self._threads.release()
+
+    # ------------------------------------------------------------------ claim and check
+
+    def _acquire(self, deadline: float, timeout: float) -> Claim:
+        wait = FIRST_WAIT
+        while True:
+            others = self._live_others(None)
+            if not others:
+                claim = self._claim()
+                try:
+                    others = self._live_others(claim)
+                except BaseException:
+                    self._release(claim)
+                    raise
+                if not others:
+                    return claim
+                self._delete(claim)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                holders = ", ".join(sorted({c.holder for c in others}))
+                raise self._timed_out(timeout, holders)
+            time.sleep(min(random.uniform(0, wait), left))
+            wait = min(wait * 2, LONGEST_WAIT)
+
+    def _claim(self) -> Claim:
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        claim = Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease, holder)
+        self.store._update(
+            f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{claim.iri}> <{EXPIRES}> "
+            f"{int(claim.expires * 1000)} ; <{HOLDER}> {_string(claim.holder)} }} }}",
+            self._request_timeout())
+        return claim
+
+    def claims(self) -> list[Claim]:
+        """Every claim in the store, live or expired."""
+        rows = self.store._solutions(
+            f"SELECT ?c ?e ?h WHERE {{ GRAPH <{self.graph}> {{ ?c <{EXPIRES}> ?e "
+            f"OPTIONAL {{ ?c <{HOLDER}> ?h }} }} }}", timeout=self._request_timeout())
+        return [Claim(r["c"].value, int(r["e"].value) / 1000,
+                      r["h"].value if r["h"] is not None else "?") for r in rows]
+
+    def _live_others(self, mine: Claim | None) -> list[Claim]:
+        """The live claims other than ``mine``; expired ones are deleted on the way (their
+        holder crashed or overran its lease)."""
+        now, live = time.time(), []
+        for claim in self.claims():
+            if mine is not None and claim.iri == mine.iri:
+                continue
+            if claim.expires <= now:
+                log.warning("breaking the expired write lock of %s (expired %.1f s ago)",
+                            claim.holder, now - claim.expires)
+                self._delete(claim)
+            else:
+                live.append(claim)
+        return live
+
+    def _release(self, claim: Claim) -> None:
+        """Delete our claim; a failure is logged, not raised: what ran under the lock is
+        done (a committed write stays committed) and the claim expires with its lease."""
+        try:
+            self._delete(claim)
+        except Exception:
+            log.exception("could not release the remote write lock %s; other writers wait "
+                          "until it expires (%.0f s from now)", claim.iri,
+                          claim.expires - time.time())
+
+    def _delete(self, claim: Claim) -> None:
+        # by pattern (a server may give the number back in another lexical form), in the
+        # long form: not every server takes the DELETE WHERE shorthand with GRAPH
+        pattern = f"GRAPH <{self.graph}> {{ <{claim.iri}> ?p ?o }}"
+        self.store._update(f"DELETE {{ {pattern} }} WHERE {{ {pattern} }}",
+                           self._request_timeout())
+
+    def _request_timeout(self) -> float:
+        return min(self.store.write_timeout, max(self.lease / 4, 5.0))
+
+    def _timed_out(self, timeout: float, holders: str = "") -> WriteTimeout:
+        by = f" (held by {holders})" if holders else ""
+        return WriteTimeout(f"the remote store's write lock was not free within {timeout:g} s"
+                            f"{by}; nothing was written")
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_LOCKS: weakref.WeakKeyDictionary[object, WriteLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(backend: LockStore, graph: str) -> WriteLock:
+    """The write lock of ``backend`` (one per backend object, made on first use); its lease
+    is the backend's ``write_lease`` (0 or missing: twice its write timeout)."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(backend)
+        if lock is None:
+            lock = _LOCKS[backend] = WriteLock(backend, graph,
+                                               float(getattr(backend, "write_lease", 0) or 0))
+        return lock

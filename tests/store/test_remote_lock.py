@@ -1,0 +1,287 @@
+"""The remote write lock (store/remote_lock.py) under real concurrency, on a real writable
+Oxigraph server (which does not detect write-write conflicts between updates): no lost
+update, a stale claim broken, the lease enforced, and — the decisive case — two writes that
+are each valid but jointly break a shape, sent at once through two backends: exactly one
+commits, the other is refused with 422."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+
+import pyoxigraph as ox
+import pytest
+from alliancegraph.errors import ValidationFailed, WriteTimeout
+from alliancegraph.store.base import QuadDelta
+from alliancegraph.store.policy import PolicyStore
+from alliancegraph.store.remote import VERSION_GRAPH, RemoteBackend
+from alliancegraph.store.remote_lock import CLAIM_PREFIX, EXPIRES, HOLDER, write_lock
+from rdflib import Graph
+
+EX = "http://example.org/"
+VALUE = ox.NamedNode(EX + "value")
+COUNTERS = EX + "counters"  # a named graph (Virtuoso writes no unnamed default graph)
+SHAPES = f"""
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <{EX}> .
+ex:OneHolder a sh:NodeShape ;
+    sh:targetSubjectsOf ex:holder ;
+    sh:property [ sh:path ex:holder ; sh:maxCount 1 ] .
+"""
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           external_tools: SimpleNamespace) -> Iterator[Callable[..., RemoteBackend]]:
+    """One real server for the module (Oxigraph server, then Virtuoso): a factory of fresh
+    backends on it, each a separate client (they race over HTTP)."""
+    with contextlib.ExitStack() as running:
+        if request.param == "oxigraph":
+            oxigraph = external_tools.OxigraphServer(None, tmp_path_factory.mktemp("lock"),
+                                                     writable=True)
+            running.callback(oxigraph.stop)
+            urls, kind, extra = (oxigraph.query_url, oxigraph.update_url), RemoteBackend, {}
+        else:
+            import virtuoso  # bench/virtuoso.py
+            from alliancegraph.store.virtuoso import VirtuosoBackend
+
+            if reason := virtuoso.unavailable():
+                pytest.skip(reason)
+            found = virtuoso.Virtuoso(tmp_path_factory.mktemp("lock-virtuoso"))
+            running.callback(found.stop)
+            urls, kind = (found.query_url, found.update_url), VirtuosoBackend
+            extra = {"user": found.user, "password": found.password}
+
+        def make(**attributes: float) -> RemoteBackend:
+            """A new client on the server (``attributes`` set on it, e.g. write_lease)."""
+            backend = kind(*urls, timeout=30.0, write_timeout=30.0, **extra)
+            running.callback(backend.close)
+            for name, value in attributes.items():
+                setattr(backend, name, value)
+            return backend
+
+        make.extra = extra  # type: ignore[attr-defined]  # the credentials, for a child
+        yield make
+
+
+@pytest.fixture
+def counter() -> ox.NamedNode:
+    """A node of this test's own (the server is shared by the module)."""
+    return ox.NamedNode(f"{EX}counter-{uuid.uuid4().hex}")
+
+
+def counter_values(backend: RemoteBackend, counter: ox.NamedNode) -> list[int]:
+    return sorted(int(q.object.value) for q in backend.quads(counter, VALUE, None, COUNTERS,
+                                                             limit=100))
+
+
+def read_counter(backend: RemoteBackend, counter: ox.NamedNode, *, strict: bool = True) -> int:
+    """The counter; strict: it must have one value (with the lock, it always has)."""
+    values = counter_values(backend, counter)
+    assert not strict or len(values) <= 1, values
+    return values[-1] if values else 0
+
+
+def write_counter(backend: RemoteBackend, counter: ox.NamedNode, old: int, new: int) -> None:
+    """Unconditional, on purpose: only the lock keeps two of these apart."""
+    triple = f"<{counter.value}> <{VALUE.value}>"
+    backend._update(f"DELETE DATA {{ GRAPH <{COUNTERS}> {{ {triple} {old} }} }} ; "
+                    f"INSERT DATA {{ GRAPH <{COUNTERS}> {{ {triple} {new} }} }}")
+
+
+def increment(backend: RemoteBackend, counter: ox.NamedNode, *, strict: bool) -> None:
+    value = read_counter(backend, counter, strict=strict)
+    time.sleep(0.005)  # a window for another writer to slip in
+    write_counter(backend, counter, value, value + 1)
+
+
+def increments_by(backend: RemoteBackend, counter: ox.NamedNode, each: int,
+                  locked: bool) -> str:
+    for _ in range(each):
+        if locked:
+            with write_lock(backend, VERSION_GRAPH).hold(60):
+                increment(backend, counter, strict=True)
+        else:
+            increment(backend, counter, strict=False)
+    return "done"
+
+
+def increments(backends: list[RemoteBackend], counter: ox.NamedNode, each: int, *,
+               locked: bool) -> None:
+    """Each backend in two threads, each thread ``each`` read-modify-writes of the counter."""
+    calls = [functools.partial(increments_by, b, counter, each, locked)
+             for b in backends for _ in range(2)]
+    assert at_once(*calls) == ["done"] * len(calls)
+
+
+def test_the_lock_loses_no_update_of_writers_racing_over_http(server, counter):
+    backends = [server() for _ in range(3)]
+    increments(backends, counter, 8, locked=True)
+    assert read_counter(backends[0], counter) == 3 * 2 * 8
+    assert write_lock(backends[0], VERSION_GRAPH).claims() == []  # every claim released
+
+
+def test_without_the_lock_the_same_writers_lose_updates(server, counter):
+    """The control: the race above is real on this server."""
+    backends = [server() for _ in range(3)]
+    increments(backends, counter, 8, locked=False)
+    values = counter_values(backends[0], counter)
+    assert len(values) > 1 or values[-1] < 3 * 2 * 8, values
+
+
+def insert_claim(backend: RemoteBackend, expires: float, holder: str) -> str:
+    """A claim as another instance would have made it; its IRI."""
+    iri = CLAIM_PREFIX + uuid.uuid4().hex
+    backend._update(f'INSERT DATA {{ GRAPH <{VERSION_GRAPH}> {{ <{iri}> <{EXPIRES}> '
+                    f'{int(expires * 1000)} ; <{HOLDER}> "{holder}" }} }}')
+    return iri
+
+
+def test_a_claim_past_its_lease_is_broken(server):
+    backend = server()
+    insert_claim(backend, time.time() - 1, "a crashed instance")
+    lock = write_lock(backend, VERSION_GRAPH)
+    with lock.hold(5) as held:
+        assert [c.iri for c in lock.claims()] == [held.claim.iri]
+    assert lock.claims() == []
+
+
+HOLD_AND_HANG = """
+import sys, time
+from alliancegraph.store.remote import VERSION_GRAPH
+from alliancegraph.store.remote_lock import write_lock
+backend = {kind}(*sys.argv[1:3], write_timeout=30.0, **{extra!r})
+backend.write_lease = float(sys.argv[3])
+with write_lock(backend, VERSION_GRAPH).hold(10):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_writer_killed_while_holding_the_lock_blocks_others_only_for_its_lease(server):
+    """A real crash: another process takes the lock (lease 3 s) and is killed with SIGKILL
+    while holding it. Writes wait; once the lease has run out the next writer breaks it."""
+    backend = server()
+    kind = type(backend)
+    code = f"from {kind.__module__} import {kind.__name__}\n" + HOLD_AND_HANG.format(
+        kind=kind.__name__, extra=server.extra)
+    child = subprocess.Popen([sys.executable, "-c", code, backend.query_url,
+                              backend.update_url, "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        claimed = time.time()
+        child.kill()
+        child.wait()
+        lock = write_lock(backend, VERSION_GRAPH)
+        (crashed,) = lock.claims()
+        with pytest.raises(WriteTimeout, match="not free"), lock.hold(0.5):
+            pass  # still within its lease
+        with lock.hold(20) as held:
+            assert time.time() >= crashed.expires > claimed  # not before the lease ended
+            assert [c.iri for c in lock.claims()] == [held.claim.iri]
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+
+
+def test_a_live_claim_of_another_instance_makes_writes_wait_then_time_out(server, counter):
+    backend = server()
+    lock = write_lock(backend, VERSION_GRAPH)
+    busy = insert_claim(backend, time.time() + 60, "instance B pid 7")
+    try:
+        started = time.monotonic()
+        with pytest.raises(WriteTimeout, match="instance B pid 7"):
+            backend.apply(QuadDelta(added=(ox.Quad(counter, VALUE, ox.Literal("1")),)),
+                          timeout=1.0)
+        assert 0.9 < time.monotonic() - started < 10
+        assert backend.quads(counter, None, None, "*", limit=10) == []  # nothing written
+        assert [c.iri for c in lock.claims()] == [busy]  # ours was taken back
+    finally:
+        lock._delete(next(c for c in lock.claims() if c.iri == busy))
+
+
+def test_the_lock_is_reentrant_and_released_when_the_block_fails(server):
+    lock = write_lock(server(), VERSION_GRAPH)
+    with pytest.raises(RuntimeError, match="inside"), lock.hold(5) as outer:
+        with lock.hold(5) as inner:
+            assert inner is outer and len(lock.claims()) == 1
+        assert lock.held is outer
+        raise RuntimeError("inside")
+    assert lock.held is None and lock.claims() == []
+
+
+def slow_prepare(view, counter: ox.NamedNode, seconds: float):
+    time.sleep(seconds)
+    return QuadDelta(added=(ox.Quad(counter, VALUE, ox.Literal("late")),)), "payload"
+
+
+def test_a_write_is_not_sent_once_the_lease_has_run_out(server, counter):
+    backend = server(write_lease=1.0)
+    with pytest.raises(WriteTimeout, match="lease ran out"):
+        backend.apply_prepared(slow_prepare, counter, 0.8)
+    assert backend.quads(counter, None, None, "*", limit=10) == []
+    assert write_lock(backend, VERSION_GRAPH).claims() == []
+    applied, payload = backend.apply_prepared(slow_prepare, counter, 0.0)  # in time
+    assert payload == "payload" and applied.generation == backend.generation()
+    assert len(backend.quads(counter, None, None, "*", limit=10)) == 1
+
+
+def holder(slot: str, who: str) -> str:
+    return f"<{slot}> <{EX}holder> \"{who}\" ."
+
+
+def at_once(*calls: Callable[[], str]) -> list[str]:
+    """Run the calls in threads released together; their results (the first error of
+    any is raised here)."""
+    start = threading.Barrier(len(calls))
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], str]) -> None:
+        start.wait()
+        try:
+            results.append(call())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def insert_holder(store: PolicyStore, slot: str, who: str) -> str:
+    try:
+        store.update(f"INSERT DATA {{ {holder(slot, who)} }}")
+    except ValidationFailed as exc:
+        assert exc.status == 422
+        return "refused"
+    return "committed"
+
+
+def test_jointly_invalid_writes_at_once_through_two_backends_one_commits(server, counter):
+    """Each write alone conforms (one holder); both together would give the slot two. Sent
+    at the same moment through two policy stores on two backends, 20 times."""
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    stores = [PolicyStore(server(), base_iri=EX, max_rows=1000, query_timeout=30.0,
+                          shapes=shapes) for _ in range(2)]
+    for round_ in range(20):
+        slot = f"{counter.value}-slot{round_}"
+        outcomes = at_once(functools.partial(insert_holder, stores[0], slot, "alice"),
+                           functools.partial(insert_holder, stores[1], slot, "bob"))
+        assert sorted(outcomes) == ["committed", "refused"], (slot, outcomes)
+        held = stores[0].quads(ox.NamedNode(slot), None, None, "*")
+        assert len(held) == 1, (slot, held)

@@ -1,0 +1,321 @@
+"""Virtuoso's deviations from the standard, each handled by the dialect (store/virtuoso.py),
+on a real Virtuoso started for the module (``bench/virtuoso.py``; skipped with its reason
+where it cannot be installed). The contract suite runs on it too (test_contract.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from alliancegraph.errors import ParseError, QueryTimeout, ResultTooLarge, StoreUnavailable
+from alliancegraph.store import Dataset, QuadDelta
+from alliancegraph.store.policy import PolicyStore
+from alliancegraph.store.virtuoso import DEFAULT_GRAPH, VirtuosoBackend
+
+EX = "http://example.org/virtuoso/"
+JSON = "application/sparql-results+json"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: the server's own limit (MaxQueryExecutionTime) in this module
+SERVER_LIMIT = 15
+
+
+def ex(local: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + local)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    import virtuoso  # bench/virtuoso.py
+
+    reason = virtuoso.unavailable()
+    if reason:
+        pytest.skip(reason)
+    started = virtuoso.Virtuoso(tmp_path_factory.mktemp("virtuoso"),
+                                max_query_seconds=SERVER_LIMIT)
+    yield started
+    started.stop()
+
+
+def backend_on(server, **options) -> VirtuosoBackend:
+    settings = {"user": server.user, "password": server.password, "timeout": 30.0} | options
+    return VirtuosoBackend(server.query_url, server.update_url, server.graph_store_url,
+                           **settings)
+
+
+@pytest.fixture
+def backend(server) -> Iterator[VirtuosoBackend]:
+    """An emptied backend (its graphs dropped, its default graph cleared)."""
+    made = backend_on(server)
+    made.apply(QuadDelta(removed=tuple(made.quads(limit=100_000)),
+                         dropped_graphs=tuple(made.graph_names())))
+    yield made
+    made.close()
+
+
+def raw(server, sparql: str, **params) -> requests.Response:
+    """A query straight to Virtuoso, as the server itself answers it."""
+    return requests.post(server.query_url, data={"query": sparql, **params},
+                         headers={"Accept": JSON}, timeout=60)
+
+
+def store(backend: VirtuosoBackend) -> PolicyStore:
+    return PolicyStore(backend, base_iri=EX, max_rows=10_000, query_timeout=30.0,
+                       validate_on_write=False)
+
+
+# ---------------------------------------------------------------------- authentication
+
+
+def test_writes_need_the_digest_user(server, backend: VirtuosoBackend):
+    anonymous = requests.post(server.query_url, timeout=30,
+                              data={"query": f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> "
+                                             f"<{EX}p> 1 }} }}"})
+    assert anonymous.status_code >= 400  # /sparql is read-only
+    wrong = backend_on(server, password="not-the-password")
+    with pytest.raises(StoreUnavailable, match="credentials") as caught:
+        wrong.apply(QuadDelta(added=(ox.Quad(ex("a"), ex("p"), ex("b"), ex("g")),)))
+    assert caught.value.status == 503 and backend.count() == 0
+
+
+# ---------------------------------------------------------------------- graphs
+
+
+def test_the_default_graph_is_one_named_graph_and_system_graphs_are_hidden(
+        server, backend: VirtuosoBackend):
+    backend.apply(QuadDelta(added=(ox.Quad(ex("d"), ex("p"), ox.Literal("default")),
+                                   ox.Quad(ex("a"), ex("p"), ex("b"), ex("g1")))))
+    stored = raw(server, f"SELECT ?s WHERE {{ GRAPH <{DEFAULT_GRAPH}> {{ ?s ?p ?o }} }}")
+    assert [b["s"]["value"] for b in stored.json()["results"]["bindings"]] == [EX + "d"]
+    # Virtuoso's own implicit dataset is every graph, its system graphs too
+    everything = raw(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(everything.json()["results"]["bindings"][0]["n"]["value"]) > 100
+    policy = store(backend)
+    assert policy.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows == (
+        (ox.Literal("2", datatype=ox.NamedNode(XSD + "integer")),),)
+    assert [str(g) for g in policy.select(
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").column("g")] == [f"<{EX}g1>"]
+    plain = PolicyStore(backend, base_iri=EX, max_rows=100, query_timeout=30.0,
+                        validate_on_write=False, union_default_graph=False)
+    assert plain.select("SELECT ?s WHERE { ?s ?p ?o }").column("s") == [ex("d")]
+    assert backend.status()["graphs"] == {"": 1, EX + "g1": 1}
+
+
+def test_an_empty_graph_is_kept_though_virtuoso_keeps_none(server, backend: VirtuosoBackend):
+    policy = store(backend)
+    assert policy.put_graph(EX + "empty", b"", media_type="text/turtle").created is True
+    assert backend.graph_exists(EX + "empty") and backend.graph_names() == [EX + "empty"]
+    listed = raw(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert EX + "empty" not in {b["g"]["value"] for b in listed.json()["results"]["bindings"]}
+    policy.delete_graph(EX + "empty")
+    assert not backend.graph_exists(EX + "empty")
+
+
+def test_a_protocol_dataset_overrides_from(server, backend: VirtuosoBackend):
+    backend.apply(QuadDelta(added=(ox.Quad(ex("a"), ex("p"), ex("b"), ex("g1")),
+                                   ox.Quad(ex("b"), ex("p"), ex("c"), ex("g2")))))
+    query = f"SELECT ?s FROM <{EX}g1> WHERE {{ ?s ?p ?o }}"
+    # Virtuoso itself adds the protocol's default-graph-uri to the query's FROM
+    own = raw(server, query, **{"default-graph-uri": EX + "g2"})
+    assert {b["s"]["value"] for b in own.json()["results"]["bindings"]} == {EX + "a", EX + "b"}
+    found = backend.select(query, dataset=Dataset(default_graphs=(EX + "g2",)),
+                           base_iri=None, max_rows=10)
+    assert found.column("s") == [ex("b")]
+
+
+# ---------------------------------------------------------------------- terms
+
+
+def test_literals_keep_their_language_and_datatype(backend: VirtuosoBackend):
+    values = [ox.Literal("chat", language="fr"), ox.Literal("x", datatype=ex("dt")),
+              ox.Literal("2020-01-01", datatype=ox.NamedNode(XSD + "date")),
+              ox.Literal('line\nbreak "quoted" é ☃'), ox.Literal("42", datatype=ox.NamedNode(
+                  XSD + "integer"))]
+    backend.apply(QuadDelta(added=tuple(ox.Quad(ex("s"), ex("p"), v, ex("g")) for v in values)))
+    assert {q.object for q in backend.quads(subject=ex("s"), limit=10)} == set(values)
+
+
+def test_numbers_and_booleans_come_back_as_virtuoso_stores_them(backend: VirtuosoBackend):
+    """A deviation kept (and documented): Virtuoso stores numbers and booleans, not their
+    lexical forms: "1.50" reads back "1.5", true reads back "1" (the same values)."""
+    def typed(value: str, datatype: str) -> ox.Literal:
+        return ox.Literal(value, datatype=ox.NamedNode(XSD + datatype))
+
+    backend.apply(QuadDelta(added=(ox.Quad(ex("s"), ex("v"), typed("1.50", "decimal"), ex("g")),
+                                   ox.Quad(ex("s"), ex("b"), typed("true", "boolean"), ex("g")))))
+    assert {q.object for q in backend.quads(subject=ex("s"), limit=10)} == {
+        typed("1.5", "decimal"), typed("1", "boolean")}
+
+
+def test_stored_blank_nodes_can_be_read_linked_and_removed(backend: VirtuosoBackend):
+    node = ox.BlankNode("fresh")
+    backend.apply(QuadDelta(added=(ox.Quad(node, ex("p"), ox.Literal("x"), ex("g1")),
+                                   ox.Quad(ex("a"), ex("note"), node, ex("g2")),
+                                   ox.Quad(node, ex("p"), ox.Literal("y")))))
+    (link,) = backend.quads(predicate=ex("note"), limit=10)
+    stored = link.object
+    assert isinstance(stored, ox.BlankNode) and stored.value.startswith("vtsob")
+    # one node in the three quads, across two graphs and the default graph
+    assert {q.object.value for q in backend.quads(subject=stored, limit=10)} == {"x", "y"}
+    backend.apply(QuadDelta(added=(ox.Quad(ex("b"), ex("note"), stored, ex("g2")),)))
+    assert {q.subject for q in backend.quads(object=stored, limit=10)} == {ex("a"), ex("b")}
+    backend.apply(QuadDelta(removed=(ox.Quad(stored, ex("p"), ox.Literal("x"), ex("g1")),)))
+    assert [q.object.value for q in backend.quads(subject=stored, limit=10)] == ["y"]
+
+
+def test_a_large_write_with_shared_blank_nodes_is_one_write(backend: VirtuosoBackend):
+    """More quads than one Virtuoso operation may compile to (10,000 lines of SQL), and a
+    blank node shared by operations: all stored, one node."""
+    node = ox.BlankNode("shared")
+    quads = [ox.Quad(ex(f"s{i}"), ex("p"), node if i % 2 else ox.Literal(str(i)),
+                     ex(f"g{i % 3}")) for i in range(3000)]
+    generation = backend.generation()
+    backend.apply(QuadDelta(added=tuple(quads)))
+    assert backend.generation() == generation + 1 and backend.count() == 3000
+    objects = {q.object for q in backend.quads(predicate=ex("p"), limit=10_000)
+               if isinstance(q.object, ox.BlankNode)}
+    assert len(objects) == 1
+
+
+# ---------------------------------------------------------------------- results
+
+
+def test_results_are_written_in_the_standard_syntaxes(backend: VirtuosoBackend):
+    backend.apply(QuadDelta(added=(ox.Quad(ex("a"), ex("p"), ox.Literal("x"), ex("g")),)))
+    policy = store(backend)
+    tsv = policy.query("SELECT ?s ?o WHERE { ?s ?p ?o }", media_type="text/tab-separated-values")
+    assert tsv.body.decode().splitlines() == ["?s\t?o", f'<{EX}a>\t"x"']
+    for media_type, syntax in (("application/n-quads", ox.RdfFormat.N_QUADS),
+                               ("application/trig", ox.RdfFormat.TRIG)):  # Virtuoso: 406
+        outcome = policy.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                               media_type=media_type)
+        assert len(list(ox.parse(outcome.body, syntax))) == outcome.count == 1
+
+
+def test_describe_is_the_concise_bounded_description(backend: VirtuosoBackend):
+    backend.apply(QuadDelta(added=(ox.Quad(ex("a"), ex("p"), ex("b"), ex("g")),
+                                   ox.Quad(ex("b"), ex("label"), ox.Literal("B"), ex("g")))))
+    described = store(backend).construct(f"DESCRIBE <{EX}b>")
+    # Virtuoso's default DESCRIBE adds <a> <p> <b> (the triples pointing at it)
+    assert described == [ox.Triple(ex("b"), ex("label"), ox.Literal("B"))]
+
+
+# ---------------------------------------------------------------------- errors and limits
+
+
+def test_a_syntax_error_has_its_line_and_column(backend: VirtuosoBackend):
+    with pytest.raises(ParseError) as caught:
+        backend.select("SELECT * WHERE {\n  ?s ?p\n}", dataset=Dataset(), base_iri=EX,
+                       max_rows=10)
+    assert (caught.value.line, caught.value.status) == (3, 400)
+    assert caught.value.column is not None
+
+
+def test_virtuoso_error_texts_are_read(backend: VirtuosoBackend):
+    """Bodies as Virtuoso writes them: a compiler error with its line only (a text that
+    is no query: the line is Virtuoso's), and a transaction timeout."""
+    def answer(status: int, body: str) -> requests.Response:
+        made = requests.Response()
+        made.status_code, made._content = status, body.encode()
+        made.request = requests.Request("POST", backend.update_url,
+                                        data={"update": "x"}).prepare()
+        return made
+
+    parsed = backend.server_error(answer(400, "Virtuoso 37000 Error SP030: SPARQL compiler, "
+                                              "line 7: syntax error at 'x'\n\nSPARQL query:\nx"),
+                                  "INSERT DATA { x }")
+    assert isinstance(parsed, ParseError) and parsed.line == 7
+    timed = backend.server_error(answer(500, "Virtuoso S1T00 Error SR171: Transaction timed "
+                                             "out"), "SELECT …")
+    assert isinstance(timed, QueryTimeout) and timed.status == 503
+    # a query stopped while its rows were being written: a 500 with the rows, then the error
+    rows = '{ "head": { "vars": ["a"] }, "results": { "bindings": [ { "a": "Virtuoso x" },'
+    cut = backend.server_error(answer(500, rows + "Virtuoso S1TAT Error RC...: Returning "
+                                           "incomplete results\n\nSPARQL query:\nSELECT"),
+                               "SELECT …")
+    assert isinstance(cut, QueryTimeout) and cut.message.endswith("incomplete results")
+
+
+def test_a_whole_answer_is_never_faked():
+    """Two 200 answers Virtuoso flags as incomplete (by headers only): a result cut at
+    ResultSetMaxRows (measured: SELECT only; a CONSTRUCT is cut silently, so the setting
+    must exceed max_rows) and an anytime query's partial result."""
+    def answer(**headers: str) -> requests.Response:
+        made = requests.Response()
+        made.status_code, made._content = 200, b"{}"
+        made.headers.update(headers)
+        return made
+
+    with pytest.raises(ResultTooLarge, match="ResultSetMaxRows"):
+        VirtuosoBackend.checked(answer(**{"X-SPARQL-MaxRows": "5"}), 30.0)
+    with pytest.raises(QueryTimeout, match="partial"):
+        VirtuosoBackend.checked(answer(**{"X-SQL-State": "S1TAT"}), 30.0)
+    whole = answer()
+    assert VirtuosoBackend.checked(whole, 30.0) is whole
+
+
+CROSS = (f"SELECT ?a ?d ?g ?j WHERE {{ GRAPH <{EX}big> {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+         "?j ?k ?l } } ORDER BY DESC(CONCAT(STR(?c), STR(?f), STR(?i), STR(?l)))")
+
+
+@pytest.fixture
+def big(backend: VirtuosoBackend) -> VirtuosoBackend:
+    """300 triples: their 4-way cross product (8.1e9 rows) never finishes."""
+    backend.apply(QuadDelta(added=tuple(ox.Quad(ex(f"s{i}"), ex("p"), ox.Literal(str(i)),
+                                                ex("big")) for i in range(300))))
+    return backend
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+
+
+def test_the_server_stops_a_runaway_order_by_at_its_own_limit(server, big: VirtuosoBackend):
+    """The service allows 30 s; Virtuoso's MaxQueryExecutionTime (15 s here: it limits
+    writes too, and the large write above takes ~4 s) ends the query on the server:
+    QueryTimeout from Virtuoso's answer, not from the client giving up."""
+    with pytest.raises(QueryTimeout, match="Virtuoso") as caught:
+        store(big).select(CROSS)
+    assert caught.value.status == 503 and "did not answer within" not in caught.value.message
+    time.sleep(1.0)  # the stopped query's threads wind down (~0.6 s of CPU measured)
+    before = _cpu_seconds(server.process.pid)
+    time.sleep(1.0)
+    assert _cpu_seconds(server.process.pid) - before < 0.5  # the query is not running on
+    assert big.ask("ASK { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset(), base_iri=None)
+
+
+def test_the_service_limit_is_the_servers_timeout(server, big: VirtuosoBackend):
+    """A 1 s service limit goes to Virtuoso as its ``timeout``: an anytime query answers 200
+    with a partial result and ``X-SQL-State: S1TAT``, which is QueryTimeout, not rows."""
+    count = (f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{EX}big> {{ ?a ?b ?c . ?d ?e ?f . "
+             "?g ?h ?i . ?j ?k ?l } }")
+    partial = raw(server, count, timeout="1000")
+    assert partial.status_code == 200 and partial.headers.get("X-SQL-State") == "S1TAT"
+    hurried = backend_on(server, timeout=1.0)
+    for query in (count, CROSS):
+        with pytest.raises(QueryTimeout, match=r"Virtuoso|time limit"):
+            hurried.select(query, dataset=Dataset(), base_iri=None, max_rows=10)
+    assert hurried.ask("ASK { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset(), base_iri=None)
+
+
+def test_the_settings_open_this_dialect(server, backend: VirtuosoBackend, tmp_path):
+    from alliancegraph.config import load_settings
+    from alliancegraph.store import open_store
+
+    settings = load_settings(environ={}, overrides={
+        "store": "remote", "remote_dialect": "virtuoso", "data_dir": str(tmp_path),
+        "remote_query_url": server.query_url, "remote_update_url": server.update_url,
+        "remote_user": server.user, "remote_password": server.password,
+        "validate_on_write": False})
+    opened = open_store(settings)
+    try:
+        assert isinstance(opened.backend, VirtuosoBackend)
+        opened.update(f"INSERT DATA {{ <{EX}x> <{EX}p> 'via settings' }}")
+        assert backend.quads(subject=ex("x"), graph=None, limit=10) == [
+            ox.Quad(ex("x"), ex("p"), ox.Literal("via settings"))]
+    finally:
+        opened.close()
