@@ -47,7 +47,12 @@ class Unauthorized(AllianceGraphError):
 
 def limit_body() -> None:
     """Read the request body with the configured limit (413 beyond it) and hand the
-    views a buffered copy, whether or not the client sent a Content-Length."""
+    views a buffered copy, whether or not the client sent a Content-Length. A bulk load
+    is left to its view, which streams it to disk under ``max_load_bytes``."""
+    from alliancegraph.service.graphstore import is_bulk_request  # graphstore imports us
+
+    if is_bulk_request():
+        return
     environ = request.environ
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     length_header = environ.get("CONTENT_LENGTH") or ""

@@ -355,8 +355,6 @@ def test_a_bulk_load_is_validated_when_validation_on_write_is_on(app_settings, a
     assert store.count("http://example.org/bulk4") == 2
 
 
-@pytest.mark.xfail(strict=True, reason="needs service/security.py: limit_body to leave the "
-                   "body of graphstore.is_bulk_request() to the view (lead's file)")
 def test_a_bulk_load_may_be_larger_than_max_body_bytes(client, auth, staging):
     body = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" '
                    f'<http://example.org/bulk5> .\n' for i in range(2000))
