@@ -229,13 +229,18 @@ class Server:
             raise
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM a server we started, then SIGKILL if it has not ended within 20 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def server_env(**settings: object) -> dict[str, str]:
@@ -263,7 +268,7 @@ def server_tools() -> SimpleNamespace:
     """The helpers behind the server fixtures, for the tests of those fixtures (test modules
     cannot import conftest under ``--import-mode=importlib``)."""
     return SimpleNamespace(wait_ready=wait_ready, free_port=free_port, Server=Server,
-                           server_processes=server_processes)
+                           server_processes=server_processes, stop_process=stop_process)
 
 
 def server_processes(leader: int) -> set[int]:

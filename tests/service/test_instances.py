@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +47,7 @@ class Instance:
             self.process = subprocess.Popen([sys.executable, "-c", SERVE, str(self.port)],
                                             env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
+        self._stop_process = tools.stop_process
         try:
             tools.wait_ready(self.url, self.process, self.log, timeout=120)
         except BaseException:
@@ -55,13 +55,7 @@ class Instance:
             raise
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self._stop_process(self.process)
 
     def labels(self) -> list[str]:
         answer = requests.post(self.url + "/sparql", data={"query": STATE_QUERY},
