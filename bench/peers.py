@@ -59,6 +59,7 @@ from typing import Any
 
 import bulk_load
 import store_seam
+import system_packages
 from store_seam import (
     BASE,
     JAPAN,
@@ -229,7 +230,8 @@ def wrk(endpoint: Endpoint, requests: list[tuple[str, str]], *, concurrency: int
     listing.write_text("".join(f"{accept}\t{path}\n" for path, accept in requests))
     threads = max(1, min(concurrency, 2))
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    command = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s",
+    command = [system_packages.ensure("wrk"), "-t", str(threads), "-c", str(concurrency),
+               "-d", f"{seconds}s",
                "--timeout", f"{timeout:.0f}s", "-s", str(script),
                f"http://{endpoint.host}:{endpoint.port}/"]
     env = {**os.environ, "WRK_REQUESTS": str(listing)}
@@ -1099,6 +1101,7 @@ def main(argv: list[str] | None = None) -> Path:
     if args.floor_worker:
         floor_worker(args.floor_worker)
         return args.floor_worker
+    system_packages.ensure("wrk")  # before the long load, not after it
     opts = Options(int(args.scale), args.duration, args.concurrency, args.systems,
                    args.mix_factor, args.slow_cap, args.request_timeout, args.page_runs,
                    args.write_runs, args.work, args.peers_venv, args.virtuoso_mb)

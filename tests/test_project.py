@@ -130,25 +130,15 @@ def test_running_at_scale_commands_name_real_code_and_routes():
 
 
 def _debian_tool(command: str, package: str) -> str:
-    """The path of ``command``, installing Debian's ``package`` when it is missing and we
-    are root (the house pattern, as tests/ontology/conftest.py); skip with the reason
-    otherwise."""
-    import os
-
+    """The path of ``command``, installing Debian's ``package`` when it is missing; skip
+    with the reason where this machine cannot install it."""
     import pytest
+    import system_packages
 
-    if shutil.which(command) is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
-        if subprocess.run(install, env=env, capture_output=True, check=False).returncode:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
-            subprocess.run(install, env=env, capture_output=True, check=False)
-    path = shutil.which(command) or (f"/usr/sbin/{command}"
-                                     if Path(f"/usr/sbin/{command}").exists() else None)
-    if path is None:
-        pytest.skip(f"{command} is not installed and cannot be installed here "
-                    f"(needs root and apt-get: apt-get install {package})")
-    return path
+    try:
+        return system_packages.ensure(command, package)
+    except system_packages.CannotInstall as exc:
+        pytest.skip(str(exc))
 
 
 def _config_block(language: str) -> str:

@@ -7,14 +7,13 @@ left to the real runs."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import peers
 import pytest
+import system_packages
 
 SYSTEMS = ["service-embedded", "service-remote", "oxigraph", "floor"]
 
@@ -22,18 +21,10 @@ SYSTEMS = ["service-embedded", "service-remote", "oxigraph", "floor"]
 @pytest.fixture(scope="module")
 def wrk() -> str:
     """The wrk load generator (Debian ``wrk``), installed with apt-get when missing."""
-    if shutil.which("wrk") is None:
-        if os.geteuid() != 0:
-            pytest.skip("wrk is not installed and apt-get needs root")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "wrk"]
-        if subprocess.run(install, env=env, capture_output=True, check=False).returncode:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True,
-                           check=True)
-            subprocess.run(install, env=env, capture_output=True, check=True)
-    path = shutil.which("wrk")
-    assert path, "wrk is still missing after apt-get install wrk"
-    return path
+    try:
+        return system_packages.ensure("wrk")
+    except system_packages.CannotInstall as exc:
+        pytest.skip(str(exc))
 
 
 def test_the_mix_is_every_class_and_every_shipped_query():

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import system_packages
 from alliancegraph.ontology.docs import merged_ontology
 
 HERE = Path(__file__).parent
@@ -24,23 +25,10 @@ _EXTRA_LOGGING_JARS = re.compile(
 )
 
 
-def apt_install(*packages: str) -> None:
-    """Install Debian packages; runs ``apt-get update`` only when the first attempt fails."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
-    if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
-        subprocess.run(install, env=env, capture_output=True, check=True)
-
-
 @pytest.fixture(scope="session")
 def java() -> str:
     """Path of a ``java`` executable (default-jre-headless installed if missing)."""
-    if shutil.which("java") is None:
-        apt_install("default-jre-headless")
-    path = shutil.which("java")
-    assert path, "java is still missing after installing default-jre-headless"
-    return path
+    return system_packages.ensure("java", "default-jre-headless")
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +39,9 @@ def owl_profile_checker(java: str, tmp_path_factory) -> Callable[[Path], tuple[i
     temporary folder.
     """
     if shutil.which("javac") is None:
-        apt_install("default-jdk-headless")
+        system_packages.install("default-jdk-headless")
     if not OWLAPI_JAR.exists():
-        apt_install("libowlapi-java")
+        system_packages.install("libowlapi-java")
     jars = [str(p) for p in sorted(JAVA_LIBS.glob("*.jar"))
             if not _EXTRA_LOGGING_JARS.search(p.name)]
     classes = tmp_path_factory.mktemp("owlapi-classes")

@@ -11,16 +11,14 @@ Screenshots of the index and of one entity page are kept in pytest's tmp dir.
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import system_packages
 from alliancegraph.shapes.validate import bundled_shapes
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
@@ -48,24 +46,10 @@ def _install_chromium() -> str | None:
     to skip otherwise, or None when the browser is there."""
     if Path(CHROMIUM).exists():
         return None
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return f"{CHROMIUM} is missing and cannot be installed (needs root and apt-get)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-
-    def run(*command: str, timeout: float) -> None:
-        subprocess.run(command, check=True, capture_output=True, timeout=timeout, env=env)
-
     try:
-        # a fresh image has no package lists: update only when apt knows no chromium
-        if subprocess.run(["apt-cache", "show", "chromium"], capture_output=True,
-                          timeout=60).returncode != 0:
-            run("apt-get", "update", "-qq", timeout=300)
-        run("apt-get", "install", "-y", "-qq", "chromium", timeout=900)
-    except subprocess.TimeoutExpired as exc:
-        return f"installing chromium with apt-get timed out after {exc.timeout:.0f} s"
-    except subprocess.CalledProcessError as exc:
-        tail = (exc.stderr or b"").decode(errors="replace").strip()[-500:]
-        return f"installing chromium failed ({' '.join(exc.cmd)}): {tail}"
+        system_packages.install("chromium")
+    except system_packages.CannotInstall as exc:
+        return str(exc)
     return None if Path(CHROMIUM).exists() else f"apt-get installed no {CHROMIUM}"
 
 
