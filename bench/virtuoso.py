@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import system_packages
 from requests.auth import HTTPDigestAuth
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +47,6 @@ SERVER_ROOT = Path("/var/lib/virtuoso-opensource-7/vsp")
 USER = "alliancegraph"
 _DATABASE_FILES = ("virtuoso.db", "virtuoso.trx", "virtuoso.pxa", "virtuoso.lck",
                    "virtuoso-temp.db", "virtuoso-temp.trx", "virtuoso.log")
-_APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 _PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
 
@@ -58,19 +58,12 @@ def _die_with_parent() -> None:
 
 
 def _apt_install() -> str | None:
-    """Install the package (``apt-get update`` only if the first try fails); the reason
-    when it cannot be installed."""
-    command = ["apt-get", "install", "-y", "--no-install-recommends", PACKAGE]
-    for attempt in range(2):
-        done = subprocess.run(command, env=_APT_ENV, capture_output=True, text=True,
-                              timeout=900, check=False)
-        if done.returncode == 0 and shutil.which(SERVER):
-            return None
-        if attempt == 0:
-            subprocess.run(["apt-get", "update"], env=_APT_ENV, capture_output=True,
-                           timeout=600, check=False)
-    return (f"Virtuoso is not installed and `apt-get install {PACKAGE}` failed "
-            f"({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
+    """Install the package; the reason when it cannot be installed."""
+    try:
+        system_packages.install(PACKAGE)
+    except (system_packages.CannotInstall, system_packages.InstallFailed) as exc:
+        return f"Virtuoso is not installed: {exc}"
+    return None if shutil.which(SERVER) else f"apt-get installed {PACKAGE} but no {SERVER}"
 
 
 @functools.cache
