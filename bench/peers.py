@@ -9,8 +9,10 @@ Systems, over the same quads (the embedded store's dump, so every one answers on
 data): this service on the embedded store (``service-embedded``); this service with the
 remote backend in front of the Oxigraph server below (``service-remote``); Oxigraph server
 directly (``oxigraph``); Virtuoso directly (``virtuoso``, through ``bench/virtuoso.py``);
-rdflib-endpoint (``rdflib-endpoint``); pyoxigraph in-process, no HTTP (``floor``). Peer
-installs come from ``bench/store_seam.py`` (its peers venv, its servers, its clients).
+rdflib-endpoint (``rdflib-endpoint``); pyoxigraph in-process, no HTTP (``floor``); and the
+service's own gunicorn serving a Flask app with one fixed answer (``flask-ceiling``: what
+any Flask service could serve here, whatever its store). Peer installs come from
+``bench/store_seam.py`` (its peers venv, its servers, its clients).
 
 Data: ``alliancegraph build`` (the bundled graph) plus ``--scale`` quads of
 ``bench/generate.py``, loaded with ``alliancegraph load --no-validate`` (inference on).
@@ -101,11 +103,12 @@ CLASSES: dict[str, tuple[str, str]] = {
 }
 MIX = "mix"
 SYSTEMS = ("service-embedded", "service-remote", "oxigraph", "virtuoso", "rdflib-endpoint",
-           "floor")
+           "floor", "flask-ceiling")
 LABELS = {"service-embedded": "service, embedded store",
           "service-remote": "service, remote Oxigraph server",
           "oxigraph": "Oxigraph server direct", "virtuoso": "Virtuoso direct",
-          "rdflib-endpoint": "rdflib-endpoint", "floor": "pyoxigraph in-process (floor)"}
+          "rdflib-endpoint": "rdflib-endpoint", "floor": "pyoxigraph in-process (floor)",
+          "flask-ceiling": "Flask + gunicorn, fixed answer (ceiling)"}
 #: issue 13's targets at 10^6 (ratios of requests/s; page p50 in ms)
 MIX_TARGET, POINT_TARGET, RDFLIB_TARGET, REMOTE_TARGET, PAGE_TARGET = 0.8, 0.3, 20.0, 0.7, 20.0
 #: wrk's script: requests from the file $WRK_REQUESTS ("Accept<TAB>path" lines), round-robin
@@ -477,6 +480,51 @@ def serve_service(name: str, data_dir: Path, opts: Options,
 REMOTE_SERVE = ("from alliancegraph.config import load_settings\n"
                 "from alliancegraph.service.cli import GunicornServer\n"
                 "GunicornServer(load_settings()).run()\n")
+#: the service's gunicorn (same worker class, workers, threads) serving a Flask app that
+#: answers every request with one fixed SPARQL result and does nothing else: the most any
+#: Flask service can serve on this machine
+CEILING_SERVE = """
+import flask
+from alliancegraph.config import load_settings
+from alliancegraph.service.cli import GunicornServer
+
+BODY = b'{"head":{"vars":["label"]},"results":{"bindings":[{"label":{"type":"literal",' \\
+       b'"value":"Japan","xml:lang":"en"}}]}}'
+
+def nothing(worker):
+    pass
+
+def nothing_at_exit(server, worker):
+    pass
+
+class Ceiling(GunicornServer):
+    def load_config(self):
+        super().load_config()
+        self.cfg.set("post_worker_init", nothing)  # no store to open or close
+        self.cfg.set("worker_exit", nothing_at_exit)
+
+    def load(self):
+        app = flask.Flask("ceiling")
+        @app.route("/", defaults={"path": ""})
+        @app.route("/<path:path>")
+        def answer(path):
+            return flask.Response(BODY, content_type="application/sparql-results+json")
+        return app
+
+Ceiling(load_settings()).run()
+"""
+
+
+@contextlib.contextmanager
+def serve_ceiling(opts: Options) -> Iterator[Endpoint]:
+    port = free_port()
+    folder = fresh_dir(opts.work / "ceiling-data")
+    folder.mkdir()
+    with serving("flask-ceiling", [sys.executable, "-c", CEILING_SERVE], port=port,
+                 sparql_path="/sparql", ready_path="/healthz", write_path=None,
+                 log=opts.work / "flask-ceiling.log",
+                 env=service_env(folder, port, None)) as server:
+        yield Endpoint("flask-ceiling", "127.0.0.1", port, "/sparql", server.process.pid)
 
 
 def page_times(endpoint: Endpoint, runs: int) -> dict[str, Any]:
@@ -705,6 +753,9 @@ def start_all(stack: contextlib.ExitStack, want: set[str], venv: Path, data: Pat
             endpoint.also = (endpoints["oxigraph"].pid,)
             return endpoint
         start("service-remote", remote)
+    if "flask-ceiling" in want:
+        systems["flask-ceiling"] = {"load": {"note": "no data: one fixed answer"}}
+        start("flask-ceiling", lambda mine: stack.enter_context(serve_ceiling(opts)))
     for system, serve in (("virtuoso", lambda: serve_virtuoso(dump, opts)),
                           ("rdflib-endpoint", lambda: serve_rdflib_endpoint(venv, dump, opts))):
         if system in want:

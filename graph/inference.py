@@ -12,11 +12,19 @@ values; also for a subproperty of ``[ owl:inverseOf q ]``), scm-eqc1, scm-eqp1
 prp-symp, prp-trp (symmetric and transitive properties), prp-spo2 (property chains of any
 length, with ``[ owl:inverseOf p ]`` steps). Not covered: owl:sameAs (eq-*), domains and
 ranges (prp-dom/rng), restrictions and anything that needs new nodes.
+
+:func:`entailments` copies triples into one default graph (the build's path).
+:func:`entail_in_store` runs the same rules on a store as it is, over the union of its
+graphs, semi-naively (after the first round a rule only joins with the last round's
+additions), so only the new triples ever leave Oxigraph (the bulk load's path).
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from alliancegraph.graph.vocabulary import EXTERNAL_PREFIXES, prefix_declarations
@@ -61,17 +69,22 @@ class InferenceError(RuntimeError):
 
 def chain_rules(store: ox.Store) -> list[tuple[str, str]]:
     """One prp-spo2 rule per ``owl:propertyChainAxiom``, as a SPARQL sequence path."""
-    rules = []
+    return [(f"prp-spo2 {prop}", f"INSERT {{ ?x {prop} ?y }} WHERE {{ ?x {'/'.join(steps)} ?y }}")
+            for prop, steps in _chains(store, union=False)]
+
+
+def _chains(store: ox.Store, *, union: bool) -> list[tuple[ox.NamedNode, list[str]]]:
+    """Each chain axiom's property and steps (``<p>`` or ``^<p>``), read from the default
+    graph or (``union``) from every graph."""
+    chains = []
     axioms = store.query(PREFIXES + "SELECT ?p ?list WHERE { ?p owl:propertyChainAxiom ?list "
-                         "FILTER(isIRI(?p)) }")
+                         "FILTER(isIRI(?p)) }", use_default_graph_as_union=union)
     for solution in axioms:
         steps = [_path_step(store, step) for step in _rdf_list(store, solution["list"])]
         if len(steps) < 2:
             raise InferenceError(f"property chain of {solution['p']} has fewer than 2 steps")
-        path = "/".join(steps)
-        rules.append((f"prp-spo2 {solution['p']}",
-                      f"INSERT {{ ?x {solution['p']} ?y }} WHERE {{ ?x {path} ?y }}"))
-    return rules
+        chains.append((solution["p"], steps))
+    return chains
 
 
 def entailments(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
@@ -121,3 +134,81 @@ def _path_step(store: ox.Store, step: object) -> str:
     if len(targets) == 1 and isinstance(targets[0], ox.NamedNode):
         return f"^{targets[0]}"
     raise InferenceError(f"unsupported property chain step {step}")
+
+
+# ------------------------------------------------------------- in the store, semi-naive
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A rule as triple patterns: what it adds (one pattern each) and what it matches."""
+
+    name: str
+    template: tuple[str, ...]
+    patterns: tuple[str, ...]
+    condition: str  # a FILTER(...) over the patterns' variables, or ""
+
+    def query(self, added: str, delta: ox.NamedNode | None, premise: int) -> str:
+        """CONSTRUCT of the ``added`` pattern where it is new; with ``delta``, pattern
+        ``premise`` must match in that graph (the last round's additions)."""
+        body = " . ".join(f"GRAPH {delta} {{ {p} }}" if delta and i == premise else p
+                          for i, p in enumerate(self.patterns))
+        return (f"{PREFIXES}CONSTRUCT {{ {added} }} WHERE {{ {body} {self.condition} "
+                f"FILTER NOT EXISTS {{ {added} }} }}")
+
+
+_UPDATE = re.compile(r"INSERT \{ (.*) \} WHERE \{ (.*?)( FILTER\(.*\))? \}")
+
+
+def _parsed(name: str, update: str) -> _Rule:
+    """A rule of :data:`RULES` (``INSERT { t . t } WHERE { p . p FILTER(…) }``)."""
+    match = _UPDATE.fullmatch(update)
+    if match is None:
+        raise InferenceError(f"rule {name} is not INSERT {{ … }} WHERE {{ … }}")
+    template, patterns, condition = match.groups()
+    return _Rule(name, tuple(t.strip() for t in template.split(" . ")),
+                 tuple(p.strip() for p in patterns.split(" . ")), condition or "")
+
+
+def _chain_rule(prop: ox.NamedNode, steps: list[str]) -> _Rule:
+    """prp-spo2 with the path spelt as one pattern per step, so each can be the delta."""
+    nodes = ["?x", *(f"?chain{i}" for i in range(1, len(steps))), "?y"]
+    patterns = tuple(f"{nodes[i + 1]} {step[1:]} {nodes[i]}" if step.startswith("^")
+                     else f"{nodes[i]} {step} {nodes[i + 1]}" for i, step in enumerate(steps))
+    return _Rule(f"prp-spo2 {prop}", (f"?x {prop} ?y",), patterns, "")
+
+
+def entail_in_store(store: ox.Store) -> list[ox.Triple]:
+    """The triples the rules entail from the union of ``store``'s graphs (the default graph
+    and every named one) that no graph holds, in no order: what :func:`entailments` gives
+    for the same triples. They are added to ``store`` in graphs of their own (a scratch
+    store: the caller's graphs are not changed, but grow by these graphs)."""
+    rules = [_parsed(name, body) for name, body in RULES]
+    rules += [_chain_rule(prop, steps) for prop, steps in _chains(store, union=True)]
+    inferred, delta = (ox.NamedNode(f"urn:uuid:{uuid.uuid4()}") for _ in range(2))
+    found: list[ox.Triple] = []
+    queries = [r.query(t, None, 0) for r in rules for t in r.template]
+    for _ in range(MAX_ROUNDS):
+        added = _run_round(store, queries, inferred)
+        if not added:
+            return found
+        found += added
+        store.remove_graph(delta)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, delta) for t in added)
+        # a new entailment needs a premise added since the rule last ran: in the last round
+        queries = [r.query(t, delta, i) for r in rules for t in r.template
+                   for i in range(len(r.patterns))]
+    raise InferenceError(f"no fixpoint after {MAX_ROUNDS} rounds")
+
+
+def _run_round(store: ox.Store, queries: list[str], inferred: ox.NamedNode) -> list[ox.Triple]:
+    """Each query in turn, its new triples added to ``inferred`` before the next runs (so
+    the next one's FILTER NOT EXISTS sees them); the triples added."""
+    added: list[ox.Triple] = []
+    for query in queries:
+        result = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(result, ox.QueryTriples)
+        new = list(dict.fromkeys(result))  # one triple can come from several bindings
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, inferred) for t in new)
+        added += new
+    return added

@@ -1,7 +1,8 @@
 """Answers that cannot change until the next write, computed once per store generation.
 
-Every committed write changes the store's generation (:meth:`Store.generation`, cheap: no
-query). An answer computed from the store is therefore the same for every request that
+Every committed write changes the store's generation. A request reads it once, with the
+time of the commit that made it (:meth:`Store.state`, one call: the pair belongs to one
+commit). An answer computed from the store is therefore the same for every request that
 sees the same generation, and is kept, per process, in a small LRU (:class:`AnswerCache`)
 under ``(generation, key)``; the key names what else the answer depends on (the view,
 the negotiated media type, the query text …). The same pair makes a strong ``ETag``, so a
@@ -19,8 +20,14 @@ In a view::
 A cached value is shared by every request that hits it: cache immutable values (bytes,
 str, tuples, frozen dataclasses), never a list or dict a caller may change. Only values up
 to :attr:`AnswerCache.max_entry_bytes` are kept (a large result is computed each time).
-No ``Last-Modified`` is sent: the store interface tells a generation, not when it was
-committed, and a time each process guessed for itself would differ between workers.
+
+The commit time is the store's own (the generation file's time on disk, the SPARQL
+server's clock for a remote store, this process's clock in memory), so every worker and
+every instance on one store sends the same ``Last-Modified`` and ``ETag`` (the ETag hashes
+the time too: a store built again starts its generations anew). ``If-Modified-Since`` is
+answered from it, to the exact time. A store that never recorded a time (written only by
+an older version) tells 0.0: then no ``Last-Modified`` is sent and ``If-Modified-Since``
+never gives a 304.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ T = TypeVar("T")
 _KEY = "alliancegraph.cache"
 _GENERATION = "alliancegraph_generation"
 _COMMITTED = "alliancegraph_committed_at"
+#: the commit time of a store that recorded none
+_UNKNOWN = 0.0
 
 #: the largest answer kept, as a share of the byte bound: one answer never evicts all others
 ENTRY_SHARE = 16
@@ -156,17 +165,15 @@ def generation() -> int:
     if _GENERATION not in g:
         from alliancegraph.service.resources import get_store
 
-        store = get_store()
-        value = store.generation()
+        value, committed = get_store().state()
         answer_cache().see_generation(value)
         setattr(g, _GENERATION, value)
-        # read after the generation: a write in between makes the time later, never earlier
-        setattr(g, _COMMITTED, store.committed_at())
+        setattr(g, _COMMITTED, committed)
     return getattr(g, _GENERATION)
 
 
 def committed_at() -> float:
-    """When the generation this request answers from was committed."""
+    """When the generation this request answers from was committed (0.0: not known)."""
     generation()
     return getattr(g, _COMMITTED)
 
@@ -207,8 +214,10 @@ def not_modified(key: str) -> Response | None:
 
 def _unchanged_since(since: datetime) -> bool:
     """HTTP dates have whole seconds: compare the exact commit time, so that two writes
-    within one second never give a wrong 304 (at worst an answer that was not needed)."""
-    return committed_at() <= since.timestamp()
+    within one second never give a wrong 304 (at worst an answer that was not needed). An
+    unknown time is never older than anything."""
+    committed = committed_at()
+    return committed != _UNKNOWN and committed <= since.timestamp()
 
 
 def finish(response: Response, key: str) -> Response:
@@ -216,7 +225,8 @@ def finish(response: Response, key: str) -> Response:
     generation's commit time as ``Last-Modified``, ``Cache-Control: no-cache`` (a cache may
     keep it but must ask again: a write may come at any time) and ``Vary: Accept``."""
     response.set_etag(etag(key))
-    response.last_modified = datetime.fromtimestamp(int(committed_at()), tz=UTC)
+    if committed_at() != _UNKNOWN:
+        response.last_modified = datetime.fromtimestamp(int(committed_at()), tz=UTC)
     response.cache_control.no_cache = True
     response.vary.add("Accept")
     return response

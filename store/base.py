@@ -208,7 +208,13 @@ class Backend(Protocol):
 
     def committed_at(self) -> float:
         """When the current generation was committed (seconds since the epoch; for a store
-        no write has changed yet, when it was opened). Cheap: no query."""
+        no write has changed yet, when it was opened, or 0.0 where that is not known)."""
+        ...
+
+    def state(self) -> tuple[int, float]:
+        """``(generation(), committed_at())`` read together, so the two belong to one
+        commit (a remote store: one query). The time is the same in every process on the
+        store; one the store never recorded is a fixed value (0.0), never a guess."""
         ...
 
     def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
@@ -294,6 +300,8 @@ class Store(Protocol):
     def generation(self) -> int: ...
 
     def committed_at(self) -> float: ...
+
+    def state(self) -> tuple[int, float]: ...
 
     def query_form(self, sparql: str) -> QueryForm:
         """The form of a query (for content negotiation before it runs); ParseError."""

@@ -12,8 +12,10 @@ Two steps, so that bad input never reaches the store:
   :data:`_BATCH` quads); RDF/XML is read whole first, for the DOCTYPE checks of
   :mod:`alliancegraph.store.rdfxml`.
 * :func:`load` appends the OWL 2 RL entailments of the loaded data with the bundled
-  ontology (:func:`alliancegraph.graph.inference.entailments`, as the build does) as
-  quads of ``graph/inferred`` (merged: nothing there is removed) and writes the file as
+  ontology (the build's rules, run by :func:`alliancegraph.graph.inference.entail_in_store`
+  on an in-memory store that staging fills batch by batch, so only the new triples come
+  back through Python) as quads of ``graph/inferred`` (merged: nothing there is removed)
+  to the staging file, so they are part of its one write, and writes the file as
   one change. Unvalidated: a :class:`BulkFile` (the embedded backend runs
   ``Store.bulk_load`` over it, all-or-nothing through its undo journal). Validated, or
   ``replace``: the file read into one :class:`QuadDelta`, through the policy when
@@ -29,6 +31,7 @@ import operator
 import os
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +64,8 @@ class Staged:
     path: Path
     graphs: dict[str | None, int] = field(default_factory=dict)
     bytes_read: int = 0
+    #: the staged quads in memory, labels as in the file, for the inference (None: not kept)
+    scratch: ox.Store | None = None
 
     @property
     def quads(self) -> int:
@@ -70,6 +75,7 @@ class Staged:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.scratch = None
         self.path.unlink(missing_ok=True)
 
 
@@ -140,11 +146,13 @@ class _Counted(io.RawIOBase):
 
 def stage(names: Sequence[str], directory: Path, *, syntax: str | None = None,
           graph: str | None = None, base_iri: str | None = None,
-          on_bytes: Callable[[int], None] = lambda n: None) -> Staged:
+          on_bytes: Callable[[int], None] = lambda n: None, infer: bool = True) -> Staged:
     """Parse every input into one staging file in ``directory``. Triples of a graph syntax
     (and the default graph of a dataset syntax) go into ``graph`` (None: the default
-    graph); named graphs of TriG/N-Quads are kept. Raises ParseError (file, line,
-    column), BadRequest, UnsupportedMediaType; then no staging file is left."""
+    graph); named graphs of TriG/N-Quads are kept. ``infer``: the quads are also kept in
+    memory (:attr:`Staged.scratch`) for :func:`load`'s inference. Raises ParseError
+    (file, line, column), BadRequest, UnsupportedMediaType; then no staging file is
+    left."""
     if not names:
         raise BadRequest("no file to load")
     if list(names).count(STDIN) > 1:
@@ -153,7 +161,7 @@ def stage(names: Sequence[str], directory: Path, *, syntax: str | None = None,
     for name in names:
         if name != STDIN and not Path(name).is_file():
             raise BadRequest(f"{name}: no such file")
-    with _staging(directory) as (out, staged):
+    with _staging(directory, infer) as (out, staged):
         for name, fmt in zip(names, fmts, strict=True):
             source = "<stdin>" if name == STDIN else name
             with _opened(name) as raw:
@@ -166,10 +174,11 @@ def stage(names: Sequence[str], directory: Path, *, syntax: str | None = None,
 
 def stage_stream(stream: IO[bytes], fmt: formats.Format, directory: Path, *,
                  graph: str | None = None, base_iri: str | None = None,
-                 source: str = "the request body", limit: int | None = None) -> Staged:
+                 source: str = "the request body", limit: int | None = None,
+                 infer: bool = True) -> Staged:
     """:func:`stage` of one stream (an HTTP body) in ``fmt``; more than ``limit`` bytes is
     PayloadTooLarge (413), wherever the stream ends (a chunked body has no length)."""
-    with _staging(directory) as (out, staged):
+    with _staging(directory, infer) as (out, staged):
         reader = _Counted(stream, lambda n: None, limit, source)
         _write_source(out, staged, reader, fmt, graph=graph, base_iri=base_iri, source=source)
         staged.bytes_read = reader.count
@@ -177,12 +186,13 @@ def stage_stream(stream: IO[bytes], fmt: formats.Format, directory: Path, *,
 
 
 @contextlib.contextmanager
-def _staging(directory: Path) -> Iterator[tuple[BinaryIO, Staged]]:
-    """A new staging file, open for writing; removed if the block raises."""
+def _staging(directory: Path, infer: bool) -> Iterator[tuple[BinaryIO, Staged]]:
+    """A new staging file, open for writing (and, ``infer``, its in-memory copy); removed
+    if the block raises."""
     directory.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=directory, prefix=".alliancegraph-load-",
                                     suffix=".nq")
-    staged = Staged(Path(name))
+    staged = Staged(Path(name), scratch=ox.Store() if infer else None)
     try:
         with os.fdopen(handle, "wb") as out:
             yield out, staged
@@ -217,6 +227,8 @@ def _write_source(out: BinaryIO, staged: Staged, reader: _Counted, fmt: formats.
                 batch = _into(batch, graph_term(graph))
             _count_graphs(staged.graphs, batch)
             ox.serialize(batch, out, ox.RdfFormat.N_QUADS)
+            if staged.scratch is not None:  # the terms as written: same blank-node labels
+                staged.scratch.bulk_extend(batch)
     except SyntaxError as exc:
         raise parse_error(exc, source=source) from None
     except UnicodeDecodeError as exc:
@@ -261,14 +273,21 @@ def append_entailments(staged: Staged, ontology: Sequence[ox.Triple],
                        inferred_graph: str) -> int:
     """Append the OWL 2 RL entailments of the staged quads (over the union of their
     graphs) with the ``ontology`` to the staging file, as quads of ``inferred_graph``;
-    their number. Blank nodes keep the staging file's labels, so they are the loaded
-    nodes."""
-    from alliancegraph.graph.inference import entailments
+    their number. The rules run on :attr:`Staged.scratch` (filled from the file when the
+    quads were staged without it), which is dropped afterwards. Blank nodes keep the
+    staging file's labels, so they are the loaded nodes."""
+    from alliancegraph.graph.inference import entail_in_store
 
-    loaded = (q.triple for q in _read(staged.path))
+    scratch, staged.scratch = staged.scratch, None  # its memory goes before the write
+    if scratch is None:
+        scratch = ox.Store()
+        scratch.bulk_extend(_read(staged.path))
+    # a graph of its own: no loaded graph can have this name
+    schema = ox.NamedNode(f"urn:uuid:{uuid.uuid4()}")
+    scratch.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, schema) for t in ontology)
     target = ox.NamedNode(inferred_graph)
     inferred = [ox.Quad(t.subject, t.predicate, t.object, target)
-                for t in entailments(itertools.chain(ontology, loaded))]
+                for t in entail_in_store(scratch)]
     with staged.path.open("ab") as out:
         ox.serialize(inferred, out, ox.RdfFormat.N_QUADS)
     return len(inferred)
@@ -300,6 +319,7 @@ def load(store: Store, staged: Staged, *, base_iri: str, replace: bool = False,
     if infer:
         on_stage("inferring (OWL 2 RL rules)")
         report.inferred = append_entailments(staged, bundled_ontology(base_iri), inferred_iri)
+    staged.scratch = None  # not needed for the write: its memory goes first
     on_stage("writing the store")
     validated = validate and getattr(store, "validate_on_write", False)
     applied = _write(store, staged, report, validated=validated, replace=replace)

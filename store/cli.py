@@ -81,7 +81,7 @@ def load_command(files: tuple[str, ...], graph: str | None, syntax: str | None,
                           transient=True, disable=quiet) as bar:
                 task = bar.add_task("parsing", total=_size(files))
                 with stage(files, staging_directory(store), syntax=syntax, graph=graph,
-                           base_iri=settings.base_iri,
+                           base_iri=settings.base_iri, infer=not no_infer,
                            on_bytes=lambda n: bar.advance(task, n)) as staged:
                     report = load(store, staged, base_iri=settings.base_iri,
                                   replace=replace, infer=not no_infer,

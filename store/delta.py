@@ -47,7 +47,7 @@ from alliancegraph.store.base import (
 )
 from alliancegraph.store.base import Update as UpdateChange
 from alliancegraph.store.engine import check_update_syntax
-from alliancegraph.store.sparql_guard import Token, tokenize
+from alliancegraph.store.sparql_guard import Token, read_prologue, tokenize
 from pyparsing.exceptions import ParseException
 from rdflib import BNode, Graph, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -379,7 +379,7 @@ def split_operations(sparql: str) -> list[OperationText]:
     found: list[OperationText] = []
     prologue: list[str] = []
     for segment_tokens, end in _segments(sparql):
-        body = _skip_prologue(segment_tokens, sparql, prologue)
+        body = _skip_prologue(segment_tokens, prologue)
         if not body:
             continue  # an empty operation after a trailing ';'
         where = next((i for i, (token, depth) in enumerate(body)
@@ -408,21 +408,12 @@ def _segments(sparql: str) -> Iterator[tuple[list[tuple[Token, int]], int]]:
     yield current, len(sparql)
 
 
-def _skip_prologue(tokens: list[tuple[Token, int]], sparql: str,
+def _skip_prologue(tokens: list[tuple[Token, int]],
                    prologue: list[str]) -> list[tuple[Token, int]]:
     """Move the leading PREFIX/BASE declarations into ``prologue``; the rest of the tokens."""
-    i = 0
-    while i < len(tokens):
-        word = tokens[i][0].keyword
-        if word == "BASE" and i + 1 < len(tokens):
-            prologue.append(f"BASE {tokens[i + 1][0].text}")
-            i += 2
-        elif word == "PREFIX" and i + 2 < len(tokens):
-            prologue.append(f"PREFIX {tokens[i + 1][0].text} {tokens[i + 2][0].text}")
-            i += 3
-        else:
-            break
-    return tokens[i:]
+    declarations, end = read_prologue([token for token, _ in tokens])
+    prologue += [declared.text for declared in declarations]
+    return tokens[end:]
 
 
 def _modify_on_oxigraph(store: ReadView, delta: Delta, operation: CompValue,

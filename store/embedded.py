@@ -60,6 +60,7 @@ import pyoxigraph as ox
 from alliancegraph.errors import (
     AllianceGraphError,
     QueryTimeout,
+    ResultTooLarge,
     StoreUnavailable,
     WriteConflict,
     WriteTimeout,
@@ -80,6 +81,7 @@ from alliancegraph.store.base import (
     Term,
     Update,
 )
+from alliancegraph.store.lookup import is_bounded_lookup
 from alliancegraph.store.pool import Pool, Worker
 
 T = TypeVar("T")
@@ -94,6 +96,9 @@ _REDO = ("delta", "graphs")
 _UNDO = ("bulk",)
 #: record kinds not held in memory by the writer: not under its memory cap
 _UNCAPPED = (*_REDO, *_UNDO)
+#: the most rows a query answered in the serving thread may return; past that it is asked
+#: of a reader (whose time and memory limits apply) after all
+LOCAL_ROWS = 1000
 log = logging.getLogger(__name__)
 
 
@@ -173,7 +178,9 @@ class EmbeddedBackend:
     the call gives its own; ``write_timeout``: seconds a write may wait for the writer and
     run; ``max_memory_mb``: memory one operation may add to its process (None: no cap; a
     build, :class:`ReplaceGraphs`, and a :class:`QuadDelta`, whose size the caller already
-    holds in memory, are not capped).
+    holds in memory, are not capped). ``local_reads``: answer the queries proven cheap
+    (:mod:`~alliancegraph.store.lookup`) in the calling thread, on a snapshot this process
+    keeps open (:class:`_Local`), rather than in a reader.
     """
 
     name = "embedded"
@@ -181,7 +188,7 @@ class EmbeddedBackend:
 
     def __init__(self, data_dir: str | os.PathLike[str], *, readers: int = 2,
                  query_timeout: float = 30.0, write_timeout: float = 600.0,
-                 max_memory_mb: int | None = 2048):
+                 max_memory_mb: int | None = 2048, local_reads: bool = True):
         if readers < 1:
             raise ValueError("an embedded store needs at least one reader")
         self.data_dir = Path(data_dir)
@@ -193,6 +200,7 @@ class EmbeddedBackend:
         self.max_memory_mb = max_memory_mb
         self._lock = threading.Lock()
         self._processes = _Processes()
+        self._local = _Local(self.paths) if local_reads else None
         self._closed = False
         # ends the processes when the backend is collected or the interpreter exits
         self._finalizer = weakref.finalize(self, self._processes.close)
@@ -252,13 +260,45 @@ class EmbeddedBackend:
         self.generation()  # creates the store if need be
         return os.stat(self.paths.generation).st_mtime
 
+    def state(self) -> tuple[int, float]:
+        """The generation and its commit time from one open of the generation file: it is
+        replaced whole at each commit, so its bytes and its time belong together."""
+        self.generation()  # creates the store if need be
+        with open(self.paths.generation, "rb") as file:
+            return int(file.read()), os.fstat(file.fileno()).st_mtime
+
+    def _lookup(self, function: Callable[..., T], sparql: str, *, max_rows: int | None,
+                **options: Any) -> T | None:
+        """``function`` on this process's snapshot when the query is proven cheap and its
+        answer has at most LOCAL_ROWS rows; None: ask a reader."""
+        if self._local is None or not is_bounded_lookup(sparql):
+            return None
+        self._pools()  # creates the store if need be
+        if max_rows is None:
+            return self._local.read(function, sparql, **options)
+        try:
+            return self._local.read(function, sparql, max_rows=min(max_rows, LOCAL_ROWS),
+                                    **options)
+        except ResultTooLarge:
+            if max_rows <= LOCAL_ROWS:
+                raise
+            return None
+
     def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
                max_rows: int, timeout: float | None = None) -> Solutions:
+        found = self._lookup(engine.select, sparql, dataset=dataset, base_iri=base_iri,
+                             max_rows=max_rows)
+        if found is not None:
+            return found
         return self._read(engine.select, sparql, dataset=dataset, base_iri=base_iri,
                           max_rows=max_rows, timeout=timeout, label=limits.fingerprint(sparql))
 
     def ask(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
             timeout: float | None = None) -> bool:
+        found = self._lookup(engine.ask, sparql, dataset=dataset, base_iri=base_iri,
+                             max_rows=None)
+        if found is not None:
+            return found
         return self._read(engine.ask, sparql, dataset=dataset, base_iri=base_iri,
                           timeout=timeout, label=limits.fingerprint(sparql))
 
@@ -270,6 +310,10 @@ class EmbeddedBackend:
     def query(self, sparql: str, *, media_type: str, dataset: Dataset,
               base_iri: str | None, max_rows: int,
               timeout: float | None = None) -> QueryOutcome:
+        found = self._lookup(_query, sparql, media_type=media_type, dataset=dataset,
+                             base_iri=base_iri, max_rows=max_rows)
+        if found is not None:
+            return found
         return self._read(_query, sparql, media_type=media_type, dataset=dataset,
                           base_iri=base_iri, max_rows=max_rows, timeout=timeout,
                           label=limits.fingerprint(sparql))
@@ -434,6 +478,65 @@ def _write_timeout(limit: float, waited: bool) -> WriteTimeout:
 # ---------------------------------------------------------------------- reader process
 
 
+class _Snapshot:
+    """One committed state open read-only, with the shared lock that keeps the writer from
+    removing it. Whoever uses the store holds this object: the store is closed, and then
+    the lock let go, only once nobody does."""
+
+    def __init__(self, store: ox.Store, lock_fd: int, generation: int):
+        self.store: ox.Store | None = store
+        self.lock_fd = lock_fd
+        self.generation = generation
+
+    def __del__(self) -> None:
+        self.store = None  # closed before the lock goes: the writer may remove it then
+        os.close(self.lock_fd)
+
+
+def _open_snapshot(paths: _Paths) -> _Snapshot:
+    """The snapshot of the last committed write, opened and locked."""
+    for _ in range(100):  # a writer may remove a snapshot we are about to open
+        generation = _generation(paths)
+        try:
+            fd = os.open(paths.snapshot_lock(generation), os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if not (paths.snapshot(generation) / "CURRENT").exists():
+            os.close(fd)  # removed meanwhile: a newer one is published
+            continue
+        try:
+            store = _open(paths.snapshot(generation), read_only=True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return _Snapshot(store, fd, generation)
+    raise StoreUnavailable("the store changed too often to be read; try again")
+
+
+class _Current:
+    """The snapshot of the last committed write, opened anew only when the generation file
+    was replaced (a stat per look: no read of the file)."""
+
+    def __init__(self, paths: _Paths):
+        self.paths = paths
+        self.snapshot: _Snapshot | None = None
+        self._seen: tuple[int, int] | None = None
+
+    def get(self) -> _Snapshot:
+        try:
+            stat = os.stat(self.paths.generation)
+        except FileNotFoundError:
+            raise StoreUnavailable("the store has not been created yet") from None
+        seen = (stat.st_ino, stat.st_mtime_ns)
+        if seen != self._seen or self.snapshot is None:
+            if self.snapshot is None or _generation(self.paths) != self.snapshot.generation:
+                # the old snapshot closes, then lets go of its lock, once replaced
+                self.snapshot = _open_snapshot(self.paths)
+            self._seen = seen
+        return self.snapshot
+
+
 class _Reader:
     """A reader process's state: the current snapshot, open read-only, and its lock.
 
@@ -444,13 +547,9 @@ class _Reader:
     REFRESH = 0.5
 
     def __init__(self, paths: _Paths, *, progress: Callable[[], None]):
-        self.paths = paths
-        self.store: ox.Store | None = None
-        self.generation = 0
+        self.current = _Current(paths)
         #: held while a call uses the store
         self.busy = threading.Lock()
-        self._lock_fd: int | None = None
-        self._seen: tuple[int, int] | None = None
         self.view()
         threading.Thread(target=self._refresh, daemon=True, name="refresh").start()
 
@@ -467,41 +566,42 @@ class _Reader:
 
     def view(self) -> ox.Store:
         """The store as of the last committed write."""
-        try:
-            stat = os.stat(self.paths.generation)
-        except FileNotFoundError:
-            raise StoreUnavailable("the store has not been created yet") from None
-        seen = (stat.st_ino, stat.st_mtime_ns)
-        if seen != self._seen or self.store is None:
-            self._switch()
-            self._seen = seen
-        assert self.store is not None
-        return self.store
+        store = self.current.get().store
+        assert store is not None
+        return store
 
-    def _switch(self) -> None:
-        for _ in range(100):  # a writer may remove a snapshot we are about to open
-            generation = _generation(self.paths)
-            if generation == self.generation and self.store is not None:
-                return
-            try:
-                fd = os.open(self.paths.snapshot_lock(generation), os.O_RDWR)
-            except FileNotFoundError:
-                continue
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            if not (self.paths.snapshot(generation) / "CURRENT").exists():
-                os.close(fd)  # removed meanwhile: a newer one is published
-                continue
-            try:
-                store = _open(self.paths.snapshot(generation), read_only=True)
-            except BaseException:
-                os.close(fd)
-                raise
-            self.store = None  # closes the old snapshot before its lock is released
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-            self.store, self._lock_fd, self.generation = store, fd, generation
-            return
-        raise StoreUnavailable("the store changed too often to be read; try again")
+    @property
+    def generation(self) -> int:
+        snapshot = self.current.snapshot
+        return snapshot.generation if snapshot is not None else 0
+
+
+class _Local:
+    """The current snapshot open in this (serving) process, for the queries
+    :func:`~alliancegraph.store.lookup.is_bounded_lookup` proves cheap: they need no reader
+    process (no pipe, no pickling), and cannot run long enough to need killing. Threads
+    share it; each call holds the snapshot it started on. A snapshot inherited over a fork
+    is left alone (its store belongs to the parent) and the child opens its own. Between
+    two such queries the process keeps the snapshot of the first open: the writer removes
+    it after a later write."""
+
+    def __init__(self, paths: _Paths):
+        self.paths = paths
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._current = _Current(paths)
+        self._inherited: list[_Current] = []
+
+    def snapshot(self) -> _Snapshot:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._inherited.append(self._current)
+                self._pid, self._current = os.getpid(), _Current(self.paths)
+            return self._current.get()
+
+    def read(self, function: Callable[..., T], *args: Any, **options: Any) -> T:
+        snapshot = self.snapshot()
+        return function(snapshot.store, *args, **options)
 
 
 def _on_view(reader: _Reader, function: Callable[..., T], args: tuple[Any, ...],

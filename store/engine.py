@@ -37,6 +37,7 @@ from typing import IO, Any, Literal, TypeVar
 
 import pyoxigraph as ox
 from alliancegraph.errors import (
+    AllianceGraphError,
     BadRequest,
     NotAcceptable,
     NotFound,
@@ -164,19 +165,46 @@ def bounded(items: Iterable[T], limit: int, what: str) -> list[T]:
     return kept
 
 
+def consume(results: Any, read: Callable[[Any], T]) -> T:
+    """``read(results)``; a project error it raises leaves without ``results``.
+
+    pyoxigraph's query results may be dropped only by the thread that made them (they are
+    "unsendable"). An error's traceback keeps the frames it passed, and their locals; kept
+    in a reference cycle (a frame that stores the error, as ``pytest.raises`` does), the
+    results would be dropped by the garbage collector of whatever thread runs it next, and
+    fail there. So: pass ``results`` straight from the call that makes them."""
+    try:
+        return read(results)
+    except AllianceGraphError as exc:
+        error = exc
+    del results
+    raise detached(error)
+
+
+def detached(error: AllianceGraphError) -> AllianceGraphError:
+    """``error`` without the frames it came through nor the error it replaced (see
+    :func:`consume`): a project error says all it needs in its message."""
+    error.__traceback__ = error.__context__ = error.__cause__ = None
+    return error
+
+
 def select(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | None,
            max_rows: int) -> Solutions:
-    results = run(view, sparql, dataset=dataset, base_iri=base_iri)
+    return consume(run(view, sparql, dataset=dataset, base_iri=base_iri),
+                   lambda results: call(lambda: _solutions(results, max_rows), sparql))
+
+
+def _solutions(results: Any, max_rows: int) -> Solutions:
     if not isinstance(results, ox.QuerySolutions):
         raise BadRequest("not a SELECT query")
     variables = tuple(v.value for v in results.variables)
-    rows = call(lambda: bounded(results, max_rows, "solutions"), sparql)
+    rows = bounded(results, max_rows, "solutions")
     return Solutions(variables, tuple(tuple(row[v] for v in variables) for row in rows))
 
 
 def ask(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | None) -> bool:
     results = run(view, sparql, dataset=dataset, base_iri=base_iri)
-    if not isinstance(results, ox.QueryBoolean):
+    if not isinstance(results, ox.QueryBoolean):  # a boolean may be dropped anywhere
         raise BadRequest("not an ASK query")
     return bool(results)
 
@@ -184,10 +212,14 @@ def ask(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | None) 
 def construct(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | None,
               max_rows: int) -> list[ox.Triple]:
     """CONSTRUCT or DESCRIBE: the triples, duplicates removed, in the engine's order."""
-    results = run(view, sparql, dataset=dataset, base_iri=base_iri)
+    return consume(run(view, sparql, dataset=dataset, base_iri=base_iri),
+                   lambda results: call(lambda: _triples(results, max_rows), sparql))
+
+
+def _triples(results: Any, max_rows: int) -> list[ox.Triple]:
     if not isinstance(results, ox.QueryTriples):
         raise BadRequest("not a CONSTRUCT or DESCRIBE query")
-    return call(lambda: bounded(dict.fromkeys(results), max_rows, "triples"), sparql)
+    return bounded(dict.fromkeys(results), max_rows, "triples")
 
 
 def result_format(form: QueryForm, media_type: str) -> ox.QueryResultsFormat | ox.RdfFormat:
@@ -217,15 +249,17 @@ def query(view: ReadView, sparql: str, *, form: QueryForm, media_type: str, data
           base_iri: str | None, max_rows: int) -> QueryOutcome:
     """Any query form, serialised by the engine in ``media_type``."""
     output = result_format(form, media_type)
-    results = run(view, sparql, dataset=dataset, base_iri=base_iri)
-    body, count_ = call(lambda: _serialise(results, output, max_rows), sparql)
+    body, count_ = consume(run(view, sparql, dataset=dataset, base_iri=base_iri),
+                           lambda results: call(lambda: _serialise(results, output, max_rows),
+                                                sparql))
     return QueryOutcome(form, output.media_type, body, count_)
 
 
 def _serialise(results: Any, output: Any, max_rows: int) -> tuple[bytes, int]:
     if isinstance(results, ox.QueryBoolean):
         return results.serialize(format=output), 1
-    if isinstance(results, ox.QuerySolutions):
+    # solutions: pyoxigraph's, or already read (store/remote.py ReadSolutions)
+    if isinstance(results, ox.QuerySolutions) or hasattr(results, "variables"):
         variables = [v.value for v in results.variables]
         rows = bounded(results, max_rows, "solutions")
         # only as many solutions as allowed are kept; pyoxigraph re-reads them from a

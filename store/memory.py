@@ -59,6 +59,10 @@ class MemoryBackend:
     def committed_at(self) -> float:
         return self._committed_at
 
+    def state(self) -> tuple[int, float]:
+        with self._lock:  # a write sets both: never one of each
+            return self._generation, self._committed_at
+
     # ------------------------------------------------------------------ queries
 
     def select(self, sparql: str, *, dataset: Dataset, base_iri: str | None, max_rows: int,

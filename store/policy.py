@@ -36,6 +36,7 @@ from alliancegraph.store import engine, sparql_guard
 from alliancegraph.store.base import (
     Applied,
     Backend,
+    BulkFile,
     Change,
     Dataset,
     DropGraph,
@@ -90,6 +91,9 @@ class PolicyStore:
 
     def committed_at(self) -> float:
         return self.backend.committed_at()
+
+    def state(self) -> tuple[int, float]:
+        return self.backend.state()
 
     # ------------------------------------------------------------------ queries
 
@@ -205,6 +209,11 @@ class PolicyStore:
     def apply(self, change: Change) -> Applied:
         if isinstance(change, Update):  # the SPARQL policy holds for every update
             change = self._prepare_update(change.sparql, None, change.base_iri)
+        elif isinstance(change, BulkFile) and self.validate_on_write:
+            # validation checks the quads as they would be stored: the file's quads as
+            # one delta (blank nodes as the file labels them), not the backend's bulk path
+            change = QuadDelta(added=engine.call(lambda: tuple(ox.parse(
+                path=change.path, format=ox.RdfFormat.N_QUADS))))
         return self._write(change)
 
     def _write(self, change: Change) -> Applied:

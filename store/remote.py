@@ -6,9 +6,11 @@ or N-Triples/N-Quads and are parsed into pyoxigraph terms, so callers see the sa
 with the in-process backends.
 
 Generations: the store's version lives in a reserved graph (:data:`VERSION_GRAPH`): a
-number, and one mark per committed write. Every write is ONE SPARQL update whose
-operations are all conditional on the expected version, and whose last operation moves the
-version on and leaves a mark of this write; reading the mark back tells a committed write
+number, and one mark per committed write, which holds the server's NOW() as it committed
+(:meth:`RemoteBackend.state` reads the number and that time in one query: every instance
+sees the same commit time). Every write is ONE SPARQL update whose operations are all
+conditional on the expected version, and whose last operation moves the version on and
+leaves a mark of this write; reading the mark back tells a committed write
 from a no-op (WriteConflict). An update text is applied the same way, as the delta worked
 out on a read view (so CREATE of an existing graph, DROP of a missing one… fail as they do
 on the other backends, before anything is sent). Creating and dropping empty graphs cannot
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import functools
 import io
 import itertools
@@ -79,12 +82,16 @@ from alliancegraph.store.base import (
 )
 from alliancegraph.store.remote_lock import write_lock
 from alliancegraph.store.remote_view import RemoteView, read_consistently
-from alliancegraph.store.sparql_guard import query_form, tokenize
+from alliancegraph.store.sparql_guard import closing, query_form, read_prologue, tokenize
 
 T = TypeVar("T")
 VERSION_GRAPH = "urn:alliancegraph:store-version"
 _SUBJECT = "<urn:alliancegraph:store>"
 _NUMBER = "<urn:alliancegraph:generation>"
+#: on a write's mark, the server's NOW() when it committed (one clock for every instance)
+_TIME = "<urn:alliancegraph:committed-at>"
+#: the commit time of a store no write of this version has changed: the same everywhere
+NO_TIME = 0.0
 _JSON = "application/sparql-results+json"
 _NQUADS = "application/n-quads"
 _NTRIPLES = "application/n-triples"
@@ -145,23 +152,13 @@ def hide_reserved(sparql: str) -> str:
     for i, token in enumerate(tokens[:-2]):
         if token.keyword != "GRAPH" or tokens[i + 1].kind != "var" or tokens[i + 2].text != "{":
             continue
-        end = _closing(tokens, i + 2)
+        end = closing(tokens, i + 2)
         if end is not None:  # else a syntax error, which the server reports
             inserts += [(token.start, "{ "), (tokens[end].start + 1,
                          f" FILTER({tokens[i + 1].text} != <{VERSION_GRAPH}>) }}")]
     for at, text in sorted(inserts, reverse=True):
         sparql = sparql[:at] + text + sparql[at:]
     return sparql
-
-
-def _closing(tokens: list[Any], start: int) -> int | None:
-    depth = 0
-    for k in range(start, len(tokens)):
-        if tokens[k].kind == "punct" and tokens[k].text in "{}":
-            depth += 1 if tokens[k].text == "{" else -1
-            if depth == 0:
-                return k
-    return None
 
 
 @dataclass
@@ -210,28 +207,44 @@ def _data_operations(tokens: list[Any]) -> list[tuple[str, bool, int, int]] | No
     every operation is INSERT DATA or DELETE DATA; else None."""
     found: list[tuple[str, bool, int, int]] = []
     prologue: list[str] = []
-    i = 0
+    declarations, i = read_prologue(tokens)
     while i < len(tokens):
+        prologue += [declared.text for declared in declarations]
         word = tokens[i].keyword
-        if word == "BASE" and i + 1 < len(tokens):
-            prologue.append(f"BASE {tokens[i + 1].text}")
-            i += 2
-        elif word == "PREFIX" and i + 2 < len(tokens):
-            prologue.append(f"PREFIX {tokens[i + 1].text} {tokens[i + 2].text}")
-            i += 3
-        elif word in ("INSERT", "DELETE") and i + 2 < len(tokens) \
-                and tokens[i + 1].keyword == "DATA" and tokens[i + 2].text == "{":
-            end = _closing(tokens, i + 2)
-            if end is None:
-                return None
-            found.append(("\n".join(prologue), word == "INSERT", tokens[i + 2].start,
-                          tokens[end].start + 1))
-            i = end + 1
-            if i < len(tokens) and tokens[i].text == ";":
-                i += 1
-        else:
+        if word not in ("INSERT", "DELETE") or i + 2 >= len(tokens) \
+                or tokens[i + 1].keyword != "DATA" or tokens[i + 2].text != "{":
             return None
+        end = closing(tokens, i + 2)
+        if end is None:
+            return None
+        found.append(("\n".join(prologue), word == "INSERT", tokens[i + 2].start,
+                      tokens[end].start + 1))
+        i = end + 1
+        if i < len(tokens) and tokens[i].text == ";":
+            i += 1
+        declarations, i = read_prologue(tokens, i)
     return found or None
+
+
+def prune_times(guard: str) -> str:
+    """The operation removing the commit times of marks already pruned (after the prune of
+    their numbers, in the same update)."""
+    return (f"DELETE {{ GRAPH <{VERSION_GRAPH}> {{ ?m {_TIME} ?t }} }} WHERE {{ {guard} "
+            f"GRAPH <{VERSION_GRAPH}> {{ ?m {_TIME} ?t FILTER NOT EXISTS {{ ?m {_NUMBER} ?k }} "
+            "} }")
+
+
+def _posix_time(term: Any) -> float:
+    """A commit time the server wrote (an ``xsd:dateTime``) in seconds since the epoch; one
+    without a time zone is read as UTC (the same in every instance)."""
+    try:
+        moment = datetime.datetime.fromisoformat(term.value)
+    except (AttributeError, ValueError):
+        raise StoreUnavailable(f"the store's commit time {term} is not an xsd:dateTime"
+                               ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
 
 
 def _labels(quads: Sequence[ox.Quad]) -> list[str]:
@@ -350,20 +363,63 @@ def _server_answer(body: _Body) -> Iterator[None]:
                                ) from None
 
 
+class ReadSolutions(list):
+    """Solutions read whole, with their ``variables``. pyoxigraph's QuerySolutions may be
+    dropped only by the thread that made it ("unsendable"): one left half-read in a
+    suspended generator is collected by whichever thread the garbage collector runs in,
+    and fails there (seen with two writers validating at once). Rows may cross threads."""
+
+    def __init__(self, results: ox.QuerySolutions) -> None:
+        super().__init__(results)
+        self.variables = results.variables
+
+
+def read_whole(body: bytes) -> ReadSolutions | ox.QueryBoolean:
+    """A SPARQL JSON answer parsed and read whole (see :class:`ReadSolutions`)."""
+    results = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    return ReadSolutions(results) if isinstance(results, ox.QuerySolutions) else results
+
+
 class _Streamed:
     """SPARQL JSON results read as they stream: ``variables`` (None for a boolean) and the
-    solutions; the connection is closed when the caller stops reading."""
+    solutions. An iterator of its own, not a generator: :meth:`close` (at the end, or by
+    the reader) drops the parser in this thread, where a suspended generator would keep it
+    for the garbage collector of any thread (see :class:`ReadSolutions`)."""
 
     def __init__(self, answer: requests.Response) -> None:
         self._answer, self._body = answer, _Body(answer)
         with _server_answer(self._body):
-            self._results = ox.parse_query_results(io.BufferedReader(self._body, _CHUNK),
-                                                   ox.QueryResultsFormat.JSON)
+            self._results: Any = ox.parse_query_results(
+                io.BufferedReader(self._body, _CHUNK), ox.QueryResultsFormat.JSON)
         self.variables = getattr(self._results, "variables", None)
 
-    def __iter__(self) -> Iterator[ox.QuerySolution]:
-        with self._answer, _server_answer(self._body):
-            yield from self._results
+    def __iter__(self) -> _Streamed:
+        return self
+
+    def __next__(self) -> ox.QuerySolution:
+        if self._results is None:
+            raise StopIteration
+        try:
+            with _server_answer(self._body):
+                return next(self._results)
+        except BaseException:  # the end, or a failure: the parser goes in this thread
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._results = None
+        self._answer.close()
+
+
+def _count(items: Iterator[Any], limit: int) -> int:
+    """How many ``items`` there are, counting no further than ``limit + 1``."""
+    return sum(1 for _ in itertools.islice(items, limit + 1))
+
+
+def _answered(body: _Body, items: Iterator[Any], limit: int) -> int:
+    """:func:`_count` of an answer's items, its failures as the project's errors."""
+    with _server_answer(body):
+        return _count(items, limit)
 
 
 def _too_large(limit: int) -> ResultTooLarge:
@@ -473,7 +529,6 @@ class RemoteBackend:
             self._session.headers["Authorization"] = f"Bearer {token}"
         elif user:
             self._session.auth = (user, password or "")
-        self._committed_at = time.time()
 
     # ------------------------------------------------------------------ the protocol
 
@@ -558,7 +613,7 @@ class RemoteBackend:
             raise QueryTimeout("the SPARQL server stopped the query at its own time limit "
                                "(the answer was cut off)")
         try:
-            return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+            return read_whole(body)
         except SyntaxError as exc:
             raise StoreUnavailable(f"the SPARQL server's answer does not parse: {exc}"
                                    ) from None
@@ -575,7 +630,19 @@ class RemoteBackend:
         return self._version()
 
     def committed_at(self) -> float:
-        return self._committed_at
+        return self.state()[1]
+
+    def state(self) -> tuple[int, float]:
+        """The version and its commit time, read together (one query): the time is on the
+        mark of the write that made the version (:data:`NO_TIME` when that write left none:
+        a store written by an older version, or never written)."""
+        rows = list(self._solutions(
+            f"SELECT ?n ?t WHERE {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} ?n "
+            f"OPTIONAL {{ ?m {_NUMBER} ?n ; {_TIME} ?t }} }} }}"))
+        if not rows:
+            return 0, NO_TIME
+        times = [_posix_time(row["t"]) for row in rows if row["t"] is not None]
+        return int(rows[0]["n"].value), max(times, default=NO_TIME)
 
     # ------------------------------------------------------------------ queries
 
@@ -587,7 +654,11 @@ class RemoteBackend:
         if getattr(results, "variables", None) is None:
             raise BadRequest("not a SELECT query")
         variables = tuple(v.value for v in results.variables)
-        rows = engine.bounded(results, max_rows, "solutions")
+        try:
+            rows = engine.bounded(results, max_rows, "solutions")
+        finally:
+            if isinstance(results, _Streamed):
+                results.close()
         return Solutions(variables, tuple(tuple(r[v] for v in variables) for r in rows))
 
     def ask(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
@@ -625,19 +696,17 @@ class RemoteBackend:
         with answer, _server_answer(body):
             reader = io.BufferedReader(body, _CHUNK)
             if form == "ASK":
-                items: Iterator[Any] = iter([ox.parse_query_results(reader, output)])
+                count = _count(iter([ox.parse_query_results(reader, output)]), max_rows)
             elif output == ox.QueryResultsFormat.CSV:  # pyoxigraph reads no CSV; a value
-                items = itertools.islice(csv.reader(io.TextIOWrapper(reader, "utf-8",
-                                                                     newline="")), 1, None)
-            elif form == "SELECT":
-                items = iter(ox.parse_query_results(reader, output))
+                count = _count(itertools.islice(csv.reader(io.TextIOWrapper(
+                    reader, "utf-8", newline="")), 1, None), max_rows)
+            elif form == "SELECT":  # solutions: see engine.consume
+                count = engine.consume(ox.parse_query_results(reader, output),
+                                       lambda items: _answered(body, items, max_rows))
             else:
-                items = iter(ox.parse(reader, format=output))
-            count = 0
-            for _ in items:
-                count += 1
-                if count > max_rows:
-                    raise _too_large(max_rows)
+                count = _count(ox.parse(reader, format=output), max_rows)
+            if count > max_rows:
+                raise _too_large(max_rows)
             body.drain()  # what the parser left unread (a closing bracket…)
         return QueryOutcome(form, output.media_type, body.content(), count)
 
@@ -846,12 +915,13 @@ class RemoteBackend:
         # older than MARKS_KEPT generations go)
         bump = (f"DELETE {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} ?n }} }} "
                 f"INSERT {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} {expected + 1} . "
-                f"{mark} {_NUMBER} {expected + 1} }} }} WHERE {{ {guard} OPTIONAL {{ GRAPH "
-                f"<{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} ?n }} }} }}")
+                f"{mark} {_NUMBER} {expected + 1} ; {_TIME} ?now }} }} WHERE {{ {guard} "
+                f"OPTIONAL {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} ?n }} }} "
+                "BIND(NOW() AS ?now) }")
         prune = (f"DELETE {{ GRAPH <{VERSION_GRAPH}> {{ ?m {_NUMBER} ?k }} }} WHERE {{ {guard} "
                  f"GRAPH <{VERSION_GRAPH}> {{ ?m {_NUMBER} ?k }} "
                  f"FILTER(?m != {_SUBJECT} && ?k <= {expected + 1 - MARKS_KEPT}) }}")
-        rest = " ;\n".join([*ops, prune, bump])
+        rest = " ;\n".join([*ops, prune, prune_times(guard), bump])
         if first is None:
             self._update(rest, timeout)
         else:
@@ -862,7 +932,6 @@ class RemoteBackend:
         if not bool(self._solutions(f"ASK {{ GRAPH <{VERSION_GRAPH}> {{ {mark} ?p ?o }} }}")):
             raise WriteConflict(f"another writer changed the store (generation {expected}); "
                                 "nothing was written")
-        self._committed_at = time.time()
 
     def _after(self, plan: _Plan, timeout: float | None) -> None:
         """Once a write is committed: graphs it emptied are dropped, graphs it made are

@@ -33,7 +33,8 @@ _TOKEN = re.compile(
   | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][\w\u00B7-\uFFFF]+)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<pname>(?:[A-Za-z_\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:(?:[\w\-.:%\\\u00B7-\uFFFF]*))
+  | (?P<pname>(?:[A-Za-z_\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:
+              (?:[\w\-.:%\u00B7-\uFFFF]|\\[_~.\-!$&'()*+,;=/?\#@%])*)
   | (?P<name>[A-Za-z_\u00C0-\uFFFF][\w\-\u00B7-\uFFFF]*)
   | (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
     """,
@@ -84,6 +85,43 @@ def _tokens(text: str) -> tuple[Token, ...]:
 
 
 _cached_tokens = functools.lru_cache(maxsize=256)(_tokens)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One ``BASE <iri>`` or ``PREFIX name: <iri>`` of a prologue, as its tokens."""
+
+    keyword: str  # "BASE" or "PREFIX"
+    iri: Token
+    #: the PREFIX's name token (``ex:``); None for BASE
+    name: Token | None = None
+
+    @property
+    def text(self) -> str:
+        """The declaration as written (the engine reads it again in front of a part)."""
+        if self.name is None:
+            return f"BASE {self.iri.text}"
+        return f"PREFIX {self.name.text} {self.iri.text}"
+
+
+def read_prologue(tokens: list[Token], start: int = 0) -> tuple[list[Declaration], int]:
+    """The BASE and PREFIX declarations that follow one another from ``tokens[start]``, and
+    the index of the first token after them. A malformed one (no IRI token, a PREFIX
+    name that is not ``name:``) ends the prologue there: the engine reports it."""
+    found: list[Declaration] = []
+    i = start
+    while i < len(tokens):
+        word = tokens[i].keyword
+        if word == "BASE" and _kind(tokens, i + 1) == "iri":
+            found.append(Declaration("BASE", tokens[i + 1]))
+            i += 2
+        elif word == "PREFIX" and _kind(tokens, i + 1) == "pname" \
+                and tokens[i + 1].text.endswith(":") and _kind(tokens, i + 2) == "iri":
+            found.append(Declaration("PREFIX", tokens[i + 2], tokens[i + 1]))
+            i += 3
+        else:
+            break
+    return found, i
 
 
 @dataclass(frozen=True)
@@ -149,15 +187,18 @@ def analyse(text: str, base_iri: str | None = None) -> Analysis:
     prefixes: dict[str, str] = {}
     base = base_iri
     prologue: list[str] = []
-    for i, token in enumerate(tokens):
+    i = 0
+    while i < len(tokens):
+        declarations, after = read_prologue(tokens, i)
+        for declared in declarations:
+            base = _declare(declared, prefixes, base)
+            prologue.append(declared.text)
+        if declarations:
+            i = after
+            continue
+        token = tokens[i]
         word = token.keyword
-        if word == "BASE" and _kind(tokens, i + 1) == "iri":
-            base = _resolve(_iri_text(tokens[i + 1]), base)
-            prologue.append(f"BASE {tokens[i + 1].text}")
-        elif word == "PREFIX" and _kind(tokens, i + 1) == "pname" and _kind(tokens, i + 2) == "iri":
-            prefixes[tokens[i + 1].text[:-1]] = _resolve(_iri_text(tokens[i + 2]), base)
-            prologue.append(f"PREFIX {tokens[i + 1].text} {tokens[i + 2].text}")
-        elif word in QUERY_FORMS and result.form is None:
+        if word in QUERY_FORMS and result.form is None:
             result.form = word  # type: ignore[assignment]
         elif word == "SERVICE":
             result.has_service = True
@@ -180,7 +221,17 @@ def analyse(text: str, base_iri: str | None = None) -> Analysis:
             iri = _iri_at(tokens, i + 2 if named else i + 1, prefixes, base)
             if iri is not None:
                 (result.named_graphs if named else result.default_graphs).append(iri)
+        i += 1
     return result
+
+
+def _declare(declared: Declaration, prefixes: dict[str, str], base: str | None) -> str | None:
+    """Record a PREFIX in ``prefixes`` (its IRI resolved); the base in force after it."""
+    iri = _resolve(_iri_text(declared.iri), base)
+    if declared.name is None:
+        return iri
+    prefixes[declared.name.text[:-1]] = iri
+    return base
 
 
 def query_form(text: str) -> QueryForm:
@@ -281,7 +332,7 @@ def _service_at(text: str, tokens: list[Token], i: int, prefixes: dict[str, str]
     if _kind(tokens, j) not in ("iri", "pname", "var") or _text(tokens, j + 1) != "{":
         return None
     endpoint = None if tokens[j].kind == "var" else _iri_at(tokens, j, prefixes, base)
-    close = _closing(tokens, j + 1)
+    close = closing(tokens, j + 1)
     if close is None or (endpoint is None and tokens[j].kind != "var"):
         return None  # unbalanced braces, an undeclared prefix: the engine says which
     inside = tokens[j + 2:close]
@@ -312,7 +363,7 @@ def _load_at(tokens: list[Token], i: int, prefixes: dict[str, str],
                     silent=silent, graph=graph)
 
 
-def _closing(tokens: list[Token], i: int) -> int | None:
+def closing(tokens: list[Token], i: int) -> int | None:
     """The index of the ``}`` that closes the ``{`` at ``tokens[i]``."""
     depth = 0
     for k in range(i, len(tokens)):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
@@ -61,12 +60,15 @@ from alliancegraph.store.base import (
 from alliancegraph.store.remote import (
     _NUMBER,
     _SUBJECT,
+    _TIME,
     MARKS_KEPT,
     VERSION_GRAPH,
     RemoteBackend,
     _Plan,
+    prune_times,
+    read_whole,
 )
-from alliancegraph.store.sparql_guard import analyse, query_form, tokenize
+from alliancegraph.store.sparql_guard import analyse, query_form, read_prologue, tokenize
 from requests.auth import HTTPDigestAuth
 
 #: the named graph that holds what the service calls its default graph
@@ -105,6 +107,32 @@ def _without_from(sparql: str) -> str:
                 cuts.append((token.start, tokens[last].start + len(tokens[last].text)))
     for start, end in reversed(cuts):
         sparql = sparql[:start] + sparql[end:]
+    return sparql
+
+
+#: PN_LOCAL_ESC: the characters a prefixed name's local part may escape with a backslash
+_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+
+
+def _without_escaped_names(sparql: str) -> str:
+    """``sparql`` with each prefixed name that has an escape (``agid:paper-a\\/section``,
+    SPARQL 1.1 PN_LOCAL_ESC) written as its full IRI: Virtuoso refuses them (SP030). A
+    prefix the prologue does not declare is left for the server to report."""
+    if "\\" not in sparql:
+        return sparql
+    tokens = tokenize(sparql)
+    declarations, _ = read_prologue(tokens)
+    namespaces = {d.name.text[:-1]: d.iri.text[1:-1] for d in declarations if d.name}
+    for token in reversed(tokens):
+        prefix, _, local = token.text.partition(":")
+        if token.kind != "pname" or "\\" not in local or prefix not in namespaces:
+            continue
+        kept = local
+        while kept.endswith(".") and not kept.endswith("\\."):  # a dot ending a triple
+            kept = kept[:-1]
+        iri = namespaces[prefix] + _LOCAL_ESCAPE.sub(r"\1", kept)
+        end = token.start + len(prefix) + 1 + len(kept)
+        sparql = f"{sparql[:token.start]}<{iri}>{sparql[end:]}"
     return sparql
 
 
@@ -233,6 +261,7 @@ class VirtuosoBackend(RemoteBackend):
         own = dataset is _ALL or self._names_its_dataset(sparql, dataset)
         params = [] if own else self.dataset_params(dataset)
         text = _without_from(sparql) if dataset.given else sparql  # Virtuoso adds them up
+        text = _without_escaped_names(text)
         if base_iri:  # on the first line: Virtuoso's line numbers stay the query's own
             text = f"BASE <{base_iri}> {text}"
         if dataset is not _ALL and query_form(sparql) == "DESCRIBE":
@@ -270,7 +299,7 @@ class VirtuosoBackend(RemoteBackend):
     def _solutions(self, sparql: str, **options: Any) -> Any:
         body = self._query(sparql, accept=_JSON, **options).content
         body = body.replace(_JSON_BNODE, _JSON_BNODE[:-len(b"nodeID://")] + _LABEL.encode())
-        return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        return read_whole(body)
 
     def _triples(self, sparql: str, **options: Any) -> Iterator[ox.Triple]:
         body = self._query(sparql, accept=_NTRIPLES, **options).content
@@ -419,15 +448,14 @@ class VirtuosoBackend(RemoteBackend):
                  f"GRAPH <{VERSION_GRAPH}> {{ ?m {_NUMBER} ?k }} "
                  f"FILTER(?m != {_SUBJECT} && ?k < {new - MARKS_KEPT}) }}")
         step = (f"INSERT {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} {new} . {mark} "
-                f"{_NUMBER} {new} }} }} WHERE {{ {guard} }}")
+                f"{_NUMBER} {new} ; {_TIME} ?now }} }} WHERE {{ {guard} BIND(NOW() AS ?now) }}")
         old = (f"DELETE {{ GRAPH <{VERSION_GRAPH}> {{ {_SUBJECT} {_NUMBER} ?n }} }} WHERE {{ "
                f"GRAPH <{VERSION_GRAPH}> {{ {mark} {_NUMBER} {new} . {_SUBJECT} {_NUMBER} ?n }}"
                f" FILTER(?n != {new}) }}")
-        self._update(" ;\n".join([*ops, prune, step, old]), timeout)
+        self._update(" ;\n".join([*ops, prune, prune_times(guard), step, old]), timeout)
         if not bool(self._solutions(f"ASK {{ GRAPH <{VERSION_GRAPH}> {{ {mark} ?p ?o }} }}")):
             raise WriteConflict(f"another writer changed the store (generation {expected}); "
                                 "nothing was written")
-        self._committed_at = time.time()
 
 
 def _graph_effects(change: Change) -> tuple[list[str], list[str]]:

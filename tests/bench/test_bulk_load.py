@@ -34,5 +34,6 @@ def test_the_harness_runs_every_loader_and_writes_the_table(tmp_path):
     for name in names:
         assert f"| {name} |" in text
     assert "x oxigraph load" in text and "Target ≤ 1.3x" in text
+    assert "(`alliancegraph load --no-validate`, inference on): " in text
     saved = json.loads((tmp_path / "results" / "bulk-load-200.json").read_text())
     assert [r["name"] for r in saved["runs"]] == names

@@ -36,6 +36,19 @@ def test_the_mix_is_every_class_and_every_shipped_query():
                (peers.texts("DESCRIBE")[0], peers.texts("CONSTRUCT")[0]))
 
 
+def test_the_flask_ceiling_serves_its_one_answer_through_the_services_gunicorn(tmp_path):
+    opts = peers.Options(scale=0, duration=0, concurrency=[1], systems=["flask-ceiling"],
+                         mix_factor=1, slow_cap=1, request_timeout=5, page_runs=0,
+                         write_runs=0, work=tmp_path)
+    with peers.serve_ceiling(opts) as endpoint:
+        status, body = peers.request((endpoint.host, endpoint.port), "GET",
+                                     endpoint.get_path("SELECT * {}"), {})
+        assert status == 200
+        assert json.loads(body)["head"]["vars"] == ["label"]
+        workers = peers.tree(endpoint.pid)
+        assert len(workers) == 1 + 2  # gunicorn's arbiter and the service's two workers
+
+
 @pytest.mark.slow
 def test_harness_measures_every_system_and_fills_every_row(tmp_path, wrk):
     out = tmp_path / "peers"

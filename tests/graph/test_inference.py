@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from alliancegraph.graph.inference import PREFIXES, RULES, InferenceError, entailments
+from alliancegraph.graph.inference import (
+    PREFIXES,
+    RULES,
+    InferenceError,
+    _parsed,
+    entail_in_store,
+    entailments,
+)
+from alliancegraph.graph.sources import iter_sources, parse_source
+from alliancegraph.graph.vocabulary import CANONICAL_BASE
+from alliancegraph.store.bulk import bundled_ontology
+
+EX = "http://example.org/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_PREFIXES = ("@prefix owl: <http://www.w3.org/2002/07/owl#> . "
+             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . "
+             "@prefix : <http://example.org/> .\n")
 
 
 def _entail(turtle: str) -> set[str]:
@@ -67,3 +83,76 @@ def test_every_rule_parses_with_the_prefixes_and_has_its_own_name():
     for _name, rule in RULES:
         store.update(PREFIXES + rule)  # raises SyntaxError for a rule that does not parse
     assert len({name for name, _ in RULES}) == len(RULES)
+
+
+# ---------------------------------------------------------- entail_in_store (the load's path)
+
+
+def _in_store(quads: list[ox.Quad], ontology: list[ox.Triple]) -> ox.Store:
+    """A scratch store as the bulk load fills it: the data in its graphs, the ontology in
+    a graph of its own."""
+    store = ox.Store()
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode("urn:x:ontology"))
+                      for t in ontology)
+    return store
+
+
+def _same_as_entailments(quads: list[ox.Quad], ontology: list[ox.Triple]) -> int:
+    expected = set(entailments([*ontology, *(q.triple for q in quads)]))
+    found = entail_in_store(_in_store(quads, ontology))
+    assert len(found) == len(set(found)), "an entailment came back twice"
+    assert set(found) == expected
+    return len(expected)
+
+
+def test_in_store_equals_entailments_on_a_generated_graph():
+    import generate
+
+    quads = list(ox.parse("".join(generate.quads(4000, 3)), ox.RdfFormat.N_QUADS))
+    ontology = bundled_ontology(CANONICAL_BASE)
+    assert len({q.graph_name for q in quads}) > 3  # the union of several graphs
+    assert any(isinstance(q.subject, ox.BlankNode) for q in quads)
+    assert _same_as_entailments(quads, ontology) > 500
+
+
+def test_in_store_equals_entailments_on_the_bundled_graph():
+    quads = [q for graph, path in iter_sources() for q in parse_source(path, graph,
+                                                                      CANONICAL_BASE)]
+    assert _same_as_entailments(quads, []) > 100
+
+
+def test_in_store_joins_across_graphs_and_the_default_graph_and_needs_rounds():
+    turtle = """
+        :p rdfs:subPropertyOf :q . :q a owl:TransitiveProperty . :q owl:inverseOf :r .
+        :C owl:equivalentClass :D . :D rdfs:subClassOf :E .
+        :chain owl:propertyChainAxiom ( :r [ owl:inverseOf :s ] ) .
+    """
+    schema = [q.triple for q in ox.parse(_PREFIXES + turtle, ox.RdfFormat.TURTLE)]
+    g1, g2 = ox.NamedNode(EX + "g1"), ox.NamedNode(EX + "g2")
+    data = [ox.Quad(ox.NamedNode(EX + s), ox.NamedNode(EX + p), ox.NamedNode(EX + o), g)
+            for s, p, o, g in (("a", "p", "b", g1), ("b", "p", "c", g2), ("c", "p", "d", g1),
+                               ("z", "s", "a", g2))]
+    data.append(ox.Quad(ox.BlankNode("n"), ox.NamedNode(RDF_TYPE), ox.NamedNode(EX + "C")))
+    found = {str(t).replace(EX, ":") for t in entail_in_store(_in_store(data, schema))}
+    # :a :q :d takes the subproperty, then transitivity across the graphs; then its
+    # inverse :d :r :a, then the chain :r/^:s with :z :s :a (each needs the one before)
+    for expected in ("<:a> <:q> <:d>", "<:d> <:r> <:a>", "<:d> <:chain> <:z>",
+                     f"_:n <{RDF_TYPE}> <:E>", "<:C> <http://www.w3.org/2000/01/rdf-schema#"
+                                              "subClassOf> <:E>"):
+        assert expected in found
+    assert _same_as_entailments(data, schema) == len(found)
+
+
+def test_every_rule_is_read_as_patterns():
+    rules = [_parsed(name, body) for name, body in RULES]
+    assert [r.name for r in rules] == [name for name, _ in RULES]
+    store = ox.Store()
+    for rule in rules:
+        assert rule.template and rule.patterns
+        for added in rule.template:  # every query form parses (SyntaxError otherwise)
+            store.query(rule.query(added, None, 0))
+            for i in range(len(rule.patterns)):
+                store.query(rule.query(added, ox.NamedNode(EX + "delta"), i))
+    with pytest.raises(InferenceError):
+        _parsed("bad", "DELETE { ?x ?p ?y } WHERE { ?x ?p ?y }")

@@ -274,3 +274,62 @@ def test_a_store_built_again_gives_new_etags_at_the_same_generation(app_settings
                      client.get("/", headers={"Accept": "application/json"}).headers["ETag"]))
         time.sleep(0.01)
     assert tags[0][0] == tags[1][0] and tags[0][1] != tags[1][1]
+
+
+def test_a_request_reads_the_store_state_once(cached_client, counting):
+    assert cached_client.get("/", headers={"Accept": "application/json"}).status_code == 200
+    assert counting.calls["state"] == 1
+    assert counting.calls["generation"] == counting.calls["committed_at"] == 0
+
+
+@pytest.fixture
+def two_instances(app_settings, writable_oxigraph):
+    """Two service apps, each with its own remote backend on one Oxigraph server."""
+    from alliancegraph.store.policy import PolicyStore
+    from alliancegraph.store.remote import RemoteBackend
+
+    backends = [RemoteBackend(writable_oxigraph.query_url, writable_oxigraph.update_url,
+                              timeout=10.0) for _ in range(2)]
+    clients = [create_app({**app_settings, "STORE": PolicyStore(
+        backend, base_iri="http://example.org/", max_rows=1000, query_timeout=10.0,
+        validate_on_write=False)}).test_client() for backend in backends]
+    yield clients
+    for backend in backends:
+        backend.close()
+
+
+@pytest.mark.parametrize("name", ["index", "query"])
+def test_two_instances_on_one_remote_store_answer_with_one_etag(two_instances, auth, name):
+    one, two = two_instances
+    path, params, headers = READS[name]
+
+    def get(client, **extra):
+        return client.get(path, query_string=params, headers={**headers, **extra})
+
+    assert one.post("/sparql", data={"update": WRITE}, headers=auth).status_code == 204
+    first, second = get(one), get(two)
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ETag"] == second.headers["ETag"]
+    assert first.last_modified == second.last_modified is not None
+    assert get(two, **{"If-None-Match": first.headers["ETag"]}).status_code == 304
+    since = format_date_time(first.last_modified.timestamp() + 2)
+    assert get(two, **{"If-Modified-Since": since}).status_code == 304
+    time.sleep(0.01)
+    other = WRITE.replace("Mongolia", "Mongolei")
+    assert two.post("/sparql", data={"update": other}, headers=auth).status_code == 204
+    # the instance that did not write knows: its old ETag is stale, the time moved on
+    after = get(one, **{"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] == get(two).headers["ETag"]
+    assert after.headers["ETag"] != first.headers["ETag"]
+    assert get(one, **{"If-Modified-Since": format_date_time(first.last_modified.timestamp()
+                                                             - 1)}).status_code == 200
+
+
+def test_a_store_without_a_recorded_time_sends_no_last_modified(two_instances):
+    one, two = two_instances  # an empty remote store: never written, so no commit time
+    first = one.get("/", headers={"Accept": "application/json"})
+    assert first.status_code == 200 and first.last_modified is None
+    assert two.get("/", headers={"Accept": "application/json"}).headers["ETag"] == \
+        first.headers["ETag"]
+    assert two.get("/", headers={"Accept": "application/json", "If-Modified-Since":
+                                 format_date_time(time.time() + 60)}).status_code == 200

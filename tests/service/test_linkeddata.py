@@ -593,7 +593,7 @@ class CountingStore:
         return call
 
     def reads(self) -> list[str]:
-        return [c for c in self.calls if c not in ("generation", "committed_at")]
+        return [c for c in self.calls if c not in ("generation", "committed_at", "state")]
 
 
 @pytest.fixture

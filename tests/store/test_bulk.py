@@ -227,3 +227,26 @@ def test_an_unvalidated_load_into_the_embedded_store_is_one_bulk_file_beside_it(
                        for p in (tmp_path / "d").iterdir())
     finally:
         store.close()
+
+
+def test_inference_reaches_loaded_blank_nodes_whether_staged_with_the_scratch_or_not(
+        store, tmp_path):
+    # a blank node typed in one graph and named in another: the inferred types must be
+    # about the node the load stored (same label in the file as in the scratch store)
+    data = write(tmp_path / "a.trig", f"<{EX}g1> {{ _:n a <{AG}TerroristGroup> }} "
+                 f"<{EX}g2> {{ _:n <http://www.w3.org/2000/01/rdf-schema#label> \"A\"@en }}\n")
+    with_scratch = read_sources([data])
+    assert with_scratch.scratch is not None and len(with_scratch.scratch) == 2
+    report = load(store, with_scratch, base_iri=CANONICAL_BASE, validate=False)
+    assert with_scratch.scratch is None  # dropped before the write
+    without = read_sources([data], infer=False)
+    assert without.scratch is None
+    again = load(store, without, base_iri=CANONICAL_BASE, validate=False)
+    assert report.inferred == again.inferred > 0
+    labelled = {q.subject for q in graph(store, EX + "g2")}
+    assert len(labelled) == 2  # two loads, two nodes
+    inferred = graph(store, INFERRED_IRI)
+    for node in labelled:
+        types = {q.object.value for q in inferred if q.subject == node
+                 and q.predicate == RDF_TYPE}
+        assert {AG + "NonStateActor", AG + "Actor"} <= types

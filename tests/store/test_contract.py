@@ -586,6 +586,14 @@ def test_the_commit_time_moves_on_with_a_write_and_stays_otherwise(store: Policy
     assert first < store.committed_at() <= time.time()
 
 
+def test_the_state_is_the_generation_and_its_commit_time_read_together(store: PolicyStore):
+    assert store.state() == (store.generation(), store.committed_at())
+    store.update(PREFIX + "INSERT DATA { ex:state ex:p 1 }")
+    generation, committed = store.state()
+    assert (generation, committed) == (store.generation(), store.committed_at())
+    assert 0 < committed <= time.time()
+
+
 def test_if_generation_refuses_a_stale_write(store: PolicyStore):
     backend = store.backend
     seen = backend.generation()

@@ -28,6 +28,7 @@ from alliancegraph.errors import (
     NotFound,
     ParseError,
     QueryTimeout,
+    ResultTooLarge,
     WriteConflict,
     WriteTimeout,
 )
@@ -42,6 +43,7 @@ from alliancegraph.store.base import (
 )
 from alliancegraph.store.embedded import (
     EmbeddedBackend,
+    _Reader,
     read_generation,
     record_of,
     store_directory,
@@ -73,8 +75,10 @@ def quad(i: int, graph: str | None = None) -> ox.Quad:
 
 @pytest.fixture
 def backend(tmp_path: Path):
+    # these tests are about the processes: every read goes to a reader (local reads: their own
+    # section below)
     made = EmbeddedBackend(tmp_path / "data", readers=2, query_timeout=20, write_timeout=30,
-                           max_memory_mb=512)
+                           max_memory_mb=512, local_reads=False)
     yield made
     made.close()
 
@@ -609,3 +613,93 @@ def test_a_bulk_load_is_not_under_the_writers_memory_cap(tmp_path):
     with EmbeddedBackend(tmp_path / "data", readers=1, max_memory_mb=128) as backend:
         backend.apply(nquads_file(tmp_path / "load.nq", 200_000))
         assert backend.count() == 200_000
+
+
+# ---------------------------------------------------------------------- local reads
+
+#: queries proven cheap (store/lookup.py), each over the data of ``local_data``
+LOOKUPS = (
+    "SELECT ?o WHERE { <http://example.org/s1> <http://example.org/p> ?o }",
+    "SELECT * { ?s <http://example.org/p> ?o } LIMIT 3",
+    "ASK { <http://example.org/s2> ?p ?o }",
+    "ASK { <http://example.org/nothing> ?p ?o }",
+    'SELECT ?s WHERE { ?s <http://example.org/label> "two"@en }',
+)
+DATASETS = (UNION, Dataset(), Dataset(default_graphs=[G]),
+            Dataset(default_graphs=[G + "1"], named_graphs=[G]))
+
+
+@pytest.fixture
+def local_pair(tmp_path: Path):
+    """Two backends on one store: one answers lookups in this process, one never does."""
+    local = EmbeddedBackend(tmp_path / "data", readers=1, query_timeout=20, write_timeout=30)
+    remote = EmbeddedBackend(tmp_path / "data", readers=1, query_timeout=20, write_timeout=30,
+                             local_reads=False)
+    local.apply(QuadDelta(added=(
+        quad(1), quad(2, G), quad(3, G + "1"), quad(4, G),
+        ox.Quad(ox.NamedNode("http://example.org/s2"), ox.NamedNode("http://example.org/label"),
+                ox.Literal("two", language="en"), ox.NamedNode(G)))))
+    yield local, remote
+    local.close()
+    remote.close()
+
+
+def _no_reader(*args, **kwargs):
+    raise AssertionError("a reader was asked")
+
+
+@pytest.mark.parametrize("dataset", DATASETS, ids=repr)
+def test_local_reads_answer_lookups_as_a_reader_would_without_asking_one(local_pair, dataset,
+                                                                        monkeypatch):
+    local, remote = local_pair
+    expected = [remote.query(q, media_type="application/sparql-results+json", dataset=dataset,
+                             base_iri=None, max_rows=100).body for q in LOOKUPS]
+    monkeypatch.setattr(local, "_read", _no_reader)
+    found = [local.query(q, media_type="application/sparql-results+json", dataset=dataset,
+                         base_iri=None, max_rows=100).body for q in LOOKUPS]
+    assert found == expected
+    assert local.select(LOOKUPS[0], dataset=dataset, base_iri=None, max_rows=10) == \
+        remote.select(LOOKUPS[0], dataset=dataset, base_iri=None, max_rows=10)
+    assert local.ask(LOOKUPS[2], dataset=dataset, base_iri=None) == \
+        remote.ask(LOOKUPS[2], dataset=dataset, base_iri=None)
+
+
+def test_queries_not_proven_cheap_go_to_a_reader(local_pair, monkeypatch):
+    local, _ = local_pair
+    monkeypatch.setattr(local, "_read", _no_reader)
+    with pytest.raises(AssertionError, match="a reader was asked"):
+        local.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                    media_type="application/sparql-results+json", dataset=UNION,
+                    base_iri=None, max_rows=100)
+
+
+def test_a_local_read_sees_the_last_write_and_lets_the_old_snapshot_go(local_pair):
+    local, remote = local_pair
+    assert not ask(local, "ASK { <http://example.org/s9> ?p ?o }")
+    held = local.generation()
+    remote.apply(QuadDelta(added=(quad(9),)))
+    assert ask(local, "ASK { <http://example.org/s9> ?p ?o }")
+    time.sleep(3 * _Reader.REFRESH)  # the idle readers move on too
+    remote.apply(QuadDelta(added=(quad(10),)))  # removes the snapshots nobody holds
+    assert ask(local, "ASK { <http://example.org/s10> ?p ?o }")
+    kept = {p.name for p in (local.data_dir / "oxigraph.snapshots").iterdir()}
+    assert str(held) not in kept
+
+
+def test_a_lookup_with_more_rows_than_a_local_read_takes_is_answered_by_a_reader(tmp_path):
+    from alliancegraph.store.embedded import LOCAL_ROWS
+
+    with EmbeddedBackend(tmp_path / "data", readers=1) as backend:
+        backend.apply(QuadDelta(added=tuple(quad(i) for i in range(LOCAL_ROWS + 5))))
+        rows = backend.select("SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o }",
+                              dataset=UNION, base_iri=None, max_rows=LOCAL_ROWS * 2)
+        assert len(rows) == LOCAL_ROWS + 5
+        with pytest.raises(ResultTooLarge):  # the limit is the limit, wherever it runs
+            backend.select("SELECT ?s WHERE { ?s <http://example.org/p> ?o }", dataset=UNION,
+                           base_iri=None, max_rows=10)
+
+
+def test_errors_of_a_local_read_are_the_engines(local_pair):
+    local, _ = local_pair
+    with pytest.raises(ParseError):
+        local.ask("ASK { <http://example.org/s1> ex:p ?o }", dataset=UNION, base_iri=None)

@@ -219,3 +219,23 @@ def test_open_store_embedded(tmp_path):
         assert store.backend.name == "embedded" and store.count() == 0
     finally:
         store.close()
+
+
+def test_a_bulk_file_is_validated_as_the_quads_it_adds(tmp_path):
+    from alliancegraph.store.base import BulkFile
+
+    backend = Recording()
+    store = policy(backend)
+    good, bad = tmp_path / "good.nq", tmp_path / "bad.nq"
+    good.write_text(f"<{EX}a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EX}Thing> .\n"
+                    f"<{EX}a> <{EX}name> _:n <{EX}g> .\n")
+    bad.write_text(f"<{EX}b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EX}Thing> .\n")
+    applied = store.apply(BulkFile(good, 2))
+    assert applied.report.conforms and backend.applied == [("prepared", 1)]
+    assert store.count() == 2
+    with pytest.raises(ValidationFailed):
+        store.apply(BulkFile(bad, 1))
+    assert store.count() == 2 and store.generation() == 1  # nothing of it was written
+    unvalidated = policy(Recording(), validate_on_write=False)
+    unvalidated.apply(BulkFile(bad, 1))  # down as it is, the backend's bulk path
+    assert isinstance(unvalidated.backend.applied[0][0], BulkFile)

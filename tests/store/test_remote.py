@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -24,7 +25,7 @@ from alliancegraph.errors import (
 )
 from alliancegraph.store.base import BulkFile, Dataset, QuadDelta, ReplaceGraph
 from alliancegraph.store.policy import PolicyStore
-from alliancegraph.store.remote import VERSION_GRAPH, RemoteBackend, hide_reserved
+from alliancegraph.store.remote import NO_TIME, VERSION_GRAPH, RemoteBackend, hide_reserved
 
 EX = "http://example.org/"
 G = EX + "g"
@@ -75,6 +76,34 @@ def test_two_instances_share_one_store(writable_oxigraph) -> None:
     one.update(f"INSERT DATA {{ GRAPH <{G}> {{ <{EX}a> <{EX}p> 'shared' }} }}")
     assert two.ask(f"ASK {{ GRAPH <{G}> {{ <{EX}a> <{EX}p> 'shared' }} }}")
     assert two.generation() == one.generation() == 1
+
+
+def test_two_instances_read_one_state_the_servers_commit_time(writable_oxigraph) -> None:
+    one, two = (RemoteBackend(writable_oxigraph.query_url, writable_oxigraph.update_url)
+                for _ in range(2))
+    assert one.state() == two.state() == (0, NO_TIME)  # never written: no guessed time
+    before = time.time()
+    one.apply(QuadDelta(added=(quad("a", "1"),)))
+    generation, committed = one.state()
+    assert two.state() == (generation, committed) and generation == 1
+    assert two.committed_at() == committed
+    assert before - 5 <= committed <= time.time() + 5  # the server's clock, this machine
+    time.sleep(0.01)
+    two.apply(QuadDelta(added=(quad("b", "2"),)))
+    assert one.state() == two.state() and one.state()[0] == 2
+    assert one.state()[1] > committed  # the instance that did not write sees the new time
+
+
+def test_a_version_written_without_a_time_is_the_fixed_no_time(writable_oxigraph) -> None:
+    # as an older version of this backend left it: a number, no commit time
+    requests.post(writable_oxigraph.update_url, timeout=10, data={"update": (
+        f"INSERT DATA {{ GRAPH <{VERSION_GRAPH}> {{ <urn:alliancegraph:store> "
+        "<urn:alliancegraph:generation> 7 } }")}).raise_for_status()
+    one, two = (RemoteBackend(writable_oxigraph.query_url, writable_oxigraph.update_url)
+                for _ in range(2))
+    assert one.state() == two.state() == (7, NO_TIME)
+    one.apply(QuadDelta(added=(quad("a", "1"),)))
+    assert two.state()[0] == 8 and two.state()[1] > NO_TIME
 
 
 def test_server_down_is_store_unavailable() -> None:
@@ -391,10 +420,13 @@ def test_marks_of_old_writes_are_pruned(remote: RemoteBackend,
     monkeypatch.setattr("alliancegraph.store.remote.MARKS_KEPT", 3)
     for i in range(6):
         remote.apply(QuadDelta(added=(quad(f"s{i}", str(i)),)))
-    marks = remote._solutions(f"SELECT ?m WHERE {{ GRAPH <{VERSION_GRAPH}> {{ ?m "
-                              f"<urn:alliancegraph:generation> ?k }} FILTER(?m != "
-                              f"<urn:alliancegraph:store>) }}")
-    assert len(list(marks)) == 3 and remote.generation() == 6
+    marks = list(remote._solutions(f"SELECT ?m WHERE {{ GRAPH <{VERSION_GRAPH}> {{ ?m "
+                                   f"<urn:alliancegraph:generation> ?k }} FILTER(?m != "
+                                   f"<urn:alliancegraph:store>) }}"))
+    assert len(marks) == 3 and remote.generation() == 6
+    times = remote._solutions(f"SELECT ?m WHERE {{ GRAPH <{VERSION_GRAPH}> {{ ?m "
+                              "<urn:alliancegraph:committed-at> ?t } }")
+    assert sorted(r["m"] for r in times) == sorted(r["m"] for r in marks)  # theirs only
 
 
 def test_csv_rows_are_counted_as_rows(remote: RemoteBackend) -> None:

@@ -16,6 +16,7 @@ from alliancegraph.store.sparql_guard import (
     check_query,
     check_update,
     load_allowed,
+    read_prologue,
 )
 
 EX = "http://example.org/"
@@ -253,3 +254,49 @@ def test_tokens_keep_their_place_and_drop_comments():
         ("iri", "<http://x>", 16), ("string", '"a}b"', 27), ("lang", "@en", 32),
         ("punct", "}", 36)]
     assert tokens[0].keyword == "ASK" and tokens[2].keyword == ""
+
+
+# ---------------------------------------------------------------------- the prologue reader
+
+
+def prologue_of(text: str, start: int = 0) -> tuple[list[str], str]:
+    """The declarations read from token ``start`` and the token after them ('' at the end)."""
+    tokens = sparql_guard.tokenize(text)
+    found, end = read_prologue(tokens, start)
+    return [d.text for d in found], tokens[end].text if end < len(tokens) else ""
+
+
+def test_the_prologue_reader_reads_base_and_prefixes_in_order():
+    assert prologue_of("SELECT * {}") == ([], "SELECT")
+    assert prologue_of("base <http://example.org/> ASK {}") == (
+        ["BASE <http://example.org/>"], "ASK")
+    text = "PREFIX ex: <x/>\n# a comment\nBASE <http://example.org/> prefix : <y#> SELECT"
+    assert prologue_of(text) == (["PREFIX ex: <x/>", "BASE <http://example.org/>",
+                                  "PREFIX : <y#>"], "SELECT")
+    (declared,), _ = read_prologue(sparql_guard.tokenize("PREFIX ex: <x/>"))
+    assert (declared.keyword, declared.name.text, declared.iri.text) == ("PREFIX", "ex:",
+                                                                          "<x/>")
+    assert prologue_of("PREFIX ex: <x/>") == (["PREFIX ex: <x/>"], "")
+
+
+def test_the_prologue_reader_reads_declarations_between_update_operations():
+    text = "PREFIX a: <a/> INSERT DATA { a:s a:p 1 } ; PREFIX b: <b/> BASE <c/> DELETE DATA {}"
+    tokens = sparql_guard.tokenize(text)
+    semicolon = next(i for i, t in enumerate(tokens) if t.text == ";")
+    assert prologue_of(text, semicolon + 1) == (["PREFIX b: <b/>", "BASE <c/>"], "DELETE")
+    # and analyse resolves what comes later against what came before
+    found = sparql_guard.analyse("BASE <http://example.org/> PREFIX ex: <x/> "
+                                 "SELECT * FROM ex:g WHERE {}")
+    assert found.default_graphs == [EX + "x/g"]
+
+
+@pytest.mark.parametrize(("text", "read", "stops_at"), [
+    ("PREFIX ex <x/> SELECT", [], "PREFIX"),  # the name has no colon
+    ("PREFIX ex:local <x/> SELECT", [], "PREFIX"),  # a prefixed name, not a prefix
+    ("PREFIX ex: ex:x SELECT", [], "PREFIX"),  # no IRI
+    ("BASE ex:x SELECT", [], "BASE"),
+    ("PREFIX a: <a/> BASE", ["PREFIX a: <a/>"], "BASE"),  # cut short
+])
+def test_a_malformed_declaration_ends_the_prologue_for_the_engine_to_report(text, read,
+                                                                           stops_at):
+    assert prologue_of(text) == (read, stops_at)
