@@ -189,3 +189,38 @@ def test_running_at_scale_links_reach_real_files_and_headings():
         if anchor:
             headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
             assert anchor in {_github_slug(h) for h in headings}, f"{path}#{anchor}"
+
+
+def _security_limits() -> list[list[str]]:
+    """The rows of SECURITY.md's limits table, cells stripped."""
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    section = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_security_md_gives_every_limit_with_its_real_default():
+    import ast
+    import dataclasses
+
+    from alliancegraph.config import Settings
+
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    rows = _security_limits()
+    assert len(rows) >= 15
+    for setting, default, *_ in rows:
+        name = setting.strip("`")
+        assert name in defaults, f"SECURITY.md names {name}, which is no setting"
+        assert ast.literal_eval(default.strip("`")) == defaults[name], name
+
+
+def test_every_test_security_md_cites_exists():
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    assert len(cited) >= 20
+    for path, name in cited:
+        source = ROOT / path
+        assert source.exists(), path
+        if name:
+            assert re.search(rf"^def {name}\(", source.read_text(encoding="utf-8"), re.M), \
+                f"{path}::{name}"
