@@ -304,6 +304,10 @@ class EmbeddedBackend:
 
     def construct(self, sparql: str, *, dataset: Dataset, base_iri: str | None,
                   max_rows: int, timeout: float | None = None) -> list[ox.Triple]:
+        found = self._lookup(engine.construct, sparql, dataset=dataset, base_iri=base_iri,
+                             max_rows=max_rows)
+        if found is not None:
+            return found
         return self._read(engine.construct, sparql, dataset=dataset, base_iri=base_iri,
                           max_rows=max_rows, timeout=timeout, label=limits.fingerprint(sparql))
 

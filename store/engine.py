@@ -154,15 +154,20 @@ def run(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | None) 
     return call(lambda: view.query(sparql, base_iri=base_iri, **query_options(dataset)), sparql)
 
 
-def bounded(items: Iterable[T], limit: int, what: str) -> list[T]:
-    """All of ``items``, or ResultTooLarge when there are more than ``limit``."""
-    kept: list[T] = []
+def bounded(items: Iterable[T], limit: int, what: str, *, unique: bool = False) -> list[T]:
+    """All of ``items`` (``unique``: each once, in order), or ResultTooLarge when there are
+    more than ``limit``; read no further than that."""
+    kept: dict[T, None] = {}
+    listed: list[T] = []
     for item in items:
-        if len(kept) == limit:
+        if unique:
+            kept[item] = None
+        else:
+            listed.append(item)
+        if len(kept) + len(listed) > limit:
             raise ResultTooLarge(f"the result has more than {limit} {what}, the limit; add "
                                  "LIMIT or narrow the query (results are never truncated)")
-        kept.append(item)
-    return kept
+    return list(kept) if unique else listed
 
 
 def consume(results: Any, read: Callable[[Any], T]) -> T:
@@ -219,7 +224,7 @@ def construct(view: ReadView, sparql: str, *, dataset: Dataset, base_iri: str | 
 def _triples(results: Any, max_rows: int) -> list[ox.Triple]:
     if not isinstance(results, ox.QueryTriples):
         raise BadRequest("not a CONSTRUCT or DESCRIBE query")
-    return bounded(dict.fromkeys(results), max_rows, "triples")
+    return bounded(results, max_rows, "triples", unique=True)
 
 
 def result_format(form: QueryForm, media_type: str) -> ox.QueryResultsFormat | ox.RdfFormat:

@@ -1,5 +1,5 @@
 """Queries proven cheap from their tokens: one triple pattern, nothing that sorts, groups,
-joins or follows a path.
+joins or follows a path; or the DESCRIBE of one resource.
 
 Such a query reads one index range of the store and streams it, so answering it costs in
 proportion to the rows it returns; cut at a few rows more than it may return, it cannot
@@ -9,8 +9,10 @@ of a point lookup.
 
 The test is on the tokens of :func:`alliancegraph.store.sparql_guard.tokenize`, read as
 the grammar's ``SelectQuery``/``AskQuery`` with a ``WhereClause`` of one ``TriplesBlock`` of
-one triple; anything else (a FILTER, a number, a path, a second pattern, DISTINCT, ORDER BY,
-FROM, OFFSET …) is not proven and goes the usual way.
+one triple, or a ``DescribeQuery`` of one IRI and nothing else (Oxigraph streams the
+description, blank nodes followed, and stops when the reader stops); anything else (a
+FILTER, a number, a path, a second pattern, DISTINCT, ORDER BY, FROM, OFFSET …) is not
+proven and goes the usual way.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ _TERM = frozenset({"iri", "pname", "var"})
 
 def is_bounded_lookup(text: str) -> bool:
     """Whether ``text`` is a SELECT or ASK over one triple pattern without modifiers (but
-    ``LIMIT``), so that its cost is bounded by the rows it returns."""
+    ``LIMIT``), or a DESCRIBE of one IRI, so that its cost is bounded by the rows it
+    returns."""
     tokens = tokenize(text)
     _, at = read_prologue(tokens)
     if at >= len(tokens):
         return False
     form = tokens[at].keyword
+    if form == "DESCRIBE":  # one resource: its description streams, cut at the row limit
+        return len(tokens) == at + 2 and tokens[at + 1].kind in ("iri", "pname")
     if form == "SELECT":
         at = _projection(tokens, at + 1)
     elif form == "ASK":

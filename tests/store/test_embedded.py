@@ -664,6 +664,19 @@ def test_local_reads_answer_lookups_as_a_reader_would_without_asking_one(local_p
         remote.ask(LOOKUPS[2], dataset=dataset, base_iri=None)
 
 
+@pytest.mark.parametrize("dataset", DATASETS, ids=repr)
+def test_a_describe_is_answered_locally_as_a_reader_would(local_pair, dataset, monkeypatch):
+    local, remote = local_pair
+    describe = "DESCRIBE <http://example.org/s2>"
+    expected = remote.construct(describe, dataset=dataset, base_iri=None, max_rows=100)
+    body = remote.query(describe, media_type="application/n-triples", dataset=dataset,
+                        base_iri=None, max_rows=100).body
+    monkeypatch.setattr(local, "_read", _no_reader)
+    assert local.construct(describe, dataset=dataset, base_iri=None, max_rows=100) == expected
+    assert local.query(describe, media_type="application/n-triples", dataset=dataset,
+                       base_iri=None, max_rows=100).body == body
+
+
 def test_queries_not_proven_cheap_go_to_a_reader(local_pair, monkeypatch):
     local, _ = local_pair
     monkeypatch.setattr(local, "_read", _no_reader)

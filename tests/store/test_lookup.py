@@ -14,6 +14,8 @@ PROVEN = (
     "ASK { ?s <http://example.org/p> 'x'@en }",
     'ASK WHERE { ?s <http://example.org/p> "1"^^xsd:integer }',
     "SELECT ?o WHERE { agid:paper-a\\/section\\/4-1 ?p ?o }",  # escaped local names
+    "DESCRIBE <http://example.org/japan>",
+    "PREFIX agid: <http://example.org/id/> DESCRIBE agid:japan",
     "SELECT ?s { ?s ?p ?o }",  # a scan, but cut after a few rows more than it may return
 )
 NOT_PROVEN = (
@@ -34,7 +36,9 @@ NOT_PROVEN = (
     "SELECT ?o WHERE { { SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o } }",
     "SELECT ?o WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
     "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-    "DESCRIBE <http://example.org/japan>",
+    "DESCRIBE ?x WHERE { ?x ?p ?o }",
+    "DESCRIBE <http://example.org/japan> <http://example.org/korea>",
+    "DESCRIBE <http://example.org/japan> FROM <http://example.org/g>",
     "ASK { }",
     "SELECT WHERE { ?s ?p ?o }",
     "SELECT ?o WHERE { ?s ?p ?o ",
