@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import peers
@@ -45,8 +46,11 @@ def test_the_flask_ceiling_serves_its_one_answer_through_the_services_gunicorn(t
                                      endpoint.get_path("SELECT * {}"), {})
         assert status == 200
         assert json.loads(body)["head"]["vars"] == ["label"]
-        workers = peers.tree(endpoint.pid)
-        assert len(workers) == 1 + 2  # gunicorn's arbiter and the service's two workers
+        # gunicorn's arbiter and the service's two workers (the second may still be starting)
+        deadline = time.monotonic() + 30
+        while len(peers.tree(endpoint.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(peers.tree(endpoint.pid)) == 1 + 2
 
 
 @pytest.mark.slow
