@@ -263,8 +263,12 @@ class EmbeddedBackend:
     def state(self) -> tuple[int, float]:
         """The generation and its commit time from one open of the generation file: it is
         replaced whole at each commit, so its bytes and its time belong together."""
-        self.generation()  # creates the store if need be
-        with open(self.paths.generation, "rb") as file:
+        try:
+            file = open(self.paths.generation, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            self.generation()  # creates the store
+            file = open(self.paths.generation, "rb")  # noqa: SIM115 - closed below
+        with file:
             return int(file.read()), os.fstat(file.fileno()).st_mtime
 
     def _lookup(self, function: Callable[..., T], sparql: str, *, max_rows: int | None,
