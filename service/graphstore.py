@@ -150,12 +150,23 @@ def _bulk_load(fmt: formats.Format) -> Response:
     request.max_content_length = limit + 1
     with bulk.stage_stream(request.stream, fmt, bulk.staging_directory(store),
                            base_iri=current_app.config["BASE_IRI"], limit=limit) as staged:
+        _check_whole(staged.bytes_read)
         existing = set(store.graph_names())  # one read, not one per graph
         created = any(name is not None and name not in existing for name in staged.graphs)
         report = bulk.load(store, staged, base_iri=settings.base_iri)
     response = jsonify(report.as_json())
     response.status_code = 201 if created else 200
     return response
+
+
+def _check_whole(received: int) -> None:
+    """Refuse a streamed body shorter than its Content-Length: the client went away
+    mid-body (the server then ends the stream early and silently), and a cut at a line end
+    would otherwise load as if it were all."""
+    expected = request.content_length
+    if expected is not None and received != expected:
+        raise BadRequest(f"the body has {received} bytes, not the {expected} its "
+                         "Content-Length announced; nothing was written", spec=GSP_SPEC)
 
 
 def _parts(graph: str | None) -> tuple[ox.Quad, ...]:

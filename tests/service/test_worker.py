@@ -30,12 +30,14 @@ POST_HEAD = (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
              b"Accept: application/sparql-results+json\r\n")
 #: the longest a test waits for the server to close a connection (the machine may be loaded)
 CLOSE_BOUND = REQUEST_READ_TIMEOUT + CLIENT_TIMEOUT + 10
+TOKEN = "worker-test-token"
+COUNT_ALL = ("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
 
 
 @pytest.fixture(scope="module")
 def slow_server(start_server, make_fixture_store):
     return start_server(make_fixture_store(), threads=THREADS, client_timeout=CLIENT_TIMEOUT,
-                        request_read_timeout=REQUEST_READ_TIMEOUT)
+                        request_read_timeout=REQUEST_READ_TIMEOUT, write_token=TOKEN)
 
 
 def connect(server) -> socket.socket:
@@ -221,3 +223,70 @@ def test_expect_continue_trailers_and_pipelining(slow_server):
         assert read_until(sock, b'{"status":"ok"}', count=2).count(b"HTTP/1.1 200") == 2
     finally:
         sock.close()
+
+
+def count_quads(server) -> int:
+    response = requests.get(server.url + "/sparql", params={"query": COUNT_ALL},
+                            headers=SPARQL_JSON, timeout=10)
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def lines_of_triples(size: int, subject: str) -> bytes:
+    """About ``size`` bytes of N-Triples, one triple a line: any prefix cut at a line end
+    parses, so only the declared length tells a whole body from a cut one."""
+    line = f"<urn:x:{subject}> <urn:x:p> \"%08d\" .\n"
+    return "".join(line % i for i in range(size // len(line % 0) + 1)).encode()
+
+
+WRITES = {
+    "graph-store-put": ("PUT /rdf-graph-store?graph=urn:x:cut HTTP/1.1", "application/n-triples"),
+    "bulk-load": ("POST /rdf-graph-store HTTP/1.1", "application/n-quads"),
+    "update": ("POST /sparql HTTP/1.1", "application/sparql-update"),
+}
+
+
+@pytest.mark.parametrize("size", [1000, 1024 * 1024], ids=["small-body", "large-body"])
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_client_that_disconnects_mid_write_changes_nothing(slow_server, write, size):
+    """Atomicity: a write whose client goes away before the whole body is sent (cut at a
+    line end, so the part sent is itself valid) writes nothing, and the server serves on."""
+    before = count_quads(slow_server)
+    request_line, media_type = WRITES[write]
+    body = lines_of_triples(size, "cut")
+    if write == "update":
+        body = b"INSERT DATA { " + body.replace(b" .\n", b" .\n") + b" }"
+    cut = body.rindex(b"\n", 0, len(body) * 6 // 10) + 1
+    sock = connect(slow_server)
+    try:
+        sock.sendall(f"{request_line}\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {TOKEN}\r\nContent-Type: {media_type}\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:cut])
+        time.sleep(0.3)
+    finally:
+        sock.close()
+    time.sleep(1.0)  # what the server would do with the cut body, it has done by now
+    assert_answered_within_a_second(slow_server)
+    assert count_quads(slow_server) == before
+
+
+def test_a_chunked_bulk_load_cut_before_its_last_chunk_changes_nothing(slow_server):
+    """The same for a chunked body: whole chunks sent (each a valid run of lines), then
+    the client goes away before the last, empty, chunk."""
+    before = count_quads(slow_server)
+    body = lines_of_triples(1024 * 1024, "chunked-cut")
+    sock = connect(slow_server)
+    try:
+        sock.sendall(b"POST /rdf-graph-store HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+                     b"Content-Type: application/n-quads\r\nTransfer-Encoding: chunked\r\n\r\n")
+        cut = body.rindex(b"\n", 0, len(body) * 6 // 10) + 1
+        for start in range(0, cut, 65536):
+            piece = body[start:min(start + 65536, cut)]
+            sock.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        time.sleep(0.3)
+    finally:
+        sock.close()
+    time.sleep(1.0)
+    assert_answered_within_a_second(slow_server)
+    assert count_quads(slow_server) == before
