@@ -32,6 +32,9 @@ lease. A holder sends its update only while its lease runs, with a client timeou
 ends with the lease (:meth:`Held.budget`); a write that would start later is refused
 (WriteTimeout, nothing written). The guarded update keeps its version condition too: a
 second check, against a writer that moved the version without the lock.
+A claim also names its holder's machine and pid namespace, so a writer on the same machine
+breaks at once the claim of a process there that is gone (an instance killed with
+SIGKILL) instead of waiting out the lease.
 
 Within one process the lock is also a thread lock: the threads of one backend never race
 one another over HTTP. It is re-entrant: ``apply_prepared`` calls ``apply`` while holding it.
@@ -50,6 +53,7 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from alliancegraph.errors import WriteTimeout
@@ -158,7 +162,7 @@ class WriteLock:
             wait = min(wait * 2, LONGEST_WAIT)
 
     def _claim(self) -> Claim:
-        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        holder = f"{socket.gethostname()} pid {os.getpid()} on {_machine()}"
         claim = Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease, holder)
         self.store._update(
             f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{claim.iri}> <{EXPIRES}> "
@@ -184,6 +188,10 @@ class WriteLock:
             if claim.expires <= now:
                 log.warning("breaking the expired write lock of %s (expired %.1f s ago)",
                             claim.holder, now - claim.expires)
+                self._delete(claim)
+            elif holder_is_dead(claim.holder):
+                log.warning("breaking the write lock of %s: that process is gone",
+                            claim.holder)
                 self._delete(claim)
             else:
                 live.append(claim)
@@ -213,6 +221,34 @@ class WriteLock:
         by = f" (held by {holders})" if holders else ""
         return WriteTimeout(f"the remote store's write lock was not free within {timeout:g} s"
                             f"{by}; nothing was written")
+
+
+def _machine() -> str:
+    """This process's machine and pid namespace (boot id and the namespace's inode): a
+    pid names one process only within them (containers may share a host name)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return "unknown"
+    return f"{boot}/{namespace}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether a claim's holder is a process of this machine and pid namespace that no
+    longer runs: its lock need not wait out the lease (an instance killed while writing).
+    A pid reused since is taken for alive: then the lease decides, as for other hosts."""
+    head, _, machine = holder.rpartition(" on ")
+    pid_text = head.rpartition(" pid ")[2]
+    if not pid_text.isdigit() or machine in ("", "unknown") or machine != _machine():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _string(text: str) -> str:
