@@ -98,19 +98,22 @@ def sparql_iri(iri: str) -> str:
 # ---------------------------------------------------------------------- the queries
 
 
-def _closure(root: str, depth: int, then: str) -> list[str]:
+def _closure(root: str, depth: int, then: str, projected: str) -> list[str]:
     """One group per level, each ``then`` (patterns on ``?s``) for one node: the root
-    (level 0) or a blank node reached from it through blank nodes only, bound to ``?s`` at
-    the end. Each group is one chain of patterns starting from the constant root, so the
-    engine follows indexes from it (nothing is matched before ``?s`` is known)."""
-    groups = [f"{then.replace('?s', root)} BIND({root} AS ?s)"]
+    (level 0) or a blank node reached from it through blank nodes only, given out as ``?s``
+    with the ``projected`` variables of ``then``. Each group is one chain of patterns
+    starting from the constant root, so the engine follows indexes from it (nothing is
+    matched before ``?s`` is known). Each is a sub-select that names the node ``?s`` in its
+    projection: Virtuoso refuses a ``BIND`` of it beside a ``FILTER`` in a union (SP031)."""
+    groups = [f"SELECT ({root} AS ?s) {projected} WHERE {{ {then.replace('?s', root)} }}"]
     for level in range(1, depth + 1):
-        steps, previous = [], root
+        steps, blank, previous = [], [], root
         for i in range(1, level + 1):
-            steps.append(f"{previous} ?x{i} ?b{i} . FILTER(isBlank(?b{i}))")
+            steps.append(f"{previous} ?x{i} ?b{i} .")
+            blank.append(f"isBlank(?b{i})")
             previous = f"?b{i}"
-        groups.append(" ".join(steps) + f" {then.replace('?s', previous)} "
-                      f"BIND({previous} AS ?s)")
+        groups.append(f"SELECT ({previous} AS ?s) {projected} WHERE {{ {' '.join(steps)} "
+                      f"{then.replace('?s', previous)} FILTER({' && '.join(blank)}) }}")
     return groups
 
 
@@ -118,7 +121,7 @@ def document_query(iri: str, *, blank_node_depth: int = 4) -> str:
     """The query whose result is the RDF document about ``iri``: its own triples, the blank
     nodes hanging off it (evidence) and the triples of other resources pointing at it."""
     root = sparql_iri(iri)
-    groups = _closure(root, blank_node_depth, "?s ?p ?o .")
+    groups = _closure(root, blank_node_depth, "?s ?p ?o .", "?p ?o")
     branches = "\n  UNION ".join(f"{{ {g} }}" for g in groups)
     # DISTINCT: a triple can be found more than once (a blank node reached by two
     # properties, ag:evidence and the inferred prov:qualifiedDerivation; a triple in two
@@ -126,7 +129,8 @@ def document_query(iri: str, *, blank_node_depth: int = 4) -> str:
     return (f"# The description of {root}: its triples, its blank nodes, and links to it\n"
             f"CONSTRUCT {{ ?s ?p ?o }}\nWHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{\n"
             f"  {branches}\n"
-            f"  UNION {{ ?s ?p {root} . FILTER(isIRI(?s)) BIND({root} AS ?o) }}\n}} }}\n")
+            f"  UNION {{ SELECT ?s ?p ({root} AS ?o) WHERE {{ ?s ?p {root} . "
+            f"FILTER(isIRI(?s)) }} }}\n}} }}\n")
 
 
 def description_query(iri: str, *, base_iri: str, blank_node_depth: int = 4,
@@ -141,7 +145,7 @@ def description_query(iri: str, *, base_iri: str, blank_node_depth: int = 4,
     root = sparql_iri(iri)
     quote = f"<{ontology_namespace(base_iri)}quote>"
     statements = _closure(root, blank_node_depth,
-                          "?s ?p ?o . OPTIONAL { GRAPH ?g { ?s ?p ?o } }")
+                          "?s ?p ?o . OPTIONAL { GRAPH ?g { ?s ?p ?o } }", "?p ?o ?g")
     branches = "\n  UNION ".join(f"{{ {g} }}" for g in statements)
     return (
         f"SELECT ?s ?p ?o ?g ?owner ?op ?graphs ?quote {' '.join(FACT_VARIABLES)} WHERE {{\n"

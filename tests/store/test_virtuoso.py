@@ -347,3 +347,38 @@ def test_a_shipped_query_with_escaped_names_runs(backend: VirtuosoBackend):
     rows = backend.select(text, dataset=Dataset(union_default=True), base_iri=None,
                           max_rows=100)
     assert [(r["footnoteNumber"].value, r["work"]) for r in rows] == [("7", work)]
+
+
+def test_entity_pages_read_the_same_on_virtuoso_as_in_memory(backend: VirtuosoBackend):
+    """The entity page's queries (graph/entity.py): its document and its description give
+    on Virtuoso what they give on the in-memory store (Virtuoso once refused both, SP031:
+    a BIND beside a FILTER in a union branch)."""
+    from alliancegraph.graph import entity
+    from alliancegraph.store.memory import MemoryBackend
+
+    ag = "https://w3id.org/alliancegraph/ontology#"
+    skos_label = "http://www.w3.org/2004/02/skos/core#prefLabel"
+    japan, evidence, doc = ex("japan"), ox.BlankNode(), ex("doc")
+    quote = ox.BlankNode()
+    added = tuple(ox.Quad(s, ox.NamedNode(p), o, ex("g")) for s, p, o in (
+        (japan, skos_label, ox.Literal("Japan", language="en")),
+        (japan, ag + "evidence", evidence),
+        (evidence, ag + "quote", ox.Literal("an ally")),
+        (evidence, ag + "part", quote),
+        (quote, ag + "page", ox.Literal("7")),
+        (doc, ag + "mentions", japan)))
+    stores = [store(backend), store(MemoryBackend())]
+    for each in stores:
+        each.backend.apply(QuadDelta(added=added))
+
+    def named(triples) -> set:
+        return {t for t in triples if not any(isinstance(x, ox.BlankNode) for x in t)}
+
+    virtuoso_doc, memory_doc = (entity.document(s, japan.value) for s in stores)
+    assert len(virtuoso_doc) == len(memory_doc) == len(added)
+    assert named(virtuoso_doc) == named(memory_doc)
+    virtuoso_page, memory_page = (entity.describe(s, japan.value, base_iri=EX) for s in stores)
+    assert sorted(len(v) for v in virtuoso_page.subjects.values()) == \
+        sorted(len(v) for v in memory_page.subjects.values()) == [1, 2, 2]
+    assert [r.subject for r in virtuoso_page.references] == [doc]
+    assert [r.subject for r in memory_page.references] == [doc]
