@@ -27,7 +27,9 @@ handled here (and listed in ``store/README.md``, "Virtuoso"):
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
@@ -200,6 +202,16 @@ def _relabel(term: Any) -> Any:
     return term
 
 
+#: times an update Virtuoso rolled back as deadlocked is sent again, and the longest
+#: random pause before each (seconds)
+DEADLOCK_RETRIES, DEADLOCK_PAUSE = 3, 0.2
+
+
+class Deadlocked(StoreUnavailable):
+    """Virtuoso rolled the transaction back as deadlocked (SQL state 40001, SR172): the
+    update did nothing, and the server expects the client to send it again."""
+
+
 class VirtuosoBackend(RemoteBackend):
     """:class:`RemoteBackend` for Virtuoso (same constructor; ``user``/``password`` are
     sent with HTTP Digest, as ``/sparql-auth`` wants)."""
@@ -227,6 +239,17 @@ class VirtuosoBackend(RemoteBackend):
         return ([("default-graph-uri", g) for g in default]
                 + [("named-graph-uri", g) for g in named])
 
+    def _update(self, sparql: str, timeout: float | None = None) -> None:
+        """An update, sent again (after a short random pause) when Virtuoso rolled it back
+        as deadlocked by another transaction: 16 concurrent writers met it once a minute."""
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return super()._update(sparql, timeout)
+            except Deadlocked:
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+                time.sleep(random.uniform(0, DEADLOCK_PAUSE))
+
     def server_error(self, answer: requests.Response, text: str) -> Exception:
         """Virtuoso's error texts (``Virtuoso 37000 Error SP030: SPARQL compiler, line 3:
         …``) read into the error family."""
@@ -244,6 +267,8 @@ class VirtuosoBackend(RemoteBackend):
         if answer.status_code in (401, 403):
             return StoreUnavailable(f"Virtuoso refused our credentials ({answer.status_code})"
                                     "; the user needs the SPARQL_UPDATE role")
+        if "40001" in message or "SR172" in message:
+            return Deadlocked(f"Virtuoso rolled the write back as deadlocked: {message}")
         if answer.status_code < 500 or "37000" in message:
             return BadRequest(f"Virtuoso refused the request: {message}")
         return StoreUnavailable(f"Virtuoso answered {answer.status_code}: {message}")

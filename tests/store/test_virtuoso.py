@@ -382,3 +382,50 @@ def test_entity_pages_read_the_same_on_virtuoso_as_in_memory(backend: VirtuosoBa
         sorted(len(v) for v in memory_page.subjects.values()) == [1, 2, 2]
     assert [r.subject for r in virtuoso_page.references] == [doc]
     assert [r.subject for r in memory_page.references] == [doc]
+
+
+DEADLOCK = "Virtuoso 40001 Error SR172: Transaction deadlocked"
+
+
+def deadlock_answer() -> requests.Response:
+    made = requests.Response()
+    made.status_code, made._content = 500, DEADLOCK.encode()
+    return made
+
+
+@pytest.mark.parametrize("deadlocks, sent", [(1, 2), (3, 4)])
+def test_an_update_rolled_back_as_deadlocked_is_sent_again(monkeypatch, deadlocks, sent):
+    """Virtuoso rolls a deadlocked transaction back and expects the client to retry it
+    (one such 503 in 60 s of 16 writers, bench/results/stress-concurrency.md)."""
+    from alliancegraph.store import virtuoso as dialect
+
+    backend = VirtuosoBackend("http://127.0.0.1:9/q", "http://127.0.0.1:9/u", None)
+    calls: list[str] = []
+
+    def post(self, url, text, **_):
+        calls.append(text)
+        if len(calls) <= deadlocks:
+            raise self.server_error(deadlock_answer(), text)
+
+    monkeypatch.setattr(dialect.RemoteBackend, "_post", post)
+    monkeypatch.setattr(dialect, "DEADLOCK_PAUSE", 0.0)
+    backend._update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert calls == ["INSERT DATA { <urn:a> <urn:b> <urn:c> }"] * sent
+
+
+def test_an_update_deadlocked_every_time_is_refused_as_unavailable(monkeypatch):
+    from alliancegraph.store import virtuoso as dialect
+
+    backend = VirtuosoBackend("http://127.0.0.1:9/q", "http://127.0.0.1:9/u", None)
+    calls: list[str] = []
+
+    def post(self, url, text, **_):
+        calls.append(text)
+        raise self.server_error(deadlock_answer(), text)
+
+    monkeypatch.setattr(dialect.RemoteBackend, "_post", post)
+    monkeypatch.setattr(dialect, "DEADLOCK_PAUSE", 0.0)
+    with pytest.raises(StoreUnavailable, match="deadlocked") as refused:
+        backend._update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert refused.value.status == 503
+    assert len(calls) == dialect.DEADLOCK_RETRIES + 1
