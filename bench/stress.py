@@ -1075,8 +1075,9 @@ NOTES = {
         f"than {GROUP} triples. Unacknowledged writes (no answer: cut by the kill) may be "
         "either. Restart: from starting the processes to `/readyz` 200. Settings: "
         "`validate_on_write = false`, `write_timeout = 15` (the remote write lock's lease "
-        "is twice that: a writer killed holding it blocks every write until it expires, "
-        "the first-write column).",
+        "is twice that; a claim whose holder on this machine is gone is broken at once "
+        "(store/remote_lock.py), so a killed instance does not block writes for the lease: "
+        "it did, 27 to 30 s, before that fix).",
     ],
     "concurrency": [
         "Clients (threads, each with its keep-alive session) pick at random: 70% reads of "
