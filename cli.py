@@ -31,6 +31,8 @@ COMMANDS = {
     "enrich": "alliancegraph.links.enrich:enrich_command",
     "mappings": "alliancegraph.links.sssom:mappings_command",
     "load": "alliancegraph.store.cli:load_command",
+    "backup": "alliancegraph.store.cli:backup_command",
+    "restore": "alliancegraph.store.cli:restore_command",
 }
 
 

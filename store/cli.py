@@ -1,4 +1,10 @@
-"""``alliancegraph load``: the administrator's bulk load of RDF files into the store.
+"""``alliancegraph load``, ``backup`` and ``restore``: the administrator's commands on the store.
+
+``backup`` and ``restore`` (:mod:`alliancegraph.store.backup`) work while a server serves:
+bad input (no store, a target that exists, an unreadable source, a manifest that does not
+match) exits 2 with nothing written; a failed write exits 1.
+
+``load``: the administrator's bulk load of RDF files into the store.
 
 A local command: it opens the store the settings name
 (:func:`alliancegraph.cli.open_existing_store`), streams the files into one N-Quads staging
@@ -31,7 +37,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-__all__ = ["load_command"]
+__all__ = ["backup_command", "load_command", "restore_command"]
 
 
 def _size(names: tuple[str, ...]) -> int | None:
@@ -113,3 +119,60 @@ def _print(console: Console, report: object, files: tuple[str, ...]) -> None:
     table.add_row("inferred (merged)", str(report.inferred))
     table.add_row("total", str(report.total + report.inferred))
     console.print(table)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=True, file_okay=True))
+@click.option("--format", "form", type=click.Choice(["dir", "nq"]), default=None,
+              help="dir: a copy of the embedded store's files (fastest restore); nq: "
+                   "N-Quads, gzip when TARGET ends .gz (any backend). Default: nq when "
+                   "TARGET ends .nq or .gz, else dir.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory of the embedded store (setting data_dir).")
+def backup_command(target: str, form: str | None, data_dir: str | None) -> None:
+    """Back up one committed state of the store into TARGET, while it serves."""
+    from alliancegraph.cli import CommandError, missing_store
+    from alliancegraph.config import load_settings
+    from alliancegraph.store.backup import BackupError, backup
+
+    settings = load_settings(overrides={"data_dir": data_dir})
+    if (message := missing_store(settings)) is not None:  # as every command that reads it
+        raise CommandError(message, 2)
+    try:
+        report = backup(settings, target, form=form)  # type: ignore[arg-type]
+    except BackupError as exc:
+        click.echo(f"backup refused, nothing written: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    except AllianceGraphError as exc:
+        click.echo(f"backup failed, nothing written: {exc.message}", err=True)
+        raise SystemExit(1) from None
+    manifest = report.manifest
+    click.echo(f"backed up generation {manifest.generation}: {manifest.total} quads in "
+               f"{len(manifest.graphs)} graph(s) -> {report.target} ({manifest.form})")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=True, file_okay=True))
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory of the embedded store (setting data_dir).")
+def restore_command(source: str, data_dir: str | None) -> None:
+    """Make the store exactly the backup SOURCE (a backup directory or N-Quads file).
+
+    An empty data directory gets the backup's files; an existing store, served or not,
+    gets one atomic write (readers see the old state or the restored one)."""
+    from alliancegraph.config import load_settings
+    from alliancegraph.store.backup import BackupError, restore
+
+    try:
+        settings = load_settings(overrides={"data_dir": data_dir}).replace(store_readers=1)
+        report = restore(settings, source)
+    except BackupError as exc:
+        click.echo(f"restore refused, the store is unchanged: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    except AllianceGraphError as exc:
+        click.echo(f"restore failed: {exc.message}", err=True)
+        raise SystemExit(1) from None
+    manifest = report.manifest
+    click.echo(f"restored generation {manifest.generation} of {manifest.created} "
+               f"({manifest.total} quads in {len(manifest.graphs)} graph(s)); the store is "
+               f"now at generation {report.generation} ({report.how})")

@@ -522,6 +522,19 @@ def _open_snapshot(paths: _Paths) -> _Snapshot:
     raise StoreUnavailable("the store changed too often to be read; try again")
 
 
+@contextlib.contextmanager
+def pin_snapshot(data_dir: str | os.PathLike[str]) -> Iterator[tuple[ox.Store, int]]:
+    """The last committed snapshot of the store in ``data_dir``, open read-only, and its
+    generation, held (the readers' shared lock) until the block ends: a consistent view
+    for a backup that blocks no writer (the writer keeps a held snapshot for later)."""
+    snapshot = _open_snapshot(_Paths.of(data_dir))
+    try:
+        assert snapshot.store is not None
+        yield snapshot.store, snapshot.generation
+    finally:
+        del snapshot  # closes the store, then lets go of the lock
+
+
 class _Current:
     """The snapshot of the last committed write, opened anew only when the generation file
     was replaced (a stat per look: no read of the file)."""

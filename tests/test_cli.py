@@ -36,7 +36,8 @@ def test_an_unknown_sub_command_is_an_error():
     assert "No such command" in result.output
 
 
-@pytest.mark.parametrize("args", [("query", "ASK {}"), ("stats",), ("validate",)])
+@pytest.mark.parametrize("args", [("query", "ASK {}"), ("stats",), ("validate",),
+                                  ("backup", "backup.nq")])
 def test_every_command_that_reads_the_store_refuses_a_missing_one_alike(tmp_path, args):
     """Only build and serve create a store: a mistyped --data-dir is bad input (exit 2)
     with one message, never an empty store that answers nothing."""
@@ -71,3 +72,4 @@ def test_the_store_of_a_command_is_opened_from_the_settings(tmp_path):
     finally:
         store.close()
     assert not (tmp_path / "none").exists()
+

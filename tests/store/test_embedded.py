@@ -44,6 +44,7 @@ from alliancegraph.store.base import (
 from alliancegraph.store.embedded import (
     EmbeddedBackend,
     _Reader,
+    pin_snapshot,
     read_generation,
     record_of,
     store_directory,
@@ -205,6 +206,22 @@ def test_snapshots_no_reader_holds_are_removed(backend):
     kept = [p.name for p in (backend.data_dir / "oxigraph.snapshots").iterdir()
             if p.name.isdigit()]
     assert str(backend.generation()) in kept and len(kept) <= 2
+
+
+def test_a_pinned_snapshot_stays_one_generation_while_writes_go_on(backend):
+    """What a backup reads: the writer neither waits for it nor removes what it holds."""
+    backend.apply(QuadDelta(added=(quad(0),)))
+    snapshots = backend.data_dir / "oxigraph.snapshots"
+    with pin_snapshot(backend.data_dir) as (store, generation):
+        assert generation == backend.generation()
+        for i in range(1, 4):
+            backend.apply(QuadDelta(added=(quad(i),)))  # not blocked by the pin
+        assert backend.generation() == generation + 3
+        assert len(store) == 1 and (snapshots / str(generation) / "CURRENT").exists()
+        del store
+    for i in range(4, 6):
+        backend.apply(QuadDelta(added=(quad(i),)))
+    assert not (snapshots / str(generation)).exists()  # let go: removed by a later write
 
 
 def test_a_query_over_its_time_limit_is_stopped_and_the_next_is_answered_at_once(backend):
