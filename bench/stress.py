@@ -642,18 +642,27 @@ def concurrency_run(stack: Stack, *, clients: int = 16, duration: float = 60,
             "writes_per_s": round(len(tally.writes) / elapsed, 1)}
 
 
-def concurrency(backends: list[str], work: Path, *, clients: int = 16,
-                duration: float = 60) -> dict[str, Any]:
+def each_backend(backends: list[str], work: Path, what: str,
+                 run: Callable[[Stack], dict[str, Any]]) -> dict[str, Any]:
+    """``run`` on a fresh stack of each backend; a backend that cannot start is skipped
+    with its reason."""
     results: dict[str, Any] = {}
     for backend in backends:
-        progress(f"concurrency: {backend}, {clients} clients, {duration:g} s")
+        progress(f"{what}: {backend}")
         try:
             with running(backend, work) as stack:
-                results[backend] = concurrency_run(stack, clients=clients, duration=duration)
+                results[backend] = run(stack)
         except RuntimeError as exc:
             results[backend] = {"skipped": str(exc)}
         progress(f"  {results[backend]}")
     return results
+
+
+def concurrency(backends: list[str], work: Path, *, clients: int = 16,
+                duration: float = 60) -> dict[str, Any]:
+    return each_backend(backends, work, f"concurrency, {clients} clients, {duration:g} s",
+                        lambda stack: concurrency_run(stack, clients=clients,
+                                                      duration=duration))
 
 
 # ---------------------------------------------------------------------- load
@@ -901,16 +910,9 @@ def slow_run(stack: Stack, *, connections: int = 200, duration: float = 30,
 
 def slow(backends: list[str], work: Path, *, connections: int = 200,
          duration: float = 30) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for backend in backends:
-        progress(f"slow: {backend}, {connections} connections, {duration:g} s")
-        try:
-            with running(backend, work) as stack:
-                results[backend] = slow_run(stack, connections=connections, duration=duration)
-        except RuntimeError as exc:
-            results[backend] = {"skipped": str(exc)}
-        progress(f"  {results[backend]}")
-    return results
+    return each_backend(backends, work, f"slow, {connections} connections, {duration:g} s",
+                        lambda stack: slow_run(stack, connections=connections,
+                                               duration=duration))
 
 
 # ---------------------------------------------------------------------- fuzz

@@ -16,7 +16,9 @@ column, and leaves the store unchanged; a refused or failed write exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -121,6 +123,22 @@ def _print(console: Console, report: object, files: tuple[str, ...]) -> None:
     console.print(table)
 
 
+@contextlib.contextmanager
+def _exits(refused: str, failed: str) -> Iterator[None]:
+    """A backup or restore error as its message and exit status: 2 for bad input (a
+    BackupError), 1 for a write or read that failed."""
+    from alliancegraph.store.backup import BackupError
+
+    try:
+        yield
+    except BackupError as exc:
+        click.echo(f"{refused}: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    except AllianceGraphError as exc:
+        click.echo(f"{failed}: {exc.message}", err=True)
+        raise SystemExit(1) from None
+
+
 @click.command("backup")
 @click.argument("target", type=click.Path(dir_okay=True, file_okay=True))
 @click.option("--format", "form", type=click.Choice(["dir", "nq"]), default=None,
@@ -133,19 +151,13 @@ def backup_command(target: str, form: str | None, data_dir: str | None) -> None:
     """Back up one committed state of the store into TARGET, while it serves."""
     from alliancegraph.cli import CommandError, missing_store
     from alliancegraph.config import load_settings
-    from alliancegraph.store.backup import BackupError, backup
+    from alliancegraph.store.backup import backup
 
     settings = load_settings(overrides={"data_dir": data_dir})
     if (message := missing_store(settings)) is not None:  # as every command that reads it
         raise CommandError(message, 2)
-    try:
+    with _exits("backup refused, nothing written", "backup failed, nothing written"):
         report = backup(settings, target, form=form)  # type: ignore[arg-type]
-    except BackupError as exc:
-        click.echo(f"backup refused, nothing written: {exc.message}", err=True)
-        raise SystemExit(2) from None
-    except AllianceGraphError as exc:
-        click.echo(f"backup failed, nothing written: {exc.message}", err=True)
-        raise SystemExit(1) from None
     manifest = report.manifest
     click.echo(f"backed up generation {manifest.generation}: {manifest.total} quads in "
                f"{len(manifest.graphs)} graph(s) -> {report.target} ({manifest.form})")
@@ -161,17 +173,11 @@ def restore_command(source: str, data_dir: str | None) -> None:
     An empty data directory gets the backup's files; an existing store, served or not,
     gets one atomic write (readers see the old state or the restored one)."""
     from alliancegraph.config import load_settings
-    from alliancegraph.store.backup import BackupError, restore
+    from alliancegraph.store.backup import restore
 
-    try:
+    with _exits("restore refused, the store is unchanged", "restore failed"):
         settings = load_settings(overrides={"data_dir": data_dir}).replace(store_readers=1)
         report = restore(settings, source)
-    except BackupError as exc:
-        click.echo(f"restore refused, the store is unchanged: {exc.message}", err=True)
-        raise SystemExit(2) from None
-    except AllianceGraphError as exc:
-        click.echo(f"restore failed: {exc.message}", err=True)
-        raise SystemExit(1) from None
     manifest = report.manifest
     click.echo(f"restored generation {manifest.generation} of {manifest.created} "
                f"({manifest.total} quads in {len(manifest.graphs)} graph(s)); the store is "
