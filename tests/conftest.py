@@ -31,6 +31,10 @@ import requests
 from alliancegraph.graph.sources import load_sources
 from requests.structures import CaseInsensitiveDict
 
+# the one reading of a server's process group, shared with the stress runs (bench/ is on
+# pytest's pythonpath)
+from stress import session_members as server_processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
@@ -269,21 +273,6 @@ def server_tools() -> SimpleNamespace:
     cannot import conftest under ``--import-mode=importlib``)."""
     return SimpleNamespace(wait_ready=wait_ready, free_port=free_port, Server=Server,
                            server_processes=server_processes, stop_process=stop_process)
-
-
-def server_processes(leader: int) -> set[int]:
-    """Live pids in the process group or session of ``leader`` (a server started with
-    ``start_new_session``: its master, workers, store workers and their children)."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z" and leader in (int(fields[2]), int(fields[3])):
-                members.add(int(entry.name))
-    return members
 
 
 # ------------------------------------------------------------ external SPARQL endpoints
