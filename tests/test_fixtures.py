@@ -410,6 +410,10 @@ def test_without_the_cli_the_failure_says_what_to_install(tmp_path, monkeypatch,
         external_tools.oxigraph_cli()
 
 
+# the plugin (this conftest) and the bench scripts it imports, as pytest's pythonpath has them
+SESSION_PATH = os.pathsep.join([str(Path(__file__).parent),
+                                str(Path(__file__).parents[1] / "bench")])
+
 FAILING_SESSION = textwrap.dedent("""
     def test_uses_the_servers_then_fails(external_sparql):
         assert external_sparql.wikidata.startswith("http://127.0.0.1:")
@@ -426,7 +430,7 @@ def test_the_servers_stop_at_session_end_when_tests_fail(tmp_path):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
          f"--basetemp={basetemp}", "test_fail.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+        env={**os.environ, "PYTHONPATH": SESSION_PATH})
     assert done.returncode == 1, done.stdout + done.stderr
     assert "on purpose" in done.stdout
     assert "oxigraph-wikidata" in " ".join(p.name for p in basetemp.iterdir())
@@ -459,7 +463,7 @@ def test_the_servers_die_with_a_killed_session(tmp_path, request):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
          f"--basetemp={basetemp}", "test_hang.py"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+        env={**os.environ, "PYTHONPATH": SESSION_PATH})
     request.addfinalizer(lambda: (session.kill(), session.wait()))
     assert _until(lambda: len(_serving(basetemp)) == 2, 120), "the servers never started"
     started = _serving(basetemp)

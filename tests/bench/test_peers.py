@@ -59,7 +59,7 @@ def test_harness_measures_every_system_and_fills_every_row(tmp_path, wrk):
     venv = Path(sys.executable).parent.parent  # its oxigraph CLI (the test extra)
     done = subprocess.run(
         [sys.executable, peers.__file__, "--scale", "300", "--duration", "1",
-         "--mix-factor", "1", "--concurrency", "1", "2", "--systems", *SYSTEMS,
+         "--mix-factor", "1", "--concurrency", "2", "--systems", *SYSTEMS,
          "--page-runs", "2", "--write-runs", "1", "--work", str(tmp_path / "work"),
          "--peers-venv", str(venv), "--out", str(out)],
         capture_output=True, text=True, timeout=600, check=False)
@@ -74,9 +74,8 @@ def test_harness_measures_every_system_and_fills_every_row(tmp_path, wrk):
             row = data["queries"][name]
             if name != peers.MIX:
                 assert row["answer"]["status"] == 200, (system, name, row["answer"])
-            for c in ("1", "2"):
-                measured = row["at"][c]
-                assert measured["requests"] > 0 and not measured["errors"], (system, name, c)
+            measured = row["at"]["2"]  # wrk runs whole seconds: one level keeps the suite short
+            assert measured["requests"] > 0 and not measured["errors"], (system, name)
     # the same quads everywhere: the SELECT answers of the engine agree byte for byte
     for name in ("point lookup", "multi-join", "aggregate"):
         sizes = {s: results["systems"][s]["queries"][name]["answer"]["bytes"]
@@ -90,11 +89,10 @@ def test_harness_measures_every_system_and_fills_every_row(tmp_path, wrk):
 
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     targets = [r for r in rows if "≥" in r or "≤" in r]
-    assert len(targets) == 2 * 4 + 4
+    assert len(targets) == 4 + 4  # four per concurrency, four for the page and the write
     for row in targets:
         if "rdflib-endpoint" not in row:  # not run here
             assert "not measured" not in row, row
     for name in [*peers.CLASSES, peers.MIX]:
-        for c in (1, 2):
-            cells = next(r for r in rows if r.startswith(f"| {name} | {c} |")).split("|")
-            assert all(cell.strip() not in ("", "-") for cell in cells[3:-1]), cells
+        cells = next(r for r in rows if r.startswith(f"| {name} | 2 |")).split("|")
+        assert all(cell.strip() not in ("", "-") for cell in cells[3:-1]), cells
