@@ -17,11 +17,13 @@ ends the worker even while it computes), and the end of their command pipe.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import pickle
 import queue
 import signal
 import tempfile
@@ -254,10 +256,16 @@ def _serve(conn: Connection, setup: Callable[..., Any], setup_args: tuple[Any, .
     conn.send(("ok", os.getpid(), False))
     while True:
         try:
-            function, args, memory_mb = conn.recv()
+            request = conn.recv_bytes()
             conn.send(("taken",))
         except (EOFError, OSError):
             return  # the caller closed the pipe
+        try:  # a call this process cannot unpickle (its function's module is not importable
+            # here) is the caller's bug, answered as one: the worker stays
+            function, args, memory_mb = pickle.loads(request)
+        except Exception as exc:
+            limits.send_answer(conn, ("error", limits.pack_error(exc), False))
+            continue
         try:
             limits.cap_memory(memory_mb)
             message: tuple[Any, ...] = ("ok", function(state, *args))
@@ -274,6 +282,50 @@ def _serve(conn: Connection, setup: Callable[..., Any], setup_args: tuple[Any, .
 
 
 
+class _Slots:
+    """The pool's free slots, handed to waiting callers in the order they came. A
+    :class:`queue.Queue` lets a caller that has just put a worker back take it again at
+    once, ahead of one that has been waiting (which then can wait its whole time limit
+    while two others call back to back): here a slot put back goes to the oldest waiter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: collections.deque[Worker | None] = collections.deque()
+        self._waiting: collections.deque[_Waiter] = collections.deque()
+
+    def put(self, slot: Worker | None) -> None:
+        with self._lock:
+            if not self._waiting:
+                self._free.append(slot)
+                return
+            waiter = self._waiting.popleft()
+        waiter.slot = [slot]
+        waiter.handed.set()
+
+    def get(self, timeout: float | None) -> Worker | None:
+        """The next free slot, waiting at most ``timeout`` s (then :class:`queue.Empty`)."""
+        with self._lock:
+            if self._free and not self._waiting:
+                return self._free.popleft()
+            if timeout == 0:
+                raise queue.Empty
+            waiter = _Waiter()
+            self._waiting.append(waiter)
+        if not waiter.handed.wait(timeout):
+            with self._lock:
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+                    raise queue.Empty
+        waiter.handed.wait()  # handed over just as the wait ended: it is being set
+        return waiter.slot[0]
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.handed = threading.Event()
+        self.slot: list[Worker | None] = []
+
+
 class Pool:
     """``size`` interchangeable workers made by ``start()``, handed out one caller at a
     time. A worker that was killed, died or retired is replaced at once, so the next call
@@ -282,7 +334,7 @@ class Pool:
 
     def __init__(self, size: int, start: Callable[[], Worker], *, on_timeout: OnTimeout):
         self._start, self._on_timeout = start, on_timeout
-        self._idle: queue.Queue[Worker | None] = queue.Queue()
+        self._idle = _Slots()
         for _ in range(size):
             self._idle.put(None)
         self._workers: set[Worker] = set()
@@ -328,7 +380,7 @@ class Pool:
         taken = []
         with contextlib.suppress(queue.Empty):
             while len(taken) < self.size:
-                taken.append(self._idle.get_nowait())
+                taken.append(self._idle.get(timeout=0))
         for worker in taken:
             self._idle.put(self._keep(worker))
 

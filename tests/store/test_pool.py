@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,30 @@ def test_waiting_for_a_free_worker_counts_against_the_time_limit():
         single.close()
 
 
+def test_a_waiting_caller_is_served_before_one_that_calls_back_to_back():
+    single = Pool(1, start, on_timeout=timeout_error)
+    done: list[str] = []
+
+    def back_to_back() -> None:
+        for _ in range(8):
+            single.call(sleep, (0.1,), timeout=30)
+            done.append("busy")
+
+    try:
+        single.warm()
+        busy = threading.Thread(target=back_to_back)
+        busy.start()
+        while not done:  # the busy caller is on its second call
+            time.sleep(0.01)
+        single.call(count, (), timeout=30)
+        done.append("waiting")
+        busy.join()
+    finally:
+        single.close()
+    # served when the call in progress ended, not after every call the busy one made
+    assert done.index("waiting") <= 2, done
+
+
 def test_after_progress_the_time_limit_no_longer_applies(pool):
     assert pool.call(progress_then_sleep, (1.0,), timeout=0.3) == "finished"
 
@@ -145,6 +170,24 @@ def test_a_bug_is_logged_with_its_traceback_and_answered_without_internals(pool,
     assert "missing-key" not in info.value.message and "abc123" in info.value.message
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Traceback" in logged and "KeyError: 'missing-key'" in logged
+
+
+def test_a_call_the_worker_cannot_unpickle_is_a_bug_and_the_worker_stays(pool, caplog):
+    # a function of a module that exists only in this process pickles here by reference
+    # and cannot be imported in the worker
+    only_here = types.ModuleType("alliancegraph_only_in_the_caller")
+    exec("def read(state):\n    return 1\n", only_here.__dict__)
+    sys.modules[only_here.__name__] = only_here
+    try:
+        pids = set(pool.pids())
+        with caplog.at_level(logging.ERROR, logger="alliancegraph.store.limits"), \
+                pytest.raises(InternalError) as info:
+            pool.call(only_here.read, (), timeout=10)
+    finally:
+        del sys.modules[only_here.__name__]
+    assert "alliancegraph_only_in_the_caller" not in info.value.message
+    assert "ModuleNotFoundError" in "\n".join(r.getMessage() for r in caplog.records)
+    assert set(pool.pids()) == pids and pool.call(count, (), timeout=10)[1] >= 1
 
 
 def test_a_worker_that_crashes_is_an_engine_failure_and_is_replaced(pool):
