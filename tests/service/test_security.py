@@ -3,14 +3,22 @@ Content-Length, entity bombs, the query time limit really stopping the query, no
 leaving the service, no debugger, and no 500 for bad input. With the Flask test client:
 federation refusing every SERVICE, LOAD and FROM the setting federation_endpoints does not
 allow, with no connection at all; security headers (the CSP of the pages really allowing
-their scripts) and the service description's endpoint never taken from the Host header."""
+their scripts) and the service description's endpoint never taken from the Host header.
+The access matrix: every write path against every way of not holding the bearer token, an
+update where the protocol does not put one, method overrides, other spellings of the write
+paths and read-only mode, the store unchanged after each; path traversal on every route
+that takes a path; and no outbound request through any input that names a URL."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import socket
+import tempfile
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -400,3 +408,235 @@ def test_public_url_ends_with_a_slash(data_dir, settings, url):
 def test_a_malformed_public_url_stops_the_app_at_start(data_dir, value):
     with pytest.raises(ConfigError, match="public_url"):
         create_app({"data_dir": str(data_dir), "public_url": value})
+
+
+# --- who may write: every write path against every way of not holding the token ----------
+
+TOKEN = "test-write-token-5f1c"  # tests/service/conftest.py's write token
+TRIPLE = "<urn:x:s> <urn:x:p> <urn:x:o>"
+UPDATE = f"INSERT DATA {{ {TRIPLE} }}"
+# (method, path, query string, body, content type): every request that stores something
+WRITES = [
+    ("POST", "/sparql", {}, {"update": UPDATE}, None),
+    ("POST", "/sparql", {}, UPDATE, "application/sparql-update"),
+    ("PUT", "/rdf-graph-store", {"graph": "urn:x:g"}, f"{TRIPLE} .", "text/turtle"),
+    ("POST", "/rdf-graph-store", {"graph": "urn:x:g"}, f"{TRIPLE} .", "text/turtle"),
+    ("POST", "/rdf-graph-store", {"default": ""}, f"{TRIPLE} .", "text/turtle"),
+    ("DELETE", "/rdf-graph-store", {"default": ""}, None, None),
+    ("PUT", "/rdf-graph-store/x/g", {}, f"{TRIPLE} .", "text/turtle"),
+    ("POST", "/rdf-graph-store", {}, f"{TRIPLE} <urn:x:g> .", "application/n-quads"),  # bulk
+    ("POST", "/rdf-graph-store", {}, f"<urn:x:g> {{ {TRIPLE} }}", "application/trig"),  # bulk
+    ("POST", "/validate", {"dry-run": ""}, UPDATE, "application/sparql-update"),
+]
+NOT_THE_TOKEN = {
+    "none": ({}, {}),
+    "wrong token": ({"Authorization": "Bearer not-the-token"}, {}),
+    "basic scheme": ({"Authorization": f"Basic {TOKEN}"}, {}),
+    "token scheme": ({"Authorization": f"Token {TOKEN}"}, {}),
+    "bare token": ({"Authorization": TOKEN}, {}),
+    "token in the query string": ({}, {"access_token": TOKEN}),
+    "token in another header": ({"X-Write-Token": TOKEN, "X-Api-Key": TOKEN}, {}),
+}
+
+
+def every_quad(client) -> list[bytes]:
+    """The whole store, default graph and named graphs, one sorted line per quad."""
+    query = "SELECT * { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "text/csv"})
+    assert response.status_code == 200, response.data
+    return sorted(response.data.splitlines()[1:])
+
+
+def send(client, write, headers=None, extra_args=None, address="192.0.2.1", path=None):
+    method, write_path, args, body, content_type = write
+    return client.open(path or write_path, method=method, headers=headers or {},
+                       query_string={**args, **(extra_args or {})}, data=body,
+                       content_type=content_type, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("credentials", NOT_THE_TOKEN, ids=list(NOT_THE_TOKEN))
+def test_no_write_path_takes_anything_but_the_bearer_token(client, credentials):
+    headers, args = NOT_THE_TOKEN[credentials]
+    before = every_quad(client)
+    for n, write in enumerate(WRITES):  # one client address per write: no lock-out here
+        response = send(client, write, headers, args, address=f"192.0.2.{n + 1}")
+        assert response.status_code == 401, (write, response.status_code, response.data)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert every_quad(client) == before
+
+
+def test_the_scheme_is_case_insensitive(client):
+    """RFC 7235: ``bearer`` is ``Bearer``; the token itself is compared exactly."""
+    write = WRITES[1]
+    assert send(client, write, {"Authorization": f"bearer {TOKEN}"}).status_code == 204
+    refused = send(client, write, {"Authorization": f"Bearer {TOKEN.upper()}"})
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize(("method", "args", "body", "content_type"), [
+    ("GET", {"query": UPDATE}, None, None),
+    ("GET", {"update": UPDATE}, None, None),
+    ("POST", {}, {"query": UPDATE}, None),
+    ("POST", {}, UPDATE, "application/sparql-query"),
+    ("POST", {"update": UPDATE}, None, None),  # an update in the URL of a POST
+], ids=["GET query=", "GET update=", "POST query=", "sparql-query body", "POST ?update="])
+def test_an_update_is_only_an_update_where_the_protocol_puts_it(client, method, args, body,
+                                                                 content_type):
+    """Even with the token: the protocol sends an update only as a POST body."""
+    before = every_quad(client)
+    response = client.open("/sparql", method=method, query_string=args, data=body,
+                           content_type=content_type,
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert 400 <= response.status_code < 500, (response.status_code, response.data)
+    assert every_quad(client) == before
+
+
+@pytest.mark.parametrize("override", ["X-HTTP-Method-Override", "X-HTTP-Method",
+                                      "X-Method-Override"])
+def test_method_override_headers_change_no_method(client, fixture_data, override):
+    before = every_quad(client)
+    graph = {"graph": fixture_data.graph_a}
+    # a read that asks to be a DELETE stays a read
+    read = client.get("/rdf-graph-store", query_string=graph, headers={override: "DELETE"})
+    assert read.status_code == 200
+    form = client.post("/rdf-graph-store", query_string={**graph, "_method": "DELETE"},
+                       headers={override: "DELETE"})
+    assert form.status_code == 401
+    assert every_quad(client) == before
+    # with the token, a POST that asks to be a DELETE is the POST it is (a merge)
+    merged = client.post("/rdf-graph-store", query_string=graph, data=f"{TRIPLE} .",
+                         content_type="text/turtle",
+                         headers={override: "DELETE", "Authorization": f"Bearer {TOKEN}"})
+    assert merged.status_code in (200, 204), merged.data
+    assert set(before) < set(every_quad(client))
+
+
+@pytest.mark.parametrize("path", ["/SPARQL", "/sparql/", "//sparql", "/sparql;x", "/%73parql",
+                                  "/sparql%2f", "/rdf-graph-store/", "/Rdf-Graph-Store",
+                                  "//rdf-graph-store", "/rdf-graph-store;x", "/%72df-graph-store",
+                                  "/rdf-graph-store/%2e%2e/sparql", "/./sparql"])
+def test_no_spelling_of_a_write_path_writes_without_the_token(client, path):
+    before = every_quad(client)
+    for n, write in enumerate(WRITES[:8]):
+        kind = "sparql" if write[1] == "/sparql" else "rdf-graph-store"
+        if kind not in path.lower().replace("%73", "s").replace("%72", "r"):
+            continue
+        response = send(client, write, address=f"192.0.2.{n + 1}", path=path)
+        assert response.status_code in (301, 302, 307, 308, 400, 401, 404, 405), (
+            path, write, response.status_code)
+    assert every_quad(client) == before
+
+
+def test_read_only_refuses_every_write_even_with_the_token(app_settings):
+    client = create_app({**app_settings, "read_only": True}).test_client()
+    before = every_quad(client)
+    for write in WRITES:
+        response = send(client, write, {"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 403, (write, response.status_code)
+    assert every_quad(client) == before
+
+
+def test_with_the_token_every_write_path_is_served(client, tmp_path, monkeypatch):
+    """The control of the matrix above: each of those requests is a write that works."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the bulk loads' staging
+    for write in WRITES:
+        response = send(client, write, {"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code in (200, 201, 204), (write, response.data)
+
+
+# --- no file outside the served folders: traversal on every route that takes a path -----
+
+TRAVERSALS = ["../../pyproject.toml", "..%2f..%2fpyproject.toml", "%2e%2e/%2e%2e/pyproject.toml",
+              "%2e%2e%2f%2e%2e%2fpyproject.toml", "%252e%252e%252fpyproject.toml",
+              "..\\..\\pyproject.toml", "..%5c..%5cpyproject.toml", "/etc/passwd",
+              "%2fetc%2fpasswd", "....//....//etc/passwd", "..%00/pyproject.toml",
+              "query-ui.js%00.html", "../config.py", "..%2fconfig.py"]
+PATH_ROUTES = ["/static/", "/dumps/", "/ontology/", "/id/", "/graph/", "/scheme/",
+               "/rdf-graph-store/", "/shapes."]
+
+
+@pytest.mark.parametrize("route", PATH_ROUTES)
+def test_no_path_reads_a_file_outside_its_folder(base_url, route):
+    """Sent raw (a client would normalise ``..``), as an attacker sends them."""
+    for attempt in TRAVERSALS:
+        raw = (f"GET {route}{attempt} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = _raw_exchange(base_url, raw.encode())
+        status = int(answer.split(b" ", 2)[1])
+        if status == 308:  # "//" merged into "/" (werkzeug): still inside the route
+            location = re.search(rb"\r\nLocation: (\S+)", answer)[1].decode()
+            assert urllib.parse.urlsplit(location).path.startswith(route), location
+            continue
+        assert status in (400, 404, 406), (route, attempt, answer[:300])
+        for secret in (b"root:x:0:", b"[project]", b"def setting(", b"[build-system]"):
+            assert secret not in answer, (route, attempt)
+
+
+def test_the_traversal_requests_reach_a_folder_that_serves(base_url):
+    """The control: the same raw request for a file that is there is served."""
+    raw = b"GET /static/query-ui.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert _raw_exchange(base_url, raw).startswith(b"HTTP/1.1 200 ")
+
+
+# --- no request leaves the service through any input that names a URL --------------------
+
+def outbound_vectors(url: str) -> tuple[list[str], list[dict], list[tuple[str, str]]]:
+    """Queries, protocol dataset parameters, and RDF documents (syntax, text) that each
+    name ``url`` as something to fetch."""
+    queries = [
+        f"PREFIX c: <{url}>\nSELECT * FROM c:x WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM<{url}>WHERE{{?s ?p ?o}}",
+        f"select * from named <{url}> where {{ graph ?g {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ VALUES ?e {{ <{url}> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"ASK {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    ]
+    params = [{"default-graph-uri": url}, {"named-graph-uri": url}]
+    context = json.dumps({"@context": {"@import": url, "n": "http://e.org/n"},
+                          "@id": "http://e.org/a", "n": 1})
+    documents = [
+        ("application/ld+json", json.dumps({"@context": url, "@id": "http://e.org/a", "n": 1})),
+        ("application/ld+json", context),
+        ("text/turtle", f"<http://e.org/o> <http://www.w3.org/2002/07/owl#imports> <{url}> ."),
+        ("application/rdf+xml", f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{url}">'
+                                ']>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-'
+                                'ns#"><rdf:Description rdf:about="http://e.org/a">&x;'
+                                '</rdf:Description></rdf:RDF>'),
+    ]
+    return queries, params, documents
+
+
+def shapes_that_fetch(url: str) -> list[str]:
+    sh = "@prefix sh: <http://www.w3.org/ns/shacl#> ."
+    return [
+        f"{sh} <http://e.org/s> a sh:NodeShape ; sh:targetNode <http://e.org/a> ; "
+        f"<http://www.w3.org/2002/07/owl#imports> <{url}> .",
+        f"{sh} <http://e.org/g> sh:shapesGraph <{url}> . <http://e.org/s> a sh:NodeShape .",
+        f"{sh} <http://e.org/s> a sh:NodeShape ; sh:targetNode <http://e.org/a> ; sh:sparql "
+        f'[ sh:select "SELECT $this WHERE {{ SERVICE <{url}> {{ $this ?p ?o }} }}" ] .',
+    ]
+
+
+def test_no_outbound_request_through_any_vector(client, auth, canary, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the bulk loads' staging
+    queries, params, documents = outbound_vectors(canary.url)
+    answers = [client.get("/sparql", query_string={"query": q}) for q in queries]
+    answers += [client.get("/sparql", query_string={"query": "ASK {}", **p}) for p in params]
+    answers += [client.post("/sparql", headers=auth, query_string=p,
+                            data={"update": "INSERT DATA { <urn:x:s> <urn:x:p> 1 }"})
+                for p in ({"using-graph-uri": canary.url}, {"using-named-graph-uri": canary.url})]
+    for media_type, text in documents:
+        answers.append(client.put("/rdf-graph-store", query_string={"graph": "urn:x:c"},
+                                  data=text, content_type=media_type, headers=auth))
+        answers.append(client.post("/validate", data=text, content_type=media_type))
+    answers.append(client.post("/rdf-graph-store", data=f"<urn:x:g> {{ {documents[2][1]} }}",
+                               content_type="application/trig", headers=auth))  # bulk
+    for shapes in shapes_that_fetch(canary.url):
+        answers.append(client.post("/validate", content_type="multipart/form-data", data={
+            "data": (io.BytesIO(b"<http://e.org/a> <http://e.org/n> 1 ."), "d.ttl"),
+            "shapes": (io.BytesIO(shapes.encode()), "s.ttl")}))
+    statuses = [a.status_code for a in answers]
+    assert all(s < 500 for s in statuses), statuses
+    assert statuses[:len(queries)] == [400] * len(queries)  # refused: it names a fetch
+    # the protocol's dataset parameters name graphs of the store: never fetched either
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0
