@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -550,6 +551,9 @@ def run_pyshacl(data, shapes: Graph, *, inference: str = "none") -> Graph:
         raise ShapesError(f"the shapes cannot be used: {exc.message}") from exc
     except (ParseException, NotImplementedError) as exc:
         raise ShapesError(f"the shapes cannot be used: {exc}") from exc
+    except re.error as exc:  # pySHACL compiles each sh:pattern as it loads the shapes
+        raise ShapesError(f"the shapes cannot be used: an sh:pattern is not a regular "
+                          f"expression ({exc}): {exc.pattern!r}") from exc
     if isinstance(report_graph, ValidationFailure):  # pySHACL returns some failures
         raise ShapesError(f"the shapes cannot be used: {report_graph.message}")
     return report_graph

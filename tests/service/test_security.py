@@ -11,11 +11,13 @@ that takes a path; and no outbound request through any input that names a URL.""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import re
 import socket
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -640,3 +642,19 @@ def test_no_outbound_request_through_any_vector(client, auth, canary, tmp_path, 
     # the protocol's dataset parameters name graphs of the store: never fetched either
     time.sleep(0.3)  # the canary accepts in its own thread
     assert canary.connections == 0
+
+
+def test_a_multipart_part_cut_off_by_the_end_of_the_body_leaves_no_file_open(
+        client, auth, monkeypatch):
+    """Found by bench/fuzz.py: werkzeug left the cut part's temporary file open."""
+    unclosed: list = []
+    monkeypatch.setattr(sys, "unraisablehook", unclosed.append)
+    body = (b'--b0\r\nContent-Disposition: form-data; name="data"; filename="d.ttl"\r\n'
+            b"Content-Type: text/turtle\r\n\r\n<urn:x:s> <urn:x:p> 1 .\r\n--b0\r\n"
+            b'Content-Disposition: form-data; name="x"; filename="e.ttl"\r\n\r\n<urn:x')
+    for path in ("/validate", "/rdf-graph-store"):
+        response = client.post(path, query_string={"graph": "urn:x:g"}, data=body,
+                               content_type="multipart/form-data; boundary=b0", headers=auth)
+        assert 400 <= response.status_code < 500, response.data
+        gc.collect()
+    assert not unclosed, [str(u.exc_value) for u in unclosed]

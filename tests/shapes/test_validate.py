@@ -117,3 +117,14 @@ def test_declared_prefixes_pass(select, prefixes):
 def test_validate_refuses_an_unknown_inference():
     with pytest.raises(BadRequest, match="inference"):
         validate(rdflib.Graph(), inference="owl-full")  # type: ignore[arg-type]
+
+
+def test_a_pattern_that_is_no_regular_expression_is_a_shapes_error():
+    """Found by bench/fuzz.py: pySHACL's re.error was a 500."""
+    broken = rdflib.Graph().parse(format="turtle", data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:x:shape> a sh:NodeShape ; sh:targetNode <urn:x:s> ;
+          sh:property [ sh:path <urn:x:p> ; sh:pattern "^(a+" ] .""")
+    data = rdflib.Graph().parse(format="turtle", data='<urn:x:s> <urn:x:p> "a" .')
+    with pytest.raises(ShapesError, match=r"sh:pattern is not a regular expression.*'\^\(a\+'"):
+        validate(data, shapes=broken)
