@@ -11,6 +11,7 @@ a graph non-conforming (pySHACL's ``allow_warnings``).
 
 from __future__ import annotations
 
+import decimal
 import functools
 import json
 import re
@@ -34,7 +35,7 @@ from pyparsing.exceptions import ParseException
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from rdflib import RDF, BNode, Graph, URIRef
-from rdflib.namespace import OWL, SH
+from rdflib.namespace import OWL, SH, XSD
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -454,10 +455,25 @@ def owl_rl_closure(data: Graph) -> Graph:
         data, rdflib.ConjunctiveGraph) else data.triples((None, None, None))
     for triple in triples:
         closure.add(triple)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    try:
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    except decimal.InvalidOperation as exc:  # owlrl reads xsd:decimal with Decimal() unguarded
+        raise BadRequest("OWL 2 RL inference cannot run over an ill-typed literal: "
+                         f"{_bad_decimal(closure)}") from exc
     for node in {s for s, o in closure.subject_objects(OWL.sameAs) if s == o}:
         closure.remove((node, OWL.sameAs, node))
     return smush_same_as(closure)
+
+
+def _bad_decimal(graph: Graph) -> str:
+    """The first literal typed xsd:decimal whose lexical form is no decimal, in Turtle."""
+    for literal in graph.objects():
+        if isinstance(literal, rdflib.Literal) and literal.datatype == XSD.decimal:
+            try:
+                decimal.Decimal(str(literal))
+            except decimal.InvalidOperation:
+                return f"\"{literal}\"^^<{literal.datatype}>"  # n3() warns on it
+    return "an xsd:decimal"
 
 
 _SPARQL_TEXT = (SH.select, SH.ask, SH.construct, SH.update)

@@ -128,3 +128,11 @@ def test_a_pattern_that_is_no_regular_expression_is_a_shapes_error():
     data = rdflib.Graph().parse(format="turtle", data='<urn:x:s> <urn:x:p> "a" .')
     with pytest.raises(ShapesError, match=r"sh:pattern is not a regular expression.*'\^\(a\+'"):
         validate(data, shapes=broken)
+
+
+def test_owl_rl_over_an_ill_typed_decimal_is_a_bad_request_naming_it():
+    """Found by bench/fuzz.py: owlrl's Decimal() of "abc" was a 500."""
+    data = rdflib.Graph().parse(format="turtle", data=(
+        '<urn:x:s> <urn:x:p> "abc"^^<http://www.w3.org/2001/XMLSchema#decimal> .'))
+    with pytest.raises(BadRequest, match=r'ill-typed literal: "abc"\^\^<http://www.w3.org/'):
+        validate(data, inference="owlrl")
