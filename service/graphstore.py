@@ -175,7 +175,8 @@ def _parts(graph: str | None) -> tuple[ox.Quad, ...]:
     if request.form:
         raise UnsupportedMediaType(
             "every part of a multipart/form-data body must be a file with its own "
-            f"Content-Type; got plain fields: {', '.join(request.form)}", spec=GSP_SPEC)
+            "Content-Type; got plain fields: "
+            f"{', '.join(repr(name or '') for name in request.form)}", spec=GSP_SPEC)
     if not request.files:
         raise BadRequest("the multipart/form-data body has no parts", spec=GSP_SPEC)
     quads: list[ox.Quad] = []

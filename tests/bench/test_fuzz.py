@@ -22,7 +22,9 @@ def client(tmp_path_factory):
 
 @pytest.mark.parametrize("kind", list(fuzz.KINDS))
 def test_no_generated_case_is_a_5xx_a_hang_or_a_leak(client, kind):
-    @settings(max_examples=25, deadline=None, database=None,
+    # derandomize: the same draws each run, so the suite does not flake; the campaign
+    # (bench/fuzz.py, 10,000 per kind) is where new inputs are found
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.randoms(use_true_random=False))
     def check(rng: random.Random) -> None:
@@ -40,7 +42,8 @@ def test_the_generators_are_deterministic_and_mix_mutated_and_generated():
         again = [generate(random.Random(f"7:{kind}:{i}")) for i in range(40)]
         assert first == again, kind
         assert {case.how for case in first} == {"mutated", "generated"}, kind
-        assert len({(c.method, c.path, c.body, str(c.args), str(c.headers)) for c in first}) > 20, kind
+        distinct = {(c.method, c.path, c.body, str(c.args), str(c.headers)) for c in first}
+        assert len(distinct) > 20, kind
 
 
 def test_the_judge_sees_a_5xx_a_hang_and_a_leak():

@@ -362,3 +362,12 @@ def test_a_bulk_load_may_be_larger_than_max_body_bytes(client, auth, staging):
     response = client.post(GSP, data=body, content_type="application/n-quads", headers=auth)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["graphs"] == {"http://example.org/bulk5": 2000}
+
+
+def test_a_multipart_field_without_a_name_is_a_415_not_a_500(client, auth):
+    """Found by bench/fuzz.py: a part with no name= made the error message a TypeError."""
+    body = (b"--b0\r\nContent-Disposition: form-data\r\n\r\nplain\r\n--b0--\r\n")
+    response = client.post(GSP, query_string={"graph": "urn:x:g"}, data=body, headers=auth,
+                           content_type="multipart/form-data; boundary=b0")
+    assert response.status_code == 415, response.data
+    assert "plain fields: ''" in response.get_json()["message"]
