@@ -420,7 +420,7 @@ def replay(path: Path, work: Path) -> int:
 
 def write_table(table: dict, cases: int, seed: int, out: Path) -> None:
     import platform
-    columns = ["mutated", "generated", "2xx", "4xx", "5xx", "hang", "leak", "unsendable",
+    columns = ["mutated", "generated", "2xx", "3xx", "4xx", "5xx", "hang", "leak", "unsendable",
                "seconds"]
     lines = [f"# Fuzzing campaign ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
              f"Python {platform.python_version()})", "",
