@@ -25,6 +25,7 @@ import re
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -317,7 +318,6 @@ def gen_headers(rng: random.Random) -> Case:
 
 
 def _form_escape(body: bytes) -> bytes:
-    import urllib.parse
     return urllib.parse.quote_from_bytes(body).encode()
 
 
