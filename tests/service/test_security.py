@@ -483,20 +483,20 @@ def test_the_scheme_is_case_insensitive(client):
     ("POST", {}, UPDATE, "application/sparql-query"),
     ("POST", {"update": UPDATE}, None, None),  # an update in the URL of a POST
 ], ids=["GET query=", "GET update=", "POST query=", "sparql-query body", "POST ?update="])
-def test_an_update_is_only_an_update_where_the_protocol_puts_it(client, method, args, body,
-                                                                 content_type):
+def test_an_update_is_only_an_update_where_the_protocol_puts_it(client, auth, method, args,
+                                                                 body, content_type):
     """Even with the token: the protocol sends an update only as a POST body."""
     before = every_quad(client)
     response = client.open("/sparql", method=method, query_string=args, data=body,
                            content_type=content_type,
-                           headers={"Authorization": f"Bearer {TOKEN}"})
+                           headers=auth)
     assert 400 <= response.status_code < 500, (response.status_code, response.data)
     assert every_quad(client) == before
 
 
 @pytest.mark.parametrize("override", ["X-HTTP-Method-Override", "X-HTTP-Method",
                                       "X-Method-Override"])
-def test_method_override_headers_change_no_method(client, fixture_data, override):
+def test_method_override_headers_change_no_method(client, auth, fixture_data, override):
     before = every_quad(client)
     graph = {"graph": fixture_data.graph_a}
     # a read that asks to be a DELETE stays a read
@@ -509,7 +509,7 @@ def test_method_override_headers_change_no_method(client, fixture_data, override
     # with the token, a POST that asks to be a DELETE is the POST it is (a merge)
     merged = client.post("/rdf-graph-store", query_string=graph, data=f"{TRIPLE} .",
                          content_type="text/turtle",
-                         headers={override: "DELETE", "Authorization": f"Bearer {TOKEN}"})
+                         headers={override: "DELETE", **auth})
     assert merged.status_code in (200, 204), merged.data
     assert set(before) < set(every_quad(client))
 
@@ -530,20 +530,20 @@ def test_no_spelling_of_a_write_path_writes_without_the_token(client, path):
     assert every_quad(client) == before
 
 
-def test_read_only_refuses_every_write_even_with_the_token(app_settings):
+def test_read_only_refuses_every_write_even_with_the_token(app_settings, auth):
     client = create_app({**app_settings, "read_only": True}).test_client()
     before = every_quad(client)
     for write in WRITES:
-        response = send(client, write, {"Authorization": f"Bearer {TOKEN}"})
+        response = send(client, write, auth)
         assert response.status_code == 403, (write, response.status_code)
     assert every_quad(client) == before
 
 
-def test_with_the_token_every_write_path_is_served(client, tmp_path, monkeypatch):
+def test_with_the_token_every_write_path_is_served(client, auth, tmp_path, monkeypatch):
     """The control of the matrix above: each of those requests is a write that works."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the bulk loads' staging
     for write in WRITES:
-        response = send(client, write, {"Authorization": f"Bearer {TOKEN}"})
+        response = send(client, write, auth)
         assert response.status_code in (200, 201, 204), (write, response.data)
 
 
