@@ -1,18 +1,24 @@
 """Fuzzing campaign: generated hostile and malformed requests against the service, counted.
 
-    .venv/bin/python bench/fuzz.py --cases 10000 --seed 1            # every kind
+    .venv/bin/python bench/fuzz.py --cases 10000 --seed 1            # every kind, in process
     .venv/bin/python bench/fuzz.py --cases 500 --kinds query update  # a few
+    .venv/bin/python bench/fuzz.py --backends embedded oxigraph virtuoso  # over sockets
     .venv/bin/python bench/fuzz.py --replay bench/results/fuzz-failures.json
 
 Each kind is a generator ``(rng) -> Case``, deterministic from the seed; half the cases
 mutate a valid input (byte flips, truncation, splicing, duplication, NUL, lone surrogates,
-huge numbers, deep nesting), half come from a small grammar of valid but odd inputs. The
-driver sends them through the Flask application in this process (the in-memory backend,
-the write token set, validation on write off: a validated write costs ~0.5 s) and counts
-what must never happen: a 5xx, an answer over 10 s, a traceback or an internal path in
-the body. Failing cases go to ``fuzz-failures.json`` for ``--replay``. What the in-process
-driver cannot reach — lies in Content-Length, broken chunked framing, slow clients — is
-covered on the real server by tests/service/test_security.py and ``stress.py slow``.
+huge numbers, deep nesting), half come from a small grammar of valid but odd inputs.
+
+Two drivers. In process (the default), the cases go through the Flask application on the
+in-memory backend (the write token set, validation on write off: a validated write costs
+~0.5 s). With ``--backends``, each backend is served by bench/stress.py's stack
+(``alliancegraph serve``, gunicorn, in front of Oxigraph server or Virtuoso for the remote
+ones) and every case is written on a new TCP connection as raw bytes, so the *framing*
+kind can lie in Content-Length and break chunked bodies, and the gunicorn workers, the
+service and the SPARQL server are watched for deaths after each case. Counted: what must
+never happen: a 5xx, no answer within 10 s, a traceback or an internal path in the body,
+a connection closed without an answer, a death, a smuggled update reaching the store.
+Failing cases go to ``<out>-failures.json`` for ``--replay``.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ class Case:
     args: dict[str, str]
     headers: dict[str, str]
     body: bytes | None
+    #: framing as given: no Content-Length added, the body sent as is, then a half-close
+    #: (only the socket sender can send it)
+    framed: bool = False
 
 
 # --- seeds and mutation ------------------------------------------------------------------
@@ -331,10 +340,68 @@ def _multipart(kind: str, how: str, parts: list[tuple[str, str, str, bytes]]) ->
                 {"Content-Type": f"multipart/form-data; boundary={boundary}"}, body)
 
 
+# --- framing: lies in Content-Length, broken chunked bodies (the socket sender only) -----
+
+FRAMED_BODIES = [("/sparql", {"Content-Type": "application/sparql-query"}, b"ASK { ?s ?p ?o }"),
+                 ("/sparql", {**AUTH, "Content-Type": "application/sparql-update"},
+                  b"INSERT DATA { <urn:x:framed> <urn:x:p> 1 }"),
+                 ("/rdf-graph-store?graph=urn:x:framed",
+                  {**AUTH, "Content-Type": "text/turtle"}, b"<urn:x:s> <urn:x:p> 1 ."),
+                 ("/validate", {"Content-Type": "text/turtle"}, b"<urn:x:s> <urn:x:p> 1 .")]
+SMUGGLED = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-update\r\n"
+            b"Content-Length: 44\r\n\r\nINSERT DATA { <urn:x:smuggled> <urn:x:p> 1 }")
+
+
+def _chunked(rng: random.Random, body: bytes) -> bytes:
+    """``body`` as chunks, each framed right or wrong."""
+    out = b""
+    while body:
+        size = rng.randint(1, max(1, len(body)))
+        chunk, body = body[:size], body[size:]
+        head = rng.choice([b"%x", b"%X", b"%x;ext=1", b"+%x", b"-%x", b"%x  ", b"0x%x",
+                           b"%x" + b"0" * 30, b"ffffffffffffffffffff", b"zz", b""])
+        head = head % len(chunk) if b"%" in head else head
+        end = rng.choice([b"\r\n", b"\n", b"", b"\r\n"])
+        out += head + end + chunk + rng.choice([b"\r\n", b"\n", b"", b"\r\n\r\n"])
+    return out + rng.choice([b"0\r\n\r\n", b"0\r\nX-Trailer: 1\r\n\r\n", b"", b"0\r\n",
+                             b"00000000000000000000\r\n\r\n", b"0\r\n\r\n" + SMUGGLED])
+
+
+def gen_framing(rng: random.Random) -> Case:
+    path, headers, body = rng.choice(FRAMED_BODIES)
+    target, _, query = path.partition("?")
+    args = dict(urllib.parse.parse_qsl(query))
+    headers = dict(headers)
+    real = str(len(body))
+    lie = rng.choice([str(len(body) - rng.randint(1, len(body))), str(len(body) + 1),
+                      str(len(body) + 10**6), "-1", "abc", "", "99999999999999999999999",
+                      f" {real}", f"+{real}", f"0x{len(body):x}", f"{real}, {real}",
+                      f"{real}, 0", "1e3", real])
+    if rng.random() < 0.5:  # a Content-Length lie, with a request after the body at times
+        headers["Content-Length"] = lie
+        if rng.random() < 0.3:
+            headers["content-length"] = rng.choice([real, "0", lie])  # a second one
+        return Case("framing", "mutated", "POST", target, args, headers,
+                    body + (SMUGGLED if rng.random() < 0.3 else b""), framed=True)
+    coding = rng.choice(["chunked", "chunked", "CHUNKED", " chunked", "chunked, chunked",
+                         "gzip, chunked", "chunked, gzip", "xchunked", "identity", "gzip",
+                         "chunked\t", "compress"])
+    headers["Transfer-Encoding"] = coding
+    if rng.random() < 0.3:
+        headers["Content-Length"] = rng.choice([real, lie])  # both: a smuggling classic
+    how = rng.choice(["generated", "mutated"])
+    data = _chunked(rng, body) if how == "mutated" else b"%x\r\n%s\r\n0\r\n\r\n" % (
+        len(body), body)
+    return Case("framing", how, rng.choice(["POST", "POST", "PUT", "GET"]), target, args,
+                headers, data, framed=True)
+
+
 KINDS: dict[str, Callable[[random.Random], Case]] = {
     "query": gen_query, "update": gen_update, "graphstore": gen_graphstore, "bulk": gen_bulk,
     "validate": gen_validate, "shapes": gen_shapes, "multipart": gen_multipart,
-    "params": gen_params, "headers": gen_headers}
+    "params": gen_params, "headers": gen_headers, "framing": gen_framing}
+#: what the Flask test client cannot send (it frames every body itself)
+WIRE_ONLY = {"framing"}
 SEEDS: dict[str, list[str]] = {"queries": []}
 
 
@@ -352,31 +419,157 @@ def make_client(work: Path) -> Any:
                        "auth_failure_limit": ""}).test_client()
 
 
+Sender = Callable[[Case], tuple[int, bytes, float]]
+UNSENDABLE, CLOSED, NO_ANSWER = 0, -1, -2
+ANSWERS = {UNSENDABLE: "unsendable", CLOSED: "closed", NO_ANSWER: "no answer"}
+
+
 def send(client: Any, case: Case) -> tuple[int, bytes, float]:
     start = time.perf_counter()
     try:
         response = client.open(case.path, method=case.method, query_string=case.args,
                                headers=case.headers, data=case.body)
     except UnicodeEncodeError:  # a header or URL the test client cannot put on the wire
-        return 0, b"", 0.0
+        return UNSENDABLE, b"", 0.0
     return response.status_code, response.get_data(), time.perf_counter() - start
 
 
-def judge(status: int, body: bytes, seconds: float) -> list[str]:
-    """What is wrong with an answer (nothing: an empty list)."""
+def request_bytes(case: Case, host: str) -> bytes | None:
+    """``case`` as HTTP/1.1 bytes, framed by its Content-Length unless ``case.framed``;
+    None when a header cannot be sent (not Latin-1, or a line break in it)."""
+    target = urllib.parse.quote(case.path, safe="/%:@!$&'()*+,;=~")
+    if case.args:
+        target += "?" + urllib.parse.urlencode({_raw(k): _raw(v) for k, v in case.args.items()})
+    headers = {"Host": host, "Connection": "close", **case.headers}
+    if case.body is not None and not case.framed:
+        headers["Content-Length"] = str(len(case.body))
+    lines = [f"{case.method} {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
+    if any(c in line for line in lines for c in "\r\n"):
+        return None
+    try:
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    return head + (case.body or b"")
+
+
+def _raw(text: str) -> bytes:
+    """The bytes a hostile client would send for ``text``: surrogate escapes as the bytes
+    they stand for, lone surrogates as their (invalid) UTF-8 encodings."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def socket_sender(port: int, timeout: float = 30.0) -> Sender:
+    """Send each case over a new TCP connection to 127.0.0.1:``port``; the status (CLOSED:
+    the server closed without an answer; NO_ANSWER: none within ``timeout``), the whole
+    answer and the seconds it took."""
+    import socket
+
+    def send_over_socket(case: Case) -> tuple[int, bytes, float]:
+        data = request_bytes(case, f"127.0.0.1:{port}")
+        if data is None:
+            return UNSENDABLE, b"", 0.0
+        start = time.perf_counter()
+        answer = b""
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            try:
+                sock.sendall(data)
+                if case.framed:  # the end of what the client sends: a lie cannot wait on it
+                    sock.shutdown(socket.SHUT_WR)
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            except TimeoutError:
+                return NO_ANSWER, answer, time.perf_counter() - start
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # the server closed first (a lie it refused): what it sent still counts
+        seconds = time.perf_counter() - start
+        found = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+        body = answer.partition(b"\r\n\r\n")[2]
+        return (int(found.group(1)) if found else CLOSED), body, seconds
+
+    return send_over_socket
+
+
+#: gunicorn's answer to a transfer coding it does not implement: 501, as RFC 9112 section
+#: 6.1 asks of a server (so no fault; its own column in the table)
+UNKNOWN_CODING = b"Unsupported transfer coding"
+
+
+def judge(status: int, body: bytes, seconds: float, framed: bool = False) -> list[str]:
+    """What is wrong with an answer (nothing: an empty list). Closing without an answer is
+    a fault unless the request's framing was a lie (then closing is a fair refusal)."""
     faults = []
-    if status >= 500:
+    if status >= 500 and not (status == 501 and framed and UNKNOWN_CODING in body):
         faults.append("5xx")
-    if seconds > HANG_SECONDS:
+    if seconds > HANG_SECONDS or status == NO_ANSWER:
         faults.append("hang")
     if LEAK.search(body):
         faults.append("leak")
+    if status == CLOSED and not framed:
+        faults.append("closed")
     return faults
 
 
-def run(kinds: list[str], cases: int, seed: int, work: Path) -> tuple[dict, list[dict]]:
+class Deaths:
+    """What died in a served stack (bench/stress.py's ``Stack``) since the last call: the
+    service's gunicorn workers (its master's children), the master, the SPARQL server."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.workers = self.live_workers()
+
+    def live_workers(self) -> set[int]:
+        """The master's children that run what it runs (not multiprocessing's helpers)."""
+        master = self.stack.service.pid
+        return {pid for pid in _children(master) if _state(pid) not in (None, "Z")
+                and _cmdline(pid) == _cmdline(master)}
+
+    def __call__(self) -> list[str]:
+        dead = [f"service worker {pid}" for pid in sorted(self.workers)
+                if _state(pid) in (None, "Z")]
+        if self.stack.service.poll() is not None:
+            dead.append(f"the service exited ({self.stack.service.returncode})")
+        sparql = getattr(self.stack.sparql, "process", self.stack.sparql)
+        if sparql is not None and sparql.poll() is not None:
+            dead.append(f"the {self.stack.backend} server exited ({sparql.returncode})")
+        if dead:  # gunicorn boots a replacement: watch that one from now on
+            time.sleep(2)
+            self.workers = self.live_workers()
+        return dead
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _state(pid: int) -> str | None:
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
+def _children(parent: int) -> set[int]:
+    return {int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+            and (_stat(int(entry.name)) or ["", ""])[1] == str(parent)}
+
+
+def run(kinds: list[str], cases: int, seed: int, sender: Sender,
+        watch: Callable[[], list[str]] = list) -> tuple[dict, list[dict]]:
+    """Send ``cases`` of each kind; the counts per kind and the failing cases. ``watch``
+    is asked after each case what died meanwhile (the socket driver's worker deaths)."""
     SEEDS["queries"] = seed_queries()
-    client = make_client(work)
     table: dict[str, Counter] = {}
     failures: list[dict] = []
     for kind in kinds:
@@ -385,11 +578,15 @@ def run(kinds: list[str], cases: int, seed: int, work: Path) -> tuple[dict, list
         start = time.perf_counter()
         for _ in range(cases):
             case = KINDS[kind](rng)
-            status, body, seconds = send(client, case)
+            status, body, seconds = sender(case)
             counts[case.how] += 1
-            counts["unsendable" if status == 0 else f"{status // 100}xx"] += 1
-            for fault in judge(status, body, seconds):
-                counts[fault] += 1
+            column = ANSWERS.get(status, f"{status // 100}xx")
+            counts["501 coding" if UNKNOWN_CODING in body and status == 501 else column] += 1
+            faults = judge(status, body, seconds, case.framed) + [f"death: {d}"
+                                                                   for d in watch()]
+            for fault in faults:
+                if fault != "5xx":  # the status column counts those already
+                    counts[fault.split(":")[0]] += 1
                 failures.append({"fault": fault, "status": status, "case": _jsonable(case),
                                  "answer": body[:500].decode("utf-8", "replace")})
         counts["seconds"] = round(time.perf_counter() - start)
@@ -404,52 +601,115 @@ def _jsonable(case: Case) -> dict:
     return data
 
 
-def replay(path: Path, work: Path) -> int:
-    client = make_client(work)
+def replay(path: Path, sender: Sender) -> int:
     bad = 0
     for failure in json.loads(path.read_text()):
         raw = failure["case"]
         body = None if raw["body"] is None else raw["body"].encode("latin-1")
         case = Case(**{**raw, "body": body})
-        status, body, seconds = send(client, case)
-        faults = judge(status, body, seconds)
+        status, body, seconds = sender(case)
+        faults = judge(status, body, seconds, case.framed)
         bad += bool(faults)
         print(status, faults, case.kind, case.method, case.path)
     return 1 if bad else 0
 
 
-def write_table(table: dict, cases: int, seed: int, out: Path) -> None:
+COLUMNS = ["mutated", "generated", "2xx", "3xx", "4xx", "501 coding", "5xx", "hang", "leak",
+           "closed", "death", "smuggled", "unsendable", "seconds"]
+IN_PROCESS = ("through the Flask application in this process on the in-memory backend (write "
+              "token set, validation on write off). *unsendable*: a header or URL the test "
+              "client cannot encode (never reaches the service).")
+OVER_SOCKETS = (
+    "over raw TCP, one connection per case, to `alliancegraph serve` (gunicorn, its defaults) "
+    "on each backend, started by bench/stress.py's stack (write token set, validation on "
+    "write off, query_timeout 5 s, max_rows 10,000). *closed*: the server closed without an "
+    "answer (a fault, except for the framing kind's lies, which it may refuse so); *death*: "
+    "a gunicorn worker, the service or the SPARQL server died; *501 coding*: gunicorn's "
+    "501 for a Transfer-Encoding it does not implement (what RFC 9112 section 6.1 asks of "
+    "a server; not counted as 5xx); *smuggled*: whether an update without the token, sent "
+    "after a framing lie, reached the store (checked once after the framing kind); "
+    "*unsendable*: a header with a "
+    "character outside Latin-1 or a line break (never sent).")
+
+
+def write_table(table: dict, command: str, out: Path) -> None:
     import platform
-    columns = ["mutated", "generated", "2xx", "3xx", "4xx", "5xx", "hang", "leak", "unsendable",
-               "seconds"]
+    how = OVER_SOCKETS if "/" in next(iter(table), "") else IN_PROCESS
     lines = [f"# Fuzzing campaign ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
              f"Python {platform.python_version()})", "",
-             f"`.venv/bin/python bench/fuzz.py --cases {cases} --seed {seed}`: {cases:,} cases "
-             "per kind through the Flask application on the in-memory backend (write token "
-             "set, validation on write off). 5xx, hang (over 10 s) and leak (a traceback or "
-             "an internal path in the body) must be 0. *unsendable*: a header or URL the "
-             "test client cannot encode (never reaches the service).", "",
-             "| kind | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    for kind, counts in table.items():
-        lines.append(f"| {kind} | " + " | ".join(f"{counts.get(c, 0):,}" for c in columns) + " |")
+             f"`{command}`: the cases of each kind {how} 5xx, hang (no answer within 10 s), "
+             "leak (a traceback or an internal path in the body), closed, death and "
+             "smuggled must be 0.", "", "| run | " + " | ".join(COLUMNS) + " |",
+             "|---|" + "---:|" * len(COLUMNS)]
+    for name, counts in table.items():
+        lines.append(f"| {name} | " + " | ".join(f"{counts.get(c, 0):,}" for c in COLUMNS)
+                     + " |")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps(table, indent=1), encoding="utf-8")
+
+
+def smuggled(url: str) -> bool:
+    """Whether an update smuggled after a framing lie (it has no token) reached the store."""
+    import requests
+
+    ask = ("ASK { { <urn:x:smuggled> ?p ?o } UNION { GRAPH ?g { <urn:x:smuggled> ?p ?o } } }")
+    answer = requests.post(url + "/sparql", data={"query": ask}, timeout=30,
+                           headers={"Accept": "application/sparql-results+json"})
+    answer.raise_for_status()
+    return answer.json()["boolean"]
+
+
+def in_process(opts: argparse.Namespace, work: Path) -> tuple[dict, list[dict]]:
+    client = make_client(work)
+    if opts.replay:
+        return {}, [{"replay": replay(opts.replay, lambda case: send(client, case))}]
+    return run(opts.kinds, opts.cases, opts.seed, lambda case: send(client, case))
+
+
+def over_sockets(opts: argparse.Namespace, work: Path) -> tuple[dict, list[dict]]:
+    import stress  # bench/stress.py: the served stacks
+
+    table, failures = {}, []
+    for backend in opts.backends:
+        with stress.running(backend, work, write_token=TOKEN, query_timeout=5.0,
+                            max_rows=10_000) as stack:
+            sender = socket_sender(stack.port)
+            if opts.replay:
+                failures.append({"replay": replay(opts.replay, sender)})
+                continue
+            counts, failed = run(opts.kinds, opts.cases, opts.seed, sender, Deaths(stack))
+            if "framing" in counts and smuggled(stack.url):
+                counts["framing"]["smuggled"] = 1
+                failed.append({"fault": "smuggled", "status": None, "case": None})
+        table.update({f"{backend}/{kind}": row for kind, row in counts.items()})
+        failures += [{**failure, "backend": backend} for failure in failed]
+    return table, failures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=10_000, help="cases per kind")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
+    parser.add_argument("--kinds", nargs="+", choices=list(KINDS), help="default: all that "
+                        "the driver can send (framing only over sockets)")
+    parser.add_argument("--backends", nargs="+", choices=["embedded", "oxigraph", "virtuoso"],
+                        help="send over sockets to the service served on these backends")
     parser.add_argument("--replay", type=Path, help="a failures file of an earlier run")
-    parser.add_argument("--out", type=Path, default=RESULTS / "fuzz")
+    parser.add_argument("--out", type=Path, help="default: bench/results/fuzz (in process), "
+                        "bench/results/fuzz-served (--backends)")
     opts = parser.parse_args(argv)
+    served = bool(opts.backends)
+    opts.kinds = opts.kinds or [k for k in KINDS if served or k not in WIRE_ONLY]
+    if not served and WIRE_ONLY & set(opts.kinds):
+        parser.error(f"{', '.join(sorted(WIRE_ONLY))}: only with --backends")
+    out = opts.out or RESULTS / ("fuzz-served" if served else "fuzz")
     with tempfile.TemporaryDirectory(prefix="ag-fuzz-") as work:
-        if opts.replay:
-            return replay(opts.replay, Path(work))
-        table, failures = run(opts.kinds, opts.cases, opts.seed, Path(work))
-    write_table(table, opts.cases, opts.seed, opts.out)
-    failed = opts.out.parent / f"{opts.out.name}-failures.json"
+        table, failures = (over_sockets if served else in_process)(opts, Path(work))
+    if opts.replay:
+        return max(failure["replay"] for failure in failures)
+    command = " ".join(["python bench/fuzz.py", *(argv if argv is not None else sys.argv[1:])])
+    write_table(table, command, out)
+    failed = out.parent / f"{out.name}-failures.json"
     failed.write_text(json.dumps(failures, indent=1), encoding="utf-8")
     print(f"{len(failures)} failures -> {failed}", file=sys.stderr)
     return 1 if failures else 0
