@@ -1,7 +1,8 @@
 """The suite's own server fixtures: the readiness wait of the product's server survives a
 server that answers late (a loaded machine) and never leaves a process behind when the
 server does not start; the Wikidata- and DBpedia-shaped SPARQL servers answer; the flaky
-proxy in front of them records requests and answers as scripted."""
+proxy in front of them records requests and answers as scripted; the outbound canary
+counts connections."""
 
 from __future__ import annotations
 
@@ -161,6 +162,16 @@ def test_the_proxy_redirects_without_forwarding(flaky_endpoint, canary):
                           allow_redirects=False)
     assert (answer.status_code, answer.headers["Location"]) == (302, canary.url)
     assert canary.connections == 0
+
+
+def test_the_canary_counts_every_connection_and_answers_its_marker(canary):
+    # the control of every "zero connections" assertion: a canary that never counts
+    # would make them all pass
+    assert canary.connections == 0
+    answer = requests.get(canary.url + "x", timeout=10)
+    assert canary.marker in answer.text
+    requests.get(canary.url, timeout=10, allow_redirects=False)
+    assert canary.connections == 2
 
 
 def test_the_proxy_serves_a_scripted_body(flaky_endpoint):

@@ -195,6 +195,15 @@ def test_a_redirect_is_not_followed(flaky_endpoint, step, external_sparql):
     assert len(flaky_endpoint.requests) == 1 and waits.calls == []
 
 
+def test_a_redirect_to_another_host_makes_no_connection_there(flaky_endpoint, step, canary):
+    flaky_endpoint.script(step.redirect(canary.url + "sparql"))
+    client, _ = make(flaky_endpoint.url)
+    with pytest.raises(RemoteServiceError, match="redirect"):
+        client.select(QUERY)
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0
+
+
 def test_a_200_that_is_no_sparql_json_is_an_error(flaky_endpoint, step):
     flaky_endpoint.script(step.body(200, "text/html", "<html>maintenance</html>"))
     client, waits = make(flaky_endpoint.url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,6 +21,7 @@ from alliancegraph.graph.queries import example
 from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri
 from alliancegraph.links import enrich as enrich_module
 from alliancegraph.links.client import EndpointClient
+from alliancegraph.links.discover import discover
 from alliancegraph.links.enrich import (
     ExternalFact,
     enrich,
@@ -360,6 +362,23 @@ def test_a_failure_on_the_first_run_creates_no_graph(fresh, flaky_endpoint, step
     with pytest.raises(RemoteServiceError):
         enrich(store, settings, client=client, progress=False)
     assert EXTERNAL_GRAPH not in store.graph_names()
+
+
+def test_link_targets_in_the_data_are_never_dereferenced(fresh, canary):
+    """Enrichment and discovery ask their endpoint about linked IRIs; an IRI in the data
+    (a link, a seeAlso, a page) on another host is never contacted."""
+    store, settings = fresh
+    links = ox.NamedNode(graph_iri("links", BASE))
+    planted = [(OWL + "sameAs", canary.url + "entity/Q17"),
+               ("http://www.w3.org/2000/01/rdf-schema#seeAlso", canary.url + "page"),
+               ("http://xmlns.com/foaf/0.1/page", canary.url + "doc.ttl"),
+               ("http://www.w3.org/2004/02/skos/core#exactMatch", canary.url + "sparql")]
+    store.apply(QuadDelta(added=tuple(ox.Quad(ox.NamedNode(JAPAN), ox.NamedNode(p),
+                                              ox.NamedNode(o), links) for p, o in planted)))
+    enrich(store, settings, progress=False)
+    discover(store, settings, target="wikidata", progress=False)
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0
 
 
 def test_only_wikidata_shaped_targets(fresh):
