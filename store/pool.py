@@ -282,8 +282,9 @@ def _serve(conn: Connection, setup: Callable[..., Any], setup_args: tuple[Any, .
 
 
 
-class _Slots:
-    """The pool's free slots, handed to waiting callers in the order they came. A
+class FairSlots:
+    """Free slots, handed to waiting callers in the order they came (the pool's workers;
+    with one slot, a first-come-first-served lock: store/remote_lock.py). A
     :class:`queue.Queue` lets a caller that has just put a worker back take it again at
     once, ahead of one that has been waiting (which then can wait its whole time limit
     while two others call back to back): here a slot put back goes to the oldest waiter."""
@@ -334,7 +335,7 @@ class Pool:
 
     def __init__(self, size: int, start: Callable[[], Worker], *, on_timeout: OnTimeout):
         self._start, self._on_timeout = start, on_timeout
-        self._idle = _Slots()
+        self._idle = FairSlots()
         for _ in range(size):
             self._idle.put(None)
         self._workers: set[Worker] = set()

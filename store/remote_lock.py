@@ -36,8 +36,22 @@ A claim also names its holder's machine and pid namespace, so a writer on the sa
 breaks at once the claim of a process there that is gone (an instance killed with
 SIGKILL) instead of waiting out the lease.
 
-Within one process the lock is also a thread lock: the threads of one backend never race
-one another over HTTP. It is re-entrant: ``apply_prepared`` calls ``apply`` while holding it.
+Fairness. Claim and check alone is a scramble: whoever happens to look first after a
+release wins, so under steady contention one writer can lose every round until its
+``write_timeout`` ends (16 clients on two instances: 1-7 WriteTimeouts a minute). So
+writers queue. A writer that finds the lock held, or others in line, puts a *ticket* in the
+reserved graph (the time it joined the line, on its clock; an expiry at the end of its own
+wait; its holder) and from then on tries claim and check only when no live ticket is older
+than its own; the others wait their turn (looking again every few tens of milliseconds,
+the first in line more often). A writer takes its ticket away when it gives up, and with
+its claim when it releases. The queue orders who *tries*; claim and check still decides
+who *holds*, so a ticket that was not yet visible to a rival (or clocks out of step) can
+cost a retry, never safety. A crashed waiter's ticket is broken like a crashed holder's
+claim: at once on its machine, else when its wait would have ended.
+
+Within one process the lock is also a thread lock, first come first served: the threads
+of one backend never race one another over HTTP. It is re-entrant: ``apply_prepared``
+calls ``apply`` while holding it.
 """
 
 from __future__ import annotations
@@ -45,6 +59,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import random
 import socket
 import threading
@@ -57,15 +72,19 @@ from pathlib import Path
 from typing import Protocol
 
 from alliancegraph.errors import WriteTimeout
+from alliancegraph.store.pool import FairSlots
 
 log = logging.getLogger(__name__)
 
 #: the lock's terms (in the backend's reserved graph, hidden from user reads)
 CLAIM_PREFIX = "urn:alliancegraph:write-lock:"
+TICKET_PREFIX = "urn:alliancegraph:write-queue:"
 EXPIRES = "urn:alliancegraph:lock-expires"
 HOLDER = "urn:alliancegraph:lock-holder"
-#: first and longest wait between two tries (seconds; each wait is random up to the bound)
-FIRST_WAIT, LONGEST_WAIT = 0.02, 0.5
+QUEUED = "urn:alliancegraph:lock-queued"
+#: the longest wait between two looks, for the first in line and for the others (seconds;
+#: each wait is random up to it, so rivals that collided part)
+FIRST_IN_LINE_WAIT, IN_LINE_WAIT = 0.03, 0.15
 #: a holder does not start an update with less lease than this left (seconds)
 MIN_BUDGET = 0.5
 
@@ -82,16 +101,24 @@ class LockStore(Protocol):
 
 @dataclass(frozen=True)
 class Claim:
+    """A claim of the lock, or a ticket in the line for it (``queued`` set)."""
+
     iri: str
     expires: float  # seconds since the epoch, on the claimant's clock
     holder: str
+    queued: float | None = None  # a ticket's place in the line (seconds since the epoch)
+
+    @property
+    def place(self) -> tuple[float, str]:
+        return (self.queued or 0.0, self.iri)
 
 
 @dataclass(frozen=True)
 class Held:
-    """The lock as held by this thread: its claim."""
+    """The lock as held by this thread: its claim (and the ticket it waited with)."""
 
     claim: Claim
+    ticket: Claim | None = None
 
     def budget(self, wanted: float) -> float:
         """A client timeout for the next request: ``wanted``, cut to the lease left.
@@ -109,7 +136,8 @@ class WriteLock:
     def __init__(self, store: LockStore, graph: str, lease: float) -> None:
         self.store, self.graph = store, graph
         self.lease = lease if lease > 0 else 2 * store.write_timeout
-        self._threads = threading.Lock()
+        self._threads = FairSlots()
+        self._threads.put(None)
         self._local = threading.local()
 
     @property
@@ -126,44 +154,75 @@ class WriteLock:
             yield held
             return
         deadline = time.monotonic() + timeout
-        if not self._threads.acquire(timeout=max(timeout, 0.0)):
-            raise self._timed_out(timeout)
         try:
-            held = self._local.held = Held(self._acquire(deadline, timeout))
+            self._threads.get(max(timeout, 0.0))
+        except queue.Empty:
+            raise self._timed_out(timeout) from None
+        try:
+            held = self._local.held = self._acquire(deadline, timeout)
             try:
                 yield held
             finally:
                 self._local.held = None
-                self._release(held.claim)
+                self._release(held.claim, held.ticket)
         finally:
-            self._threads.release()
+            self._threads.put(None)
 
     # ------------------------------------------------------------------ claim and check
 
-    def _acquire(self, deadline: float, timeout: float) -> Claim:
-        wait = FIRST_WAIT
-        while True:
-            others = self._live_others(None)
-            if not others:
-                claim = self._claim()
-                try:
-                    others = self._live_others(claim)
-                except BaseException:
-                    self._release(claim)
-                    raise
-                if not others:
-                    return claim
-                self._delete(claim)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                holders = ", ".join(sorted({c.holder for c in others}))
-                raise self._timed_out(timeout, holders)
-            time.sleep(min(random.uniform(0, wait), left))
-            wait = min(wait * 2, LONGEST_WAIT)
+    def _acquire(self, deadline: float, timeout: float) -> Held:
+        ticket = None
+        try:
+            while True:
+                claims, tickets = self._live(exclude=ticket)
+                ahead = [t for t in tickets if ticket is None or t.place < ticket.place]
+                if not claims and not ahead:
+                    claim = self._claim_and_check()
+                    if claim is not None:
+                        return Held(claim, ticket)
+                if ticket is None:  # held, or others in line: join the line, look again
+                    ticket = self._enqueue(deadline)
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    holders = ", ".join(sorted({c.holder for c in claims + ahead}))
+                    raise self._timed_out(timeout, holders)
+                bound = IN_LINE_WAIT if ahead else FIRST_IN_LINE_WAIT
+                time.sleep(min(random.uniform(0, bound), left))
+        except BaseException:
+            if ticket is not None:
+                self._release(ticket)
+            raise
+
+    def _claim_and_check(self) -> Claim | None:
+        """Our claim if it is the only live one; else None (our claim deleted again)."""
+        claim = self._claim()
+        try:
+            others, _ = self._live(exclude=claim)
+        except BaseException:
+            self._release(claim)
+            raise
+        if not others:
+            return claim
+        self._delete(claim)
+        return None
+
+    def _enqueue(self, deadline: float) -> Claim:
+        """Our ticket: in line from now until our wait ends (then it is broken, if we
+        crashed and could not take it away ourselves)."""
+        # in whole milliseconds, as stored: every writer must order the line alike (a
+        # finer own place than the rivals read would put each behind the other)
+        now = int(time.time() * 1000) / 1000
+        ticket = Claim(TICKET_PREFIX + uuid.uuid4().hex,
+                       now + max(deadline - time.monotonic(), 0.0) + 1.0, _holder(), now)
+        self.store._update(
+            f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{ticket.iri}> <{EXPIRES}> "
+            f"{int(ticket.expires * 1000)} ; <{QUEUED}> {int(now * 1000)} ; "
+            f"<{HOLDER}> {_string(ticket.holder)} }} }}", self._request_timeout())
+        return ticket
 
     def _claim(self) -> Claim:
-        holder = f"{socket.gethostname()} pid {os.getpid()} on {_machine()}"
-        claim = Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease, holder)
+        claim = Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease, _holder())
         self.store._update(
             f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{claim.iri}> <{EXPIRES}> "
             f"{int(claim.expires * 1000)} ; <{HOLDER}> {_string(claim.holder)} }} }}",
@@ -171,47 +230,61 @@ class WriteLock:
         return claim
 
     def claims(self) -> list[Claim]:
-        """Every claim in the store, live or expired."""
+        """Every claim of the lock in the store, live or expired."""
+        return [c for c in self._entries() if c.iri.startswith(CLAIM_PREFIX)]
+
+    def line(self) -> list[Claim]:
+        """Every ticket in the line, live or expired, first in line first."""
+        return sorted((c for c in self._entries() if c.iri.startswith(TICKET_PREFIX)),
+                      key=lambda c: c.place)
+
+    def _entries(self) -> list[Claim]:
         rows = self.store._solutions(
-            f"SELECT ?c ?e ?h WHERE {{ GRAPH <{self.graph}> {{ ?c <{EXPIRES}> ?e "
-            f"OPTIONAL {{ ?c <{HOLDER}> ?h }} }} }}", timeout=self._request_timeout())
+            f"SELECT ?c ?e ?h ?q WHERE {{ GRAPH <{self.graph}> {{ ?c <{EXPIRES}> ?e "
+            f"OPTIONAL {{ ?c <{HOLDER}> ?h }} OPTIONAL {{ ?c <{QUEUED}> ?q }} }} }}",
+            timeout=self._request_timeout())
         return [Claim(r["c"].value, int(r["e"].value) / 1000,
-                      r["h"].value if r["h"] is not None else "?") for r in rows]
+                      r["h"].value if r["h"] is not None else "?",
+                      int(r["q"].value) / 1000 if r["q"] is not None else None)
+                for r in rows]
 
-    def _live_others(self, mine: Claim | None) -> list[Claim]:
-        """The live claims other than ``mine``; expired ones are deleted on the way (their
-        holder crashed or overran its lease)."""
-        now, live = time.time(), []
-        for claim in self.claims():
-            if mine is not None and claim.iri == mine.iri:
+    def _live(self, exclude: Claim | None) -> tuple[list[Claim], list[Claim]]:
+        """The live claims and tickets other than ``exclude``, in one read; expired ones,
+        and those of a process here that is gone, are deleted on the way."""
+        now, claims, tickets = time.time(), [], []
+        for entry in self._entries():
+            if exclude is not None and entry.iri == exclude.iri:
                 continue
-            if claim.expires <= now:
-                log.warning("breaking the expired write lock of %s (expired %.1f s ago)",
-                            claim.holder, now - claim.expires)
-                self._delete(claim)
-            elif holder_is_dead(claim.holder):
-                log.warning("breaking the write lock of %s: that process is gone",
-                            claim.holder)
-                self._delete(claim)
+            what = "ticket" if entry.iri.startswith(TICKET_PREFIX) else "write lock"
+            if entry.expires <= now:
+                log.warning("breaking the expired %s of %s (expired %.1f s ago)", what,
+                            entry.holder, now - entry.expires)
+                self._delete(entry)
+            elif holder_is_dead(entry.holder):
+                log.warning("breaking the %s of %s: that process is gone", what,
+                            entry.holder)
+                self._delete(entry)
             else:
-                live.append(claim)
-        return live
+                (tickets if what == "ticket" else claims).append(entry)
+        return claims, tickets
 
-    def _release(self, claim: Claim) -> None:
-        """Delete our claim; a failure is logged, not raised: what ran under the lock is
-        done (a committed write stays committed) and the claim expires with its lease."""
+    def _release(self, *entries: Claim | None) -> None:
+        """Delete our claim and ticket, in one update; a failure is logged, not raised:
+        what ran under the lock is done (a committed write stays committed) and both
+        expire."""
+        mine = [e for e in entries if e is not None]
         try:
-            self._delete(claim)
+            self._delete(*mine)
         except Exception:
-            log.exception("could not release the remote write lock %s; other writers wait "
-                          "until it expires (%.0f s from now)", claim.iri,
-                          claim.expires - time.time())
+            log.exception("could not release the remote write lock (%s); other writers "
+                          "wait until it expires (%.0f s from now)",
+                          ", ".join(e.iri for e in mine), mine[0].expires - time.time())
 
-    def _delete(self, claim: Claim) -> None:
+    def _delete(self, *entries: Claim) -> None:
         # by pattern (a server may give the number back in another lexical form), in the
         # long form: not every server takes the DELETE WHERE shorthand with GRAPH
-        pattern = f"GRAPH <{self.graph}> {{ <{claim.iri}> ?p ?o }}"
-        self.store._update(f"DELETE {{ {pattern} }} WHERE {{ {pattern} }}",
+        patterns = [f"GRAPH <{self.graph}> {{ <{e.iri}> ?p ?o }}" for e in entries]
+        self.store._update(" ;\n".join(f"DELETE {{ {p} }} WHERE {{ {p} }}" for p in patterns),
                            self._request_timeout())
 
     def _request_timeout(self) -> float:
@@ -221,6 +294,10 @@ class WriteLock:
         by = f" (held by {holders})" if holders else ""
         return WriteTimeout(f"the remote store's write lock was not free within {timeout:g} s"
                             f"{by}; nothing was written")
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()} on {_machine()}"
 
 
 def _machine() -> str:

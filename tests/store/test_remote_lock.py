@@ -1,8 +1,10 @@
 """The remote write lock (store/remote_lock.py) under real concurrency, on a real writable
 Oxigraph server (which does not detect write-write conflicts between updates): no lost
-update, a stale claim broken, the lease enforced, and — the decisive case — two writes that
-are each valid but jointly break a shape, sent at once through two backends: exactly one
-commits, the other is refused with 422."""
+update, a stale claim broken, the lease enforced, writers served in the order they came
+(across backends through the line in the store, within one through the thread lock), a
+crashed waiter's ticket broken, and — the decisive case — two writes that are each valid
+but jointly break a shape, sent at once through two backends: exactly one commits, the
+other is refused with 422."""
 
 from __future__ import annotations
 
@@ -24,7 +26,14 @@ from alliancegraph.store import remote_lock
 from alliancegraph.store.base import QuadDelta
 from alliancegraph.store.policy import PolicyStore
 from alliancegraph.store.remote import VERSION_GRAPH, RemoteBackend
-from alliancegraph.store.remote_lock import CLAIM_PREFIX, EXPIRES, HOLDER, write_lock
+from alliancegraph.store.remote_lock import (
+    CLAIM_PREFIX,
+    EXPIRES,
+    HOLDER,
+    QUEUED,
+    TICKET_PREFIX,
+    write_lock,
+)
 from rdflib import Graph
 
 EX = "http://example.org/"
@@ -144,6 +153,91 @@ def insert_claim(backend: RemoteBackend, expires: float, holder: str) -> str:
     backend._update(f'INSERT DATA {{ GRAPH <{VERSION_GRAPH}> {{ <{iri}> <{EXPIRES}> '
                     f'{int(expires * 1000)} ; <{HOLDER}> "{holder}" }} }}')
     return iri
+
+
+def insert_ticket(backend: RemoteBackend, queued: float, expires: float, holder: str) -> str:
+    """A ticket in the line as another instance would have put it; its IRI."""
+    iri = TICKET_PREFIX + uuid.uuid4().hex
+    backend._update(f'INSERT DATA {{ GRAPH <{VERSION_GRAPH}> {{ <{iri}> <{EXPIRES}> '
+                    f'{int(expires * 1000)} ; <{QUEUED}> {int(queued * 1000)} ; '
+                    f'<{HOLDER}> "{holder}" }} }}')
+    return iri
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("through", ["one backend per writer", "one backend"])
+def test_writers_get_the_lock_in_the_order_they_came(server, through):
+    """A holds the lock; B starts waiting, then C. When A lets go, B goes first, each of 5
+    rounds (claim and check alone is a scramble: C won about half the time)."""
+    backends = [server() for _ in range(3)] if through == "one backend per writer" else [
+        server()] * 3
+    locks = [write_lock(b, VERSION_GRAPH) for b in backends]
+    order: list[str] = []
+    for _ in range(5):
+        order.clear()
+        release = threading.Event()
+
+        def take(lock, name: str, hold_until: threading.Event | None = None) -> None:
+            with lock.hold(30):
+                order.append(name)
+                if hold_until is not None:
+                    hold_until.wait(30)
+
+        first = threading.Thread(target=take, args=(locks[0], "A", release))
+        first.start()
+        wait_until(lambda: order == ["A"])
+        waiters = []
+        for number, name in ((1, "B"), (2, "C")):
+            waiter = threading.Thread(target=take, args=(locks[number], name))
+            waiter.start()
+            waiters.append(waiter)
+            if through == "one backend per writer":
+                wait_until(lambda n=number: len(locks[0].line()) == n)  # in line, in turn
+            else:
+                time.sleep(0.3)  # waiting on the thread lock (nothing in the store)
+        release.set()
+        for thread in (first, *waiters):
+            thread.join(60)
+        assert order == ["A", "B", "C"]
+        assert locks[0].claims() == [] and locks[0].line() == []
+
+
+def test_a_ticket_older_than_ours_is_served_first_even_with_the_lock_free(server):
+    backend = server()
+    lock = write_lock(backend, VERSION_GRAPH)
+    elsewhere = f"instance B pid {dead_pid()} on another-boot/4026531836"
+    ahead = insert_ticket(backend, time.time() - 5, time.time() + 60, elsewhere)
+    try:
+        with pytest.raises(WriteTimeout, match="instance B"), lock.hold(0.5):
+            pass
+        assert [t.iri for t in lock.line()] == [ahead]  # ours was taken away
+    finally:
+        lock._delete(*lock.line())
+    with lock.hold(5) as held:  # B had its turn (its ticket gone): ours at once
+        assert held.ticket is None and [c.iri for c in lock.claims()] == [held.claim.iri]
+
+
+def test_a_crashed_waiters_ticket_is_broken(server):
+    """A ticket of a process here that is gone is broken at once; one of another machine
+    when its wait would have ended."""
+    backend = server()
+    lock = write_lock(backend, VERSION_GRAPH)
+    insert_ticket(backend, time.time() - 5, time.time() + 60,
+                  f"here pid {dead_pid()} on {remote_lock._machine()}")
+    started = time.monotonic()
+    with lock.hold(5):
+        assert time.monotonic() - started < 3 and lock.line() == []
+    expires = time.time() + 2
+    insert_ticket(backend, time.time() - 5, expires, "elsewhere pid 7 on another-boot/1")
+    with lock.hold(20) as held:
+        assert time.time() >= expires and held.ticket is not None
+    assert lock.line() == [] and lock.claims() == []
 
 
 def test_a_claim_past_its_lease_is_broken(server):
