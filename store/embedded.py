@@ -47,6 +47,7 @@ import logging
 import os
 import pickle
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -659,19 +660,10 @@ class _Writer:
     def exclusive(self, deadline: float, limit: float) -> Iterator[None]:
         """The exclusive write lock, waited for until ``deadline`` (wall clock)."""
         with open(self.paths.lock, "a+b") as handle:
-            pause = 0.001
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.time() >= deadline:
-                        raise WriteTimeout(
-                            f"the write waited longer than the limit of {limit:g} s "
-                            "(setting write_timeout) for another write to finish; nothing "
-                            "was written") from None
-                    time.sleep(min(pause, max(0.0, deadline - time.time())))
-                    pause = min(pause * 2, 0.05)
+            if not _lock_until(handle, deadline):
+                raise WriteTimeout(
+                    f"the write waited longer than the limit of {limit:g} s (setting "
+                    "write_timeout) for another write to finish; nothing was written")
             try:
                 yield
             finally:
@@ -786,6 +778,51 @@ class _Writer:
                     continue  # a reader still has it open; removed after a later write
                 shutil.rmtree(entry)
                 lock.unlink()
+
+
+class _LockWaitOver(Exception):
+    """The alarm that ends a blocking wait for the write lock."""
+
+
+def _lock_wait_over(signum: int, frame: object) -> None:
+    raise _LockWaitOver
+
+
+def _lock_until(handle: Any, deadline: float) -> bool:
+    """Take the exclusive lock on ``handle`` by ``deadline`` (wall clock); whether it did.
+
+    A writer process waits in the kernel (a blocking flock ended by an alarm at the
+    deadline), so the lock's release wakes it at once: polling, it lost the lock to the
+    writer of another gunicorn worker that took it back within milliseconds, again and
+    again (write p99 4.4 s under 16 clients). Where an alarm cannot be used (not the main
+    thread, or a timer already set) it polls."""
+    with contextlib.suppress(BlockingIOError):
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    left = deadline - time.time()
+    if left <= 0:
+        return False
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)):
+        previous = signal.signal(signal.SIGALRM, _lock_wait_over)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, left)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return True
+        except _LockWaitOver:
+            return False  # (had it been taken just then, closing the handle lets it go)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    pause = 0.001
+    while time.time() < deadline:
+        time.sleep(min(pause, max(0.0, deadline - time.time())))
+        pause = min(pause * 2, 0.05)
+        with contextlib.suppress(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+    return False
 
 
 def _initialise(writer: _Writer, deadline: float, limit: float) -> None:

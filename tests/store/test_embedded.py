@@ -43,6 +43,7 @@ from alliancegraph.store.base import (
 )
 from alliancegraph.store.embedded import (
     EmbeddedBackend,
+    _lock_until,
     _Reader,
     pin_snapshot,
     read_generation,
@@ -733,3 +734,49 @@ def test_errors_of_a_local_read_are_the_engines(local_pair):
     local, _ = local_pair
     with pytest.raises(ParseError):
         local.ask("ASK { <http://example.org/s1> ex:p ?o }", dataset=UNION, base_iri=None)
+
+
+#: takes the write lock, says so, lets it go when told, and after 5 ms (a writer's next
+#: call arriving) tries to take it back at once: "retook" or "lost"
+HOLD_THEN_RETAKE = textwrap.dedent("""
+    import fcntl, sys, time
+    with open(sys.argv[1], "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        print("held", flush=True)
+        sys.stdin.readline()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        time.sleep(0.005)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("retook", flush=True)
+        except BlockingIOError:
+            print("lost", flush=True)
+""")
+
+
+def test_a_waiting_writer_takes_the_lock_as_soon_as_it_is_let_go(tmp_path):
+    """The writer of another worker lets the lock go and wants it back 5 ms later: the one
+    that was waiting has it by then (polling every 50 ms, it lost such races again and
+    again). A wait that ends at its deadline leaves no alarm or handler behind."""
+    lock = tmp_path / "oxigraph.lock"
+    child = subprocess.Popen([sys.executable, "-c", HOLD_THEN_RETAKE, str(lock)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        handler = signal.getsignal(signal.SIGALRM)
+        with open(lock, "a+b") as handle:
+            assert not _lock_until(handle, time.time() + 0.2)  # still held: the deadline
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            assert signal.getsignal(signal.SIGALRM) is handler
+            let_go = threading.Timer(0.3, lambda: (child.stdin.write("go\n"),
+                                                   child.stdin.flush()))
+            let_go.start()
+            assert _lock_until(handle, time.time() + 30)
+            assert child.stdout.readline().strip() == "lost"
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        let_go.join()
+    finally:
+        child.kill()
+        child.wait()
+        child.stdin.close()
+        child.stdout.close()
