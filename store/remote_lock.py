@@ -37,15 +37,18 @@ breaks at once the claim of a process there that is gone (an instance killed wit
 SIGKILL) instead of waiting out the lease.
 
 Fairness. Claim and check alone is a scramble: whoever happens to look first after a
-release wins, so under steady contention one writer can lose every round until its
-``write_timeout`` ends (16 clients on two instances: 1-7 WriteTimeouts a minute). So
-writers queue. A writer that finds the lock held, or others in line, puts a *ticket* in the
-reserved graph (the time it joined the line, on its clock; an expiry at the end of its own
-wait; its holder) and from then on tries claim and check only when no live ticket is older
-than its own; the others wait their turn (looking again every few tens of milliseconds,
-the first in line more often). A writer takes its ticket away when it gives up, and with
-its claim when it releases. The queue orders who *tries*; claim and check still decides
-who *holds*, so a ticket that was not yet visible to a rival (or clocks out of step) can
+release wins, and a writer whose random waits have grown long loses to fresh ones, so under
+steady contention one writer could lose every round until its ``write_timeout`` ended (16
+clients on two instances: 1-7 WriteTimeouts a minute, write p99 8 s). So a writer that has
+tried for ``PATIENCE`` seconds joins a *line* kept in the reserved graph: a ticket with the
+time it joined (on its clock), an expiry at the end of its own wait, and its holder. While
+any live ticket is older than a writer's own (or it has none), that writer does not try;
+the first in line looks again every few milliseconds. A writer takes its ticket away when
+it gives up, and with its claim when it releases. So no writer waits more than its
+patience plus the turns of those ahead of it, and uncontended or briefly contended writes
+pay nothing for the line (an update per ticket and slower hand-overs halved throughput
+when every waiter queued at once). The line orders who *tries*; claim and check still
+decides who *holds*, so a ticket not yet visible to a rival (or clocks out of step) can
 cost a retry, never safety. A crashed waiter's ticket is broken like a crashed holder's
 claim: at once on its machine, else when its wait would have ended.
 
@@ -82,9 +85,14 @@ TICKET_PREFIX = "urn:alliancegraph:write-queue:"
 EXPIRES = "urn:alliancegraph:lock-expires"
 HOLDER = "urn:alliancegraph:lock-holder"
 QUEUED = "urn:alliancegraph:lock-queued"
-#: the longest wait between two looks, for the first in line and for the others (seconds;
-#: each wait is random up to it, so rivals that collided part)
-FIRST_IN_LINE_WAIT, IN_LINE_WAIT = 0.03, 0.15
+#: before joining the line: the first and the longest wait between two tries (seconds;
+#: each wait is random up to the bound, so rivals that collided part)
+FIRST_WAIT, LONGEST_WAIT = 0.02, 0.5
+#: how long a writer tries on its own before it joins the line (seconds): the line costs
+#: an update and slower hand-overs, so it is for those that lost for a while
+PATIENCE = 1.0
+#: in the line: the longest wait between two looks, for the first in line and the others
+FIRST_IN_LINE_WAIT, IN_LINE_WAIT = 0.01, 0.15
 #: a holder does not start an update with less lease than this left (seconds)
 MIN_BUDGET = 0.5
 
@@ -171,7 +179,7 @@ class WriteLock:
     # ------------------------------------------------------------------ claim and check
 
     def _acquire(self, deadline: float, timeout: float) -> Held:
-        ticket = None
+        ticket, started, wait = None, time.monotonic(), FIRST_WAIT
         try:
             while True:
                 claims, tickets = self._live(exclude=ticket)
@@ -180,14 +188,17 @@ class WriteLock:
                     claim = self._claim_and_check()
                     if claim is not None:
                         return Held(claim, ticket)
-                if ticket is None:  # held, or others in line: join the line, look again
-                    ticket = self._enqueue(deadline)
+                if ticket is None and time.monotonic() - started >= PATIENCE:
+                    ticket = self._enqueue(deadline)  # waited long enough: join the line
                     continue
                 left = deadline - time.monotonic()
                 if left <= 0:
                     holders = ", ".join(sorted({c.holder for c in claims + ahead}))
                     raise self._timed_out(timeout, holders)
-                bound = IN_LINE_WAIT if ahead else FIRST_IN_LINE_WAIT
+                if ticket is None:
+                    bound, wait = wait, min(wait * 2, LONGEST_WAIT)
+                else:
+                    bound = IN_LINE_WAIT if ahead else FIRST_IN_LINE_WAIT
                 time.sleep(min(random.uniform(0, bound), left))
         except BaseException:
             if ticket is not None:
