@@ -639,6 +639,7 @@ def concurrency_run(stack: Stack, *, clients: int = 16, duration: float = 60,
             "reads_backwards": tally.backwards,
             "read_p50_ms": ms(tally.reads, 50), "read_p99_ms": ms(tally.reads, 99),
             "write_p50_ms": ms(tally.writes, 50), "write_p99_ms": ms(tally.writes, 99),
+            "write_max_ms": ms(tally.writes, 100),
             "ops_per_s": round((len(tally.reads) + len(tally.writes)) / elapsed, 1),
             "writes_per_s": round(len(tally.writes) / elapsed, 1)}
 
@@ -987,7 +988,7 @@ def concurrency_table(results: dict[str, Any]) -> list[str]:
     lines = ["| backend | clients | seconds | reads | writes (moves + marks) | errors | "
              "lost writes (moves + marks) | moves counted, never acknowledged | "
              "invariant violations | reads that went back | read p50 / p99 ms | "
-             "write p50 / p99 ms | operations/s (writes/s) |",
+             "write p50 / p99 / max ms | operations/s (writes/s) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for backend, r in results.items():
         if "skipped" in r:
@@ -999,7 +1000,8 @@ def concurrency_table(results: dict[str, Any]) -> list[str]:
             f"{lost} ({_n(r['lost_moves'])} + {r['lost_marks']}) | {_n(r['extra_moves'])} | "
             f"{r['violations'] + (r['final_state_violation'] is not None)} | "
             f"{r['reads_backwards']} | {_n(r['read_p50_ms'])} / {_n(r['read_p99_ms'])} | "
-            f"{_n(r['write_p50_ms'])} / {_n(r['write_p99_ms'])} | {r['ops_per_s']} "
+            f"{_n(r['write_p50_ms'])} / {_n(r['write_p99_ms'])} / "
+            f"{_n(r.get('write_max_ms'))} | {r['ops_per_s']} "
             f"({r['writes_per_s']}) |")
     errors = [f"- {b}: {r['errors_by_kind']}; e.g. {r['error_samples'][:2]}"
               for b, r in results.items() if r.get("errors")]
