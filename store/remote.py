@@ -107,6 +107,9 @@ _CANCELLED = b"The SPARQL operation has been cancelled"
 #: quads serialised at once when a dump is streamed
 _BATCH = 10_000
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+#: Oxigraph server's 500s that are the query's fault, not the server's (the embedded store
+#: raises them as the same 400): a function call to an IRI no engine implements
+_QUERY_FAULT = re.compile(r"^The custom function <[^>]*> is not supported")
 #: conflicting writes retried by apply_prepared before WriteConflict is raised
 RETRIES = 5
 #: marks of committed writes kept in the reserved graph (older ones are removed)
@@ -555,6 +558,8 @@ class RemoteBackend:
                                     f"({answer.status_code}): {message}")
         if answer.status_code == 404:
             return NotFound(message)
+        if _QUERY_FAULT.search(message):  # Oxigraph answers 500 for what the query asks
+            return BadRequest(f"the SPARQL server cannot evaluate this: {message}")
         return StoreUnavailable(f"the SPARQL server answered {answer.status_code}: {message}")
 
     def _post(self, url: str, text: str, *, data: Any, accept: str | None,

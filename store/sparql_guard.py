@@ -53,6 +53,10 @@ class Refused(BadRequest):
 
 #: the setting refusals name (the one way to allow an outbound request)
 SETTING = "federation_endpoints"
+#: IRI schemes a SPARQL server maps to its own procedures: Virtuoso runs ``<bif:f>(…)`` as
+#: its built-in ``f`` (``bif:http_get`` fetches any URL) and ``<sql:p>(…)`` as the stored
+#: procedure ``DB.DBA.p``; an undeclared ``bif:f`` prefixed name is the same to it
+ENGINE_SCHEMES = frozenset({"bif", "sql"})
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ class Analysis:
     loads: list[LoadCall] = field(default_factory=list)
     #: a SERVICE or LOAD keyword not followed by what the grammar wants (a syntax error)
     malformed: bool = False
+    #: IRIs in a server's own function namespaces (Virtuoso's ``bif:`` and ``sql:``)
+    engine_functions: list[str] = field(default_factory=list)
 
     @property
     def dataset_graphs(self) -> list[str]:
@@ -198,6 +204,10 @@ def analyse(text: str, base_iri: str | None = None) -> Analysis:
             continue
         token = tokens[i]
         word = token.keyword
+        if token.kind in ("iri", "pname"):
+            iri = _iri_at(tokens, i, prefixes, base) or token.text
+            if iri.split(":", 1)[0].lower() in ENGINE_SCHEMES:
+                result.engine_functions.append(iri)
         if word in QUERY_FORMS and result.form is None:
             result.form = word  # type: ignore[assignment]
         elif word == "SERVICE":
@@ -253,6 +263,7 @@ def check_query(text: str, base_iri: str | None = None,
     if found.form is None:
         raise ParseError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE found")
     _refuse_file_iris(found.dataset_graphs, "FROM")
+    _refuse_engine_functions(found)
     return found
 
 
@@ -273,6 +284,7 @@ def check_update(text: str, base_iri: str | None = None,
                           "store instead")
     _refuse_services(found, endpoints)
     _refuse_file_iris(found.dataset_graphs, "USING")
+    _refuse_engine_functions(found)
     return found
 
 
@@ -416,6 +428,15 @@ def _refuse_file_iris(iris: list[str], clause: str) -> None:
             raise Refused(f"{clause} <{iri}> is not allowed: this endpoint reads no local "
                           "files; name a graph of the store (remote data is reached only "
                           f"through SERVICE to an endpoint listed in the setting {SETTING})")
+
+
+def _refuse_engine_functions(found: Analysis) -> None:
+    if found.engine_functions:
+        iri = found.engine_functions[0]
+        raise Refused(f"<{iri}> is not allowed: IRIs of the schemes "
+                      f"{', '.join(sorted(s + ':' for s in ENGINE_SCHEMES))} name a SPARQL "
+                      "server's own procedures (Virtuoso's built-ins can read files and fetch "
+                      "URLs), which no request may call")
 
 
 def _kind(tokens: list[Token], i: int) -> str:

@@ -269,7 +269,8 @@ class VirtuosoBackend(RemoteBackend):
                                     "; the user needs the SPARQL_UPDATE role")
         if "40001" in message or "SR172" in message:
             return Deadlocked(f"Virtuoso rolled the write back as deadlocked: {message}")
-        if answer.status_code < 500 or "37000" in message:
+        if answer.status_code < 500 or "37000" in message or "SR185" in message:
+            # SR185 "Undefined procedure": a function IRI it has no procedure for
             return BadRequest(f"Virtuoso refused the request: {message}")
         return StoreUnavailable(f"Virtuoso answered {answer.status_code}: {message}")
 

@@ -276,6 +276,30 @@ def test_a_protocol_dataset_naming_a_missing_graph_is_empty(store: PolicyStore):
     assert len(found) == 0
 
 
+def test_a_call_to_a_function_no_engine_has_is_a_400(store: PolicyStore):
+    # Oxigraph server answers it 500, which read as "the server is down" (503; found by
+    # bench/fuzz.py --backends): it is the query's fault on every backend
+    with pytest.raises(BadRequest) as caught:
+        store.select(PREFIX + "SELECT ?x WHERE { BIND(<http://example.org/no-such-function>(1)"
+                     " AS ?x) ?s ?p ?o }")
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("call", ["<bif:http_get>", "bif:http_get", "<sql:http_get>",
+                                  "<BIF:http_get>"])
+def test_a_servers_own_procedures_are_never_called(store: PolicyStore, canary, call: str):
+    # Virtuoso runs <bif:http_get>(url) as its built-in: it fetched any URL (found by a
+    # probe of the Virtuoso backend); every backend refuses the schemes before sending
+    before = store.generation()
+    with pytest.raises(Refused, match="own procedures"):
+        store.select(f"SELECT ({call}('{canary.url}') AS ?x) WHERE {{}}")
+    with pytest.raises(Refused, match="own procedures"):
+        store.update(f"INSERT {{ <{EX}s> <{EX}p> ?x }} WHERE {{ BIND({call}('{canary.url}')"
+                     " AS ?x) }")
+    time.sleep(0.3)  # the canary accepts in its own thread
+    assert canary.connections == 0 and store.generation() == before
+
+
 # ---------------------------------------------------------------------- the policy
 
 

@@ -140,6 +140,31 @@ def test_a_file_from_is_refused_in_every_spelling(text):
         check_query(text, endpoints=("file:///etc/",))
 
 
+@pytest.mark.parametrize("call", [
+    "<bif:http_get>('http://127.0.0.1:9/')",
+    "bif:http_get('http://127.0.0.1:9/')",  # Virtuoso's own prefix, undeclared
+    "b:http_get('x')",  # PREFIX b: <bif:>
+    "s:DB_PROC(1)",  # PREFIX s: <sql:>
+    "<BIF:contains>(?o, 'x')",
+    "<\\u0062if:file_to_string>('/etc/passwd')",  # an escape the engine decodes
+])
+def test_a_servers_own_function_schemes_are_refused_in_every_spelling(call):
+    prologue = "PREFIX b: <bif:>\nPREFIX s: <sql:>\n"
+    with pytest.raises(Refused, match="own procedures"):
+        check_query(f"{prologue}SELECT ({call} AS ?x) WHERE {{ ?s ?p ?o }}")
+    with pytest.raises(Refused, match="own procedures"):
+        check_update(f"{prologue}INSERT {{ <{EX}s> <{EX}p> ?x }} WHERE {{ ?s ?p ?o "
+                     f"BIND({call} AS ?x) }}")
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE { ?s <urn:bif:x> "bif:http_get" }',  # another scheme; a string
+    "SELECT * WHERE { ?s ?p <http://example.org/bif:x> } # <bif:x> in a comment",
+])
+def test_the_function_schemes_are_only_refused_as_iris(text):
+    assert check_query(text).form == "SELECT"
+
+
 def test_a_file_base_given_by_the_caller_counts_too():
     with pytest.raises(Refused):
         check_query("SELECT * FROM <passwd> WHERE { ?s ?p ?o }", "file:///etc/")
