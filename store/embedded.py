@@ -47,7 +47,6 @@ import logging
 import os
 import pickle
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -378,9 +377,12 @@ class EmbeddedBackend:
         limit = timeout or self.write_timeout
         record = record_of(change)
         deadline = time.time() + limit
+        _a0 = time.perf_counter()
         created, counts, generation = self._pools().write(
             _apply, (record, if_generation, deadline, limit),
             timeout=limit + _WRITE_GRACE, capped=record[0] not in _UNCAPPED)
+        if time.perf_counter() - _a0 > 0.4:
+            log.warning("SLOWAPPLY %.3f", time.perf_counter() - _a0)
         return Applied(generation=generation, created=created, counts=counts)
 
     def apply_prepared(self, prepare: Callable[..., tuple[Change | None, Any]], *args: Any,
@@ -660,7 +662,11 @@ class _Writer:
     def exclusive(self, deadline: float, limit: float) -> Iterator[None]:
         """The exclusive write lock, waited for until ``deadline`` (wall clock)."""
         with open(self.paths.lock, "a+b") as handle:
-            if not _lock_until(handle, deadline):
+            _w0 = time.perf_counter()
+            _got = _lock_until(handle, deadline)
+            if time.perf_counter() - _w0 > 0.3:
+                log.warning("SLOWLOCK %.3f", time.perf_counter() - _w0)
+            if not _got:
                 raise WriteTimeout(
                     f"the write waited longer than the limit of {limit:g} s (setting "
                     "write_timeout) for another write to finish; nothing was written")
@@ -780,50 +786,31 @@ class _Writer:
                 lock.unlink()
 
 
-class _LockWaitOver(Exception):
-    """The alarm that ends a blocking wait for the write lock."""
-
-
-def _lock_wait_over(signum: int, frame: object) -> None:
-    raise _LockWaitOver
-
-
 def _lock_until(handle: Any, deadline: float) -> bool:
     """Take the exclusive lock on ``handle`` by ``deadline`` (wall clock); whether it did.
 
-    A writer process waits in the kernel (a blocking flock ended by an alarm at the
-    deadline), so the lock's release wakes it at once: polling, it lost the lock to the
-    writer of another gunicorn worker that took it back within milliseconds, again and
-    again (write p99 4.4 s under 16 clients). Where an alarm cannot be used (not the main
-    thread, or a timer already set) it polls."""
+    The wait is in the kernel (a blocking flock in a thread of its own, which the caller
+    waits for until the deadline), so the lock's release wakes it at once. Polling (every
+    50 ms at most), it lost the lock to the writer of the other gunicorn worker, which
+    takes it back within milliseconds, again and again: write p99 2.6 s, stalls of 1-3 s,
+    under 4 clients. A wait given up leaves its thread blocked on ``handle``: the caller
+    closes the handle, so if that thread is granted the lock later, it is let go at once
+    (a flock lives with the open file, which then has no descriptor left)."""
     with contextlib.suppress(BlockingIOError):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     left = deadline - time.time()
     if left <= 0:
         return False
-    if (threading.current_thread() is threading.main_thread()
-            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)):
-        previous = signal.signal(signal.SIGALRM, _lock_wait_over)
-        try:
-            signal.setitimer(signal.ITIMER_REAL, left)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            return True
-        except _LockWaitOver:
-            return False  # (had it been taken just then, closing the handle lets it go)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    pause = 0.001
-    while time.time() < deadline:
-        time.sleep(min(pause, max(0.0, deadline - time.time())))
-        pause = min(pause * 2, 0.05)
-        with contextlib.suppress(BlockingIOError):
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-    return False
+    granted = threading.Event()
 
+    def wait() -> None:
+        with contextlib.suppress(OSError):  # the handle closed under it: given up
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            granted.set()
+
+    threading.Thread(target=wait, daemon=True, name="write-lock").start()
+    return granted.wait(left)
 
 def _initialise(writer: _Writer, deadline: float, limit: float) -> None:
     with writer.exclusive(deadline, limit):
