@@ -62,6 +62,9 @@ log = logging.getLogger(__name__)
 
 #: how often a validated write is computed again when another write came first
 
+#: the backends that run queries on this engine (pyoxigraph), whose parse is the check
+OWN_ENGINE = ("memory", "embedded")
+
 
 class PolicyStore:
     """:class:`~alliancegraph.store.base.Store`: ``backend`` under the policy (see the module).
@@ -120,6 +123,10 @@ class PolicyStore:
                                  base, query=True)
             effective = Dataset(union_default=self.union_default_graph
                                 and not found.dataset_graphs)
+        if self.backend.name not in OWN_ENGINE:
+            # a SPARQL server may take more than SPARQL 1.1 (Virtuoso runs DEFINE pragmas,
+            # IRIs as projections, its own functions): only the standard reaches it
+            engine.check_query_syntax(inert_text(sparql, found), base)
         text = self.federation.evaluate(sparql, found, base, query=True)
         return found.form, effective, base, text
 

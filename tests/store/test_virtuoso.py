@@ -11,7 +11,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from alliancegraph.errors import ParseError, QueryTimeout, ResultTooLarge, StoreUnavailable
+from alliancegraph.errors import (
+    BadRequest,
+    ParseError,
+    QueryTimeout,
+    ResultTooLarge,
+    StoreUnavailable,
+)
 from alliancegraph.store import Dataset, QuadDelta
 from alliancegraph.store.policy import PolicyStore
 from alliancegraph.store.virtuoso import DEFAULT_GRAPH, VirtuosoBackend
@@ -237,6 +243,30 @@ def test_virtuoso_error_texts_are_read(backend: VirtuosoBackend):
                                            "incomplete results\n\nSPARQL query:\nSELECT"),
                                "SELECT …")
     assert isinstance(cut, QueryTimeout) and cut.message.endswith("incomplete results")
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("SELECT (1/0 AS ?x) WHERE { }", "SR084"),  # SPARQL: ?x unbound; Virtuoso: an error
+    ("SELECT * WHERE { ?s ?p ?o } OFFSET 99999999999", "SR350"),  # TOP < 0 to its SQL
+])
+def test_what_virtuoso_cannot_evaluate_is_a_400_naming_its_error(backend: VirtuosoBackend,
+                                                                 query: str, code: str):
+    # each was a 503 "Virtuoso answered 500" (found by bench/fuzz.py --backends virtuoso)
+    backend.apply(QuadDelta(added=(ox.Quad(ex("a"), ex("p"), ex("b"), ex("g")),)))
+    with pytest.raises(BadRequest, match=code) as caught:
+        store(backend).select(query)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?s <urn:x:p> WHERE { ?s ?p ?o } LIMIT 1",  # the IRI a column named callret-1
+    'DEFINE sql:describe-mode "CBD" SELECT * WHERE { ?s ?p ?o } LIMIT 1',  # a pragma
+])
+def test_only_sparql_1_1_reaches_virtuoso(server, backend: VirtuosoBackend, query: str):
+    assert raw(server, query).status_code == 200  # Virtuoso itself runs it
+    with pytest.raises(BadRequest) as caught:  # the answer of the first: a 500 of ours
+        store(backend).select(query)
+    assert caught.value.status == 400
 
 
 def test_a_whole_answer_is_never_faked():
