@@ -100,11 +100,11 @@ _LINE = re.compile(r"\bline (\d+)")
 #: compiler lost a column: a valid query it cannot run), SR185 (a function IRI it has no
 #: procedure for); all but the first are deviations from SPARQL 1.1 (README)
 _QUERY_FAULT = re.compile(r"Virtuoso (37000|22\w{3}|42000|S0022) Error|Error SR185\b")
-#: how long the client waits for an answer, beyond the time limit it sent (a quarter of it,
+#: how long the client waits for an answer, beyond the time limit it sent (half of it,
 #: and 2 s): Virtuoso's anytime limit is checked between steps, and a query stuck in one
 #: step (compiling, a sort) would keep the caller waiting; the caller gets QueryTimeout
 #: then, while the server goes on up to its MaxQueryExecutionTime
-_SLACK, _SLACK_SHARE = 2.0, 0.25
+_SLACK, _SLACK_SHARE = 2.0, 0.5
 
 
 def _without_from(sparql: str) -> str:

@@ -350,8 +350,9 @@ def test_the_service_limit_is_the_servers_timeout(server, big: VirtuosoBackend):
     partial = raw(server, count, timeout="1000")
     assert partial.status_code == 200 and partial.headers.get("X-SQL-State") == "S1TAT"
     hurried = backend_on(server, timeout=1.0)
-    for query in (count, CROSS):
-        with pytest.raises(QueryTimeout, match=r"Virtuoso|time limit"):
+    for query in (count, CROSS):  # Virtuoso's anytime answer, or (a loaded machine) the
+        # client's own cut at 1.5 x the limit + 2 s: QueryTimeout either way
+        with pytest.raises(QueryTimeout, match=r"Virtuoso|time limit|did not answer within"):
             hurried.select(query, dataset=Dataset(), base_iri=None, max_rows=10)
     assert hurried.ask("ASK { GRAPH ?g { ?s ?p ?o } }", dataset=Dataset(), base_iri=None)
 
