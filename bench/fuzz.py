@@ -498,13 +498,14 @@ def socket_sender(port: int, timeout: float = 30.0) -> Sender:
 UNKNOWN_CODING = b"Unsupported transfer coding"
 
 
-def judge(status: int, body: bytes, seconds: float, framed: bool = False) -> list[str]:
+def judge(status: int, body: bytes, seconds: float, framed: bool = False,
+          hang_seconds: float = HANG_SECONDS) -> list[str]:
     """What is wrong with an answer (nothing: an empty list). Closing without an answer is
     a fault unless the request's framing was a lie (then closing is a fair refusal)."""
     faults = []
     if status >= 500 and not (status == 501 and framed and UNKNOWN_CODING in body):
         faults.append("5xx")
-    if seconds > HANG_SECONDS or status == NO_ANSWER:
+    if seconds > hang_seconds or status == NO_ANSWER:
         faults.append("hang")
     if LEAK.search(body):
         faults.append("leak")
