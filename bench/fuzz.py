@@ -37,6 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import stress  # bench/stress.py: the served stacks, /proc
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 TOKEN = "fuzz-write-token"
@@ -525,12 +527,12 @@ class Deaths:
     def live_workers(self) -> set[int]:
         """The master's children that run what it runs (not multiprocessing's helpers)."""
         master = self.stack.service.pid
-        return {pid for pid in _children(master) if _state(pid) not in (None, "Z")
-                and _cmdline(pid) == _cmdline(master)}
+        return {pid for pid, fields in stress.live_processes()
+                if fields[1] == str(master) and _cmdline(pid) == _cmdline(master)}
 
     def __call__(self) -> list[str]:
         dead = [f"service worker {pid}" for pid in sorted(self.workers)
-                if _state(pid) in (None, "Z")]
+                if not _alive(pid)]
         if self.stack.service.poll() is not None:
             dead.append(f"the service exited ({self.stack.service.returncode})")
         sparql = getattr(self.stack.sparql, "process", self.stack.sparql)
@@ -542,16 +544,9 @@ class Deaths:
         return dead
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def _state(pid: int) -> str | None:
-    fields = _stat(pid)
-    return fields[0] if fields else None
+def _alive(pid: int) -> bool:
+    fields = stress.proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def _cmdline(pid: int) -> bytes | None:
@@ -559,11 +554,6 @@ def _cmdline(pid: int) -> bytes | None:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-
-
-def _children(parent: int) -> set[int]:
-    return {int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
-            and (_stat(int(entry.name)) or ["", ""])[1] == str(parent)}
 
 
 def run(kinds: list[str], cases: int, seed: int, sender: Sender,
@@ -668,8 +658,6 @@ def in_process(opts: argparse.Namespace, work: Path) -> tuple[dict, list[dict]]:
 
 
 def over_sockets(opts: argparse.Namespace, work: Path) -> tuple[dict, list[dict]]:
-    import stress  # bench/stress.py: the served stacks
-
     table, failures = {}, []
     for backend in opts.backends:
         with stress.running(backend, work, write_token=TOKEN, query_timeout=5.0,

@@ -82,19 +82,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command (state, ppid, pgrp, session, …);
+    None when the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def live_processes() -> Iterator[tuple[int, list[str]]]:
+    """Every live (not zombie) process: its pid and :func:`proc_stat` fields."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = proc_stat(int(entry.name))
+            if fields is not None and fields[0] != "Z":
+                yield int(entry.name), fields
+
+
 def session_members(leader: int) -> set[int]:
     """Live pids in the process group or session of ``leader`` (started with
     ``start_new_session``: gunicorn's master, its workers, the store's processes)."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z" and leader in (int(fields[2]), int(fields[3])):
-                members.add(int(entry.name))
-    return members
+    return {pid for pid, fields in live_processes()
+            if leader in (int(fields[2]), int(fields[3]))}
 
 
 def kill_session(process: subprocess.Popen) -> int:

@@ -377,12 +377,9 @@ class EmbeddedBackend:
         limit = timeout or self.write_timeout
         record = record_of(change)
         deadline = time.time() + limit
-        _a0 = time.perf_counter()
         created, counts, generation = self._pools().write(
             _apply, (record, if_generation, deadline, limit),
             timeout=limit + _WRITE_GRACE, capped=record[0] not in _UNCAPPED)
-        if time.perf_counter() - _a0 > 0.4:
-            log.warning("SLOWAPPLY %.3f", time.perf_counter() - _a0)
         return Applied(generation=generation, created=created, counts=counts)
 
     def apply_prepared(self, prepare: Callable[..., tuple[Change | None, Any]], *args: Any,
@@ -662,11 +659,7 @@ class _Writer:
     def exclusive(self, deadline: float, limit: float) -> Iterator[None]:
         """The exclusive write lock, waited for until ``deadline`` (wall clock)."""
         with open(self.paths.lock, "a+b") as handle:
-            _w0 = time.perf_counter()
-            _got = _lock_until(handle, deadline)
-            if time.perf_counter() - _w0 > 0.3:
-                log.warning("SLOWLOCK %.3f", time.perf_counter() - _w0)
-            if not _got:
+            if not _lock_until(handle, deadline):
                 raise WriteTimeout(
                     f"the write waited longer than the limit of {limit:g} s (setting "
                     "write_timeout) for another write to finish; nothing was written")
@@ -811,6 +804,7 @@ def _lock_until(handle: Any, deadline: float) -> bool:
 
     threading.Thread(target=wait, daemon=True, name="write-lock").start()
     return granted.wait(left)
+
 
 def _initialise(writer: _Writer, deadline: float, limit: float) -> None:
     with writer.exclusive(deadline, limit):

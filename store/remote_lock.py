@@ -224,21 +224,22 @@ class WriteLock:
         # in whole milliseconds, as stored: every writer must order the line alike (a
         # finer own place than the rivals read would put each behind the other)
         now = int(time.time() * 1000) / 1000
-        ticket = Claim(TICKET_PREFIX + uuid.uuid4().hex,
-                       now + max(deadline - time.monotonic(), 0.0) + 1.0, _holder(), now)
-        self.store._update(
-            f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{ticket.iri}> <{EXPIRES}> "
-            f"{int(ticket.expires * 1000)} ; <{QUEUED}> {int(now * 1000)} ; "
-            f"<{HOLDER}> {_string(ticket.holder)} }} }}", self._request_timeout())
-        return ticket
+        return self._insert(Claim(TICKET_PREFIX + uuid.uuid4().hex,
+                                  now + max(deadline - time.monotonic(), 0.0) + 1.0,
+                                  _holder(), now))
 
     def _claim(self) -> Claim:
-        claim = Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease, _holder())
+        return self._insert(Claim(CLAIM_PREFIX + uuid.uuid4().hex, time.time() + self.lease,
+                                  _holder()))
+
+    def _insert(self, entry: Claim) -> Claim:
+        """Write a claim or a ticket (``INSERT DATA``: no WHERE, nothing read)."""
+        queued = "" if entry.queued is None else f"<{QUEUED}> {int(entry.queued * 1000)} ; "
         self.store._update(
-            f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{claim.iri}> <{EXPIRES}> "
-            f"{int(claim.expires * 1000)} ; <{HOLDER}> {_string(claim.holder)} }} }}",
+            f"INSERT DATA {{ GRAPH <{self.graph}> {{ <{entry.iri}> <{EXPIRES}> "
+            f"{int(entry.expires * 1000)} ; {queued}<{HOLDER}> {_string(entry.holder)} }} }}",
             self._request_timeout())
-        return claim
+        return entry
 
     def claims(self) -> list[Claim]:
         """Every claim of the lock in the store, live or expired."""

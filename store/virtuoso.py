@@ -519,6 +519,7 @@ def _registry_ops(kept: Sequence[str], gone: Sequence[str], guard: str) -> list[
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _DECIMAL = r"[+-]?(\d+(\.\d*)?|\.\d+)"
+_FLOATING = re.compile(rf"{_DECIMAL}([eE][+-]?\d+)?|[+-]?INF|NaN")
 #: the datatypes Virtuoso converts to its own values as it writes, and their lexical
 #: forms (XSD 1.1; xsd:integer within its 64 bits): a literal outside them fails the
 #: operation half-way through the request (SR341, SR127, SR066, SR334, DT006, measured),
@@ -526,8 +527,8 @@ _DECIMAL = r"[+-]?(\d+(\.\d*)?|\.\d+)"
 _CONVERTED = {
     _XSD + "integer": re.compile(r"[+-]?\d+"),
     _XSD + "decimal": re.compile(_DECIMAL),
-    _XSD + "double": re.compile(rf"{_DECIMAL}([eE][+-]?\d+)?|[+-]?INF|NaN"),
-    _XSD + "float": re.compile(rf"{_DECIMAL}([eE][+-]?\d+)?|[+-]?INF|NaN"),
+    _XSD + "double": _FLOATING,
+    _XSD + "float": _FLOATING,
     _XSD + "boolean": re.compile(r"true|false|1|0"),
     _XSD + "dateTime": re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"
                                   r"(Z|[+-]\d\d:\d\d)?"),

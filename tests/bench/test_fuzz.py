@@ -157,7 +157,7 @@ def test_a_killed_worker_is_a_death_and_its_replacement_is_watched(served):
     victim = min(deaths.workers)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while fuzz._state(victim) not in (None, "Z") and time.monotonic() < deadline:
+    while fuzz._alive(victim) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert deaths() == [f"service worker {victim}"]
     assert victim not in deaths.workers and len(deaths.workers) == 2
