@@ -70,7 +70,13 @@ from alliancegraph.store.remote import (
     prune_times,
     read_whole,
 )
-from alliancegraph.store.sparql_guard import analyse, query_form, read_prologue, tokenize
+from alliancegraph.store.sparql_guard import (
+    Token,
+    analyse,
+    query_form,
+    read_prologue,
+    tokenize,
+)
 from requests.auth import HTTPDigestAuth
 
 #: the named graph that holds what the service calls its default graph
@@ -105,6 +111,17 @@ _QUERY_FAULT = re.compile(r"Virtuoso (37000|22\w{3}|42000|S0022) Error|Error SR1
 #: step (compiling, a sort) would keep the caller waiting; the caller gets QueryTimeout
 #: then, while the server goes on up to its MaxQueryExecutionTime
 _SLACK, _SLACK_SHARE = 2.0, 0.5
+#: the most triple patterns one join may have on Virtuoso. Its compiler orders a join
+#: before the query's ``timeout`` runs, in time that grows steeply with its patterns (7.2.5,
+#: a 2 s limit, patterns sharing their variables: 40 in 0.4 s, 48 in 0.5 s, 60 in 1.5 s, 80
+#: in 9 s, 120 in 57 s), and holds one of its threads all that time
+MAX_JOIN_PATTERNS = 48
+#: and the joins of one query together, as the sum of each one's patterns cubed: two joins
+#: of the largest size (four of them in a UNION took 3.4 s to compile)
+JOIN_BUDGET = 2 * MAX_JOIN_PATTERNS ** 3
+#: the groups Virtuoso compiles as joins of their own; a plain ``{ }`` or ``GRAPH … { }``
+#: group is part of the join around it (two GRAPH groups of 40 took 18 s, one of 80 9 s)
+_OWN_JOIN_AFTER = frozenset({"OPTIONAL", "MINUS", "UNION", "EXISTS", "CONSTRUCT", "WHERE"})
 
 
 def _without_from(sparql: str) -> str:
@@ -292,6 +309,7 @@ class VirtuosoBackend(RemoteBackend):
                stream: bool = False) -> requests.Response:
         """The query with an explicit dataset and the time limit as Virtuoso's ``timeout``
         (the server stops it); a partial "anytime" answer is QueryTimeout."""
+        _refuse_large_joins(sparql)
         own = dataset is _ALL or self._names_its_dataset(sparql, dataset)
         params = [] if own else self.dataset_params(dataset)
         text = _without_from(sparql) if dataset.given else sparql  # Virtuoso adds them up
@@ -533,6 +551,85 @@ _CONVERTED = {
     _XSD + "dateTime": re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"
                                   r"(Z|[+-]\d\d:\d\d)?"),
 }
+
+
+def joins(sparql: str) -> list[int]:
+    """An upper bound of the triple patterns of each join Virtuoso compiles for ``sparql``.
+
+    Per group, outside parentheses: each ``.``, ``;``, ``,`` (``ex:o.`` is one token to the
+    tokenizer: its dot counts), ``[ p o ]``, and each pattern ended by no dot (before
+    ``{``, ``}`` or a keyword such as OPTIONAL). Over by one for a decimal's point; under
+    only for RDF collections, ``( … )`` being skipped as expressions are. A group that is
+    not a join of its own (:data:`_OWN_JOIN_AFTER`, a subquery, a UNION branch) is added
+    to the one around it."""
+    tokens = tokenize(sparql)
+    open_groups: list[list[int]] = []  # [patterns, own join?] of each open group
+    done: list[int] = []
+    parens = 0
+    for i, token in enumerate(tokens):
+        text = token.text if token.kind == "punct" else ""
+        if open_groups and parens <= 0 and _ends_a_pattern(tokens, i):
+            open_groups[-1][0] += 1
+        if text == "{":
+            before = tokens[i - 1].keyword if i else ""
+            after = tokens[i + 1].keyword if i + 1 < len(tokens) else ""
+            own = before in _OWN_JOIN_AFTER or after == "SELECT" or not open_groups
+            open_groups.append([0, int(own)])
+        elif text == "}" and open_groups:
+            patterns, own = open_groups.pop()
+            branch = i + 1 < len(tokens) and tokens[i + 1].keyword == "UNION"
+            if own or branch or not open_groups:
+                done.append(patterns)
+            else:
+                open_groups[-1][0] += patterns
+        elif text in ("(", ")"):
+            parens += 1 if text == "(" else -1
+    return done + [patterns + 1 for patterns, _ in open_groups]  # unclosed: at most one more
+
+
+#: the keywords that end a pattern written without its dot
+_GROUP_KEYWORDS = frozenset({"OPTIONAL", "FILTER", "MINUS", "GRAPH", "BIND", "VALUES",
+                             "SERVICE", "UNION"})
+#: the keywords whose term before a ``{`` is no pattern's
+_NAMING_KEYWORDS = frozenset({"GRAPH", "SERVICE", "SILENT", "VALUES"})
+
+
+def _ends_a_pattern(tokens: list[Token], i: int) -> bool:
+    """Whether ``tokens[i]`` ends a triple pattern (see :func:`joins`)."""
+    token = tokens[i]
+    if token.text in (".", ";", ",") or (token.kind == "pname" and token.text.endswith(".")):
+        return True
+    if token.text == "[":
+        return i + 1 < len(tokens) and tokens[i + 1].text != "]"
+    if token.text == "{" and i > 1 and tokens[i - 2].keyword in _NAMING_KEYWORDS:
+        return False  # GRAPH ?g {: the term names the graph
+    if token.text in ("{", "}") or token.keyword in _GROUP_KEYWORDS:
+        return i > 0 and _ends_a_term(tokens[i - 1])
+    return False
+
+
+def _ends_a_term(token: Token) -> bool:
+    if token.kind == "pname":
+        return not token.text.endswith(".")
+    return token.kind in ("var", "iri", "string", "lang") or token.text == "]" or (
+        token.kind == "punct" and token.text.isdigit())
+
+
+def _refuse_large_joins(sparql: str) -> None:
+    """BadRequest for a query Virtuoso could not compile within any time limit (see
+    :data:`MAX_JOIN_PATTERNS`, :data:`JOIN_BUDGET`)."""
+    sizes = joins(sparql)
+    if max(sizes, default=0) > MAX_JOIN_PATTERNS:
+        raise BadRequest(f"a group of this query joins up to {max(sizes)} triple patterns; "
+                         f"on Virtuoso at most {MAX_JOIN_PATTERNS} are taken in one join "
+                         "(nested {{ }} and GRAPH groups included), since its compiler is "
+                         "not stopped by the time limit: move patterns into OPTIONAL, "
+                         "UNION or a subquery, or into a second query")
+    if sum(size ** 3 for size in sizes) > JOIN_BUDGET:
+        raise BadRequest(f"this query's joins ({len(sizes)}, the largest of {max(sizes)} "
+                         "triple patterns) are more than Virtuoso compiles within any time "
+                         f"limit (a budget of {JOIN_BUDGET} for the sum of each join's "
+                         "patterns cubed): split it into several queries")
 
 
 def _refuse_unstorable(*quad_lists: Sequence[ox.Quad]) -> None:
