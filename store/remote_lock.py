@@ -32,9 +32,10 @@ lease. A holder sends its update only while its lease runs, with a client timeou
 ends with the lease (:meth:`Held.budget`); a write that would start later is refused
 (WriteTimeout, nothing written). The guarded update keeps its version condition too: a
 second check, against a writer that moved the version without the lock.
-A claim also names its holder's machine and pid namespace, so a writer on the same machine
-breaks at once the claim of a process there that is gone (an instance killed with
-SIGKILL) instead of waiting out the lease.
+A claim also names its holder's machine and pid namespace (as a digest: readers of the
+store see no host name), so a writer on the same machine breaks at once the claim of a
+process there that is gone (an instance killed with SIGKILL) instead of waiting out the
+lease.
 
 Fairness. Claim and check alone is a scramble: whoever happens to look first after a
 release wins, and a writer whose random waits have grown long loses to fresh ones, so under
@@ -60,6 +61,8 @@ calls ``apply`` while holding it.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import logging
 import os
 import queue
@@ -309,18 +312,23 @@ class WriteLock:
 
 
 def _holder() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()} on {_machine()}"
+    return f"instance pid {os.getpid()} on {_machine()}"
 
 
+@functools.cache
 def _machine() -> str:
-    """This process's machine and pid namespace (boot id and the namespace's inode): a
-    pid names one process only within them (containers may share a host name)."""
+    """This process's machine and pid namespace, as a digest of its host name, boot id and
+    the namespace's inode: a pid names one process only within them (containers may share
+    a host name). A digest, because claims sit in the store, where a query over the union
+    default graph with a variable predicate can read them: no host name or boot id is
+    shown to readers."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         return "unknown"
-    return f"{boot}/{namespace}"
+    seen = f"{socket.gethostname()}/{boot}/{namespace}".encode()
+    return "machine-" + hashlib.sha256(seen).hexdigest()[:16]
 
 
 def holder_is_dead(holder: str) -> bool:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pyoxigraph as ox
@@ -319,6 +321,16 @@ def test_holder_is_dead_only_for_a_process_of_this_machine_that_is_gone():
     assert not remote_lock.holder_is_dead(f"h pid {dead_pid()} on other/1")
     assert not remote_lock.holder_is_dead(f"h pid {dead_pid()}")  # an older claim's form
     assert not remote_lock.holder_is_dead("a crashed instance")
+
+
+def test_a_claim_shows_readers_no_host_name_or_boot_id(monkeypatch):
+    """Claims sit in the store, where a union default graph query can read them."""
+    holder = remote_lock._holder()
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    assert socket.gethostname() not in holder and boot not in holder
+    assert holder == f"instance pid {os.getpid()} on {remote_lock._machine()}"
+    monkeypatch.setattr(os, "getpid", dead_pid)  # the same claim, its process gone
+    assert remote_lock.holder_is_dead(remote_lock._holder())
 
 
 def test_a_live_claim_of_another_instance_makes_writes_wait_then_time_out(server, counter):
