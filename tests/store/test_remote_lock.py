@@ -175,9 +175,10 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 @pytest.mark.parametrize("through", ["one backend per writer", "one backend"])
 def test_writers_get_the_lock_in_the_order_they_came(server, through):
-    """A holds the lock; B starts waiting, then C. When A lets go, B goes first, each of 3
-    rounds (claim and check alone is a scramble: C won about half the time). Each waits
-    out its patience before it joins the line."""
+    """A holds the lock; B starts waiting, then C. When A lets go and at once asks again, B
+    goes first, then C, then A: each of 3 rounds (claim and check alone is a scramble: C won
+    about half the time; a plain thread lock lets A take it straight back). Each waits out
+    its patience before it joins the line."""
     backends = [server() for _ in range(3)] if through == "one backend per writer" else [
         server()] * 3
     locks = [write_lock(b, VERSION_GRAPH) for b in backends]
@@ -191,6 +192,9 @@ def test_writers_get_the_lock_in_the_order_they_came(server, through):
                 order.append(name)
                 if hold_until is not None:
                     hold_until.wait(30)
+            if hold_until is not None:  # back at once, behind the others
+                with lock.hold(30):
+                    order.append(name + " again")
 
         first = threading.Thread(target=take, args=(locks[0], "A", release))
         first.start()
@@ -207,7 +211,7 @@ def test_writers_get_the_lock_in_the_order_they_came(server, through):
         release.set()
         for thread in (first, *waiters):
             thread.join(60)
-        assert order == ["A", "B", "C"]
+        assert order == ["A", "B", "C", "A again"]
         assert locks[0].claims() == [] and locks[0].line() == []
 
 
