@@ -265,10 +265,17 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _response("The context.", "application/ld+json"),
                       "304": _response("Not modified.")},
     }},
-    "/validate": {"post": {
+    "/validate": {"get": {
+        "tags": ["validation"], "summary": "The validation form (a page)",
+        "description": "Paste RDF or upload files (syntax chosen or detected), optionally "
+                       "with your own shapes; the form posts to `POST /validate`.",
+        "responses": {"200": _response("The form.", "text/html")},
+    }, "post": {
         "tags": ["validation"], "summary": "Validate RDF against the shapes (SHACL)",
         "description": "RDF in the body (syntax from `Content-Type`), a multipart upload "
-                       "(`data` files, optional `shapes` files, `format`, `inference`), or "
+                       "(`data` files and/or pasted `text`, optional `shapes` files, "
+                       "`format` (`detect`: by file name, pasted text by how it starts), "
+                       "`inference`), or "
                        "a SPARQL Update as a dry run (`application/sparql-update`, write "
                        "token required). 200 whenever validation ran; `conforms` says "
                        "whether the data passed.",

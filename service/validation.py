@@ -1,13 +1,15 @@
 """Validation over HTTP: ``POST /validate`` and ``GET /shapes``.
 
+``GET /validate`` is the form of a page (paste or upload, syntax chosen or detected).
 ``POST /validate`` takes RDF in the body (syntax from ``Content-Type``) or a
-``multipart/form-data`` upload (``data`` files, optional ``shapes`` files, optional
-``format`` and ``inference`` fields), read by the one upload parser (N3 is refused with
-415, as everywhere); or, as a dry run, a SPARQL Update (``application/sparql-update``,
+``multipart/form-data`` upload (``data`` files and/or pasted ``text``, optional ``shapes``
+files, optional ``format`` and ``inference`` fields), read by the one upload parser (N3 is
+refused with 415, as everywhere); or, as a dry run, a SPARQL Update (``application/sparql-update``,
 write token required): the store computes the update's delta and validates it as on a
 real write (:meth:`alliancegraph.store.Store.dry_run`), without applying it.
 The report is negotiated by the one negotiator (``format`` in the URL, then ``Accept``): a
-JSON summary (default), the ``sh:ValidationReport`` in any RDF syntax, or an HTML page.
+JSON summary (default), the ``sh:ValidationReport`` in any RDF syntax, or a page of the
+site listing each result with where its focus node is first written in the input.
 The answer is 200 whenever validation ran; ``conforms`` says whether the data passed.
 
 ``GET /shapes`` (or ``/shapes.ttl``, ``.nt``, ``.jsonld``, ``.rdf``, ``.trig``, ``.nq``)
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from alliancegraph.service.resources import get_store
 from alliancegraph.service.security import require_write_token
 from alliancegraph.shapes.validate import (
     INFERENCE_CHOICES,
+    SEVERITIES,
     Report,
     bundled_shapes_graph,
     parse_rdf_graph,
@@ -45,7 +49,6 @@ from flask import (
     Response,
     current_app,
     render_template,
-    render_template_string,
     request,
 )
 from flask.blueprints import BlueprintSetupState
@@ -71,9 +74,18 @@ _SUFFIXES = {f.name: f for f in SHAPES_OFFERS}
 
 # ------------------------------------------------------------------ POST /validate
 
+@bp.route("/validate", methods=["GET"])
+def validate_form() -> Response:
+    """The form: paste or upload data (syntax chosen or detected), optional own shapes."""
+    syntaxes = [(f.name, f.title) for f in formats.READABLE_RDF]
+    html = render_template("validate.html", syntaxes=syntaxes, inference=INFERENCE_CHOICES)
+    return Response(html, content_type=HTML.content_type)
+
+
 @bp.route("/validate", methods=["POST"])
 def validate_view() -> Response:
     content_type = (request.mimetype or "").lower()
+    data: list[Upload] = []
     if content_type == "application/sparql-update":
         report = _dry_run()
     else:
@@ -83,7 +95,7 @@ def validate_view() -> Response:
         else:
             data, shapes = [_body()], []
         report = _validate_in_child(data, shapes, inference)
-    return _render(report)
+    return _render(report, data)
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,12 @@ class Upload:
     fmt: ox.RdfFormat
     source: str
     base: str
+    #: the syntax was detected from the text (none was chosen, named or implied)
+    detected: bool = False
+
+    @property
+    def syntax(self) -> str:
+        return formats.by_media_type(self.fmt.media_type).title  # type: ignore[union-attr]
 
 
 def _validate_in_child(data: list[Upload], shapes: list[Upload], inference: str) -> Report:
@@ -148,19 +166,43 @@ def _body() -> Upload:
 
 
 def _multipart() -> tuple[list[Upload], list[Upload]]:
-    files = request.files.getlist("data") or [
-        f for name in request.files for f in request.files.getlist(name) if name != "shapes"]
-    if not files:
-        raise BadRequest("a multipart upload needs at least one file in the 'data' field")
-    shapes = [_part(upload) for upload in request.files.getlist("shapes")]
-    return [_part(upload) for upload in files], shapes
+    """The data files (``data``, else any file field but ``shapes``) and the pasted text
+    (``text``), and the shapes files."""
+    files = _chosen(request.files.getlist("data")) or _chosen(
+        f for name in request.files for f in request.files.getlist(name) if name != "shapes")
+    data = [_part(upload) for upload in files]
+    text = request.form.get("text", "")
+    if text.strip():
+        data.append(_pasted(text.encode("utf-8")))
+    if not data:
+        raise BadRequest("nothing to validate: upload a file in the 'data' field or paste "
+                         "RDF in the 'text' field")
+    shapes = [_part(upload) for upload in _chosen(request.files.getlist("shapes"))]
+    return data, shapes
+
+
+def _chosen(uploads) -> list:
+    """The parts that carry a file (not an empty file field of a form)."""
+    return [u for u in uploads if u.filename or _has_content(u)]
+
+
+def _has_content(upload) -> bool:
+    first = upload.stream.read(1)
+    upload.stream.seek(0)
+    return bool(first)
+
+
+def _explicit_format() -> str | None:
+    """The form's ``format`` field; ``detect`` (or empty) is none."""
+    value = request.form.get("format", "").strip()
+    return None if value in ("", "detect") else value
 
 
 def _part(upload) -> Upload:
     """One uploaded file: its syntax from the form's ``format`` field, else the part's
     media type (unless a generic one), else the file name."""
     name = upload.filename or upload.name
-    explicit = request.form.get("format")
+    explicit = _explicit_format()
     if explicit:
         fmt = _syntax(name=explicit)
     elif upload.mimetype and upload.mimetype not in ("application/octet-stream", "text/plain"):
@@ -169,6 +211,14 @@ def _part(upload) -> Upload:
         fmt = _syntax(path=name or "upload")
     base = f"{request.base_url}/upload/{Path(name).name}" if name else request.base_url
     return Upload(upload.read(), fmt, name or "upload", base)
+
+
+def _pasted(data: bytes) -> Upload:
+    """The pasted text: in the syntax chosen, else the one it is detected to be."""
+    explicit = _explicit_format()
+    fmt = _syntax(name=explicit) if explicit else formats.detect(data).oxigraph
+    assert isinstance(fmt, ox.RdfFormat)
+    return Upload(data, fmt, "the pasted text", request.base_url, detected=not explicit)
 
 
 def _dry_run() -> Report:
@@ -185,13 +235,13 @@ def _dry_run() -> Report:
     return get_store().dry_run(sparql, base_iri=current_app.config["SETTINGS"].base_iri)
 
 
-def _render(report: Report) -> Response:
+def _render(report: Report, data: list[Upload]) -> Response:
     fmt = negotiation.negotiate(request.headers.get("Accept"), REPORT_OFFERS,
                                 params=request.args, what="the validation report")
     if fmt is JSON:
         body = json.dumps(report.summary(), ensure_ascii=False, indent=2)
     elif fmt is HTML:
-        body = render_template_string(_PAGE, report=report, summary=report.summary())
+        body = _report_page(report, data)
     elif fmt is formats.TURTLE:
         body = report.serialize("turtle")  # rdflib's Turtle: the report's own prefixes
     else:
@@ -202,22 +252,57 @@ def _render(report: Report) -> Response:
     return response
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Validation report</title></head>
-<body><main>
-<h1>Validation report</h1>
-<p class="conforms">{{ "Conforms" if report.conforms else "Does not conform" }}:
-{{ summary.counts.Violation }} violation(s), {{ summary.counts.Warning }} warning(s),
-{{ summary.counts.Info }} info(s).</p>
-{% for row in summary.shapes %}
-<section><h2>{{ row.severity }} x {{ row.count }}: {{ row.label or row.shape }}</h2>
-<p><code>{{ row.shape }}</code></p>
-{% if row.message %}<p>{{ row.message }}</p>{% endif %}
-<ul>{% for node in row.focus_nodes %}<li><code>{{ node }}</code></li>{% endfor %}</ul>
-</section>
-{% endfor %}
-</main></body></html>
-"""
+#: the results a report page lists (the RDF and JSON reports carry every one)
+PAGE_RESULTS = 1_000
+
+
+def _report_page(report: Report, data: list[Upload]) -> str:
+    """The report as a page of the site: a row per result, violations first, each with
+    where its focus node is first written in the input (file and line)."""
+    results = sorted(report.results, key=lambda r: SEVERITIES.index(r.severity))
+    shown = results[:PAGE_RESULTS]
+    where = first_mentions(data, {r.focus_node for r in shown})
+    labels = {row["shape"][1:-1]: row["label"] for row in report.by_shape() if row["label"]}
+    return render_template("validation_report.html", report=report, results=shown,
+                           total=len(results), counts=report.counts(), where=where,
+                           data=data, labels=labels)
+
+
+def first_mentions(data: list[Upload], terms: set[str]) -> dict[str, str]:
+    """For each IRI term (``<…>``) of ``terms``: ``source:line`` of the first line of the
+    inputs that writes it, as a full IRI, a quoted string (JSON-LD) or a prefixed name of
+    the input's own ``@prefix``/``PREFIX`` declarations."""
+    iris = {t[1:-1] for t in terms if t.startswith("<") and t.endswith(">")}
+    found: dict[str, str] = {}
+    for upload in data:
+        text = upload.data.decode("utf-8", errors="replace")
+        spellings = _spellings(text, iris - {i[1:-1] for i in found})
+        if not spellings:
+            continue
+        pattern = re.compile("|".join(re.escape(s) + ("" if s[0] in '<"' else _PNAME_END)
+                                      for s in sorted(spellings, key=len, reverse=True)))
+        for number, line in enumerate(text.splitlines(), 1):
+            for match in pattern.finditer(line):
+                term = f"<{spellings[match.group()]}>"
+                found.setdefault(term, f"{upload.source}:{number}")
+    return found
+
+
+_PREFIX_DECLARATION = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>",
+                                 re.IGNORECASE)
+#: a prefixed name ends where no name character follows
+_PNAME_END = r"(?![\w\-:%])"
+
+
+def _spellings(text: str, iris: set[str]) -> dict[str, str]:
+    """How each IRI may be written in ``text``: spelling -> IRI."""
+    spellings = {f"<{iri}>": iri for iri in iris} | {f'"{iri}"': iri for iri in iris}
+    for prefix, namespace in _PREFIX_DECLARATION.findall(text):
+        for iri in iris:
+            local = iri[len(namespace):]
+            if namespace and iri.startswith(namespace) and re.fullmatch(r"[\w.-]*", local):
+                spellings[f"{prefix}:{local}"] = iri
+    return spellings
 
 
 # ------------------------------------------------------------------ GET /shapes

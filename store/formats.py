@@ -18,6 +18,7 @@ reader accepts (415 otherwise, listing what is accepted). No Flask here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -233,3 +234,25 @@ def rdf_input(*, media_type: str | None = None, name: str | None = None,
     if fmt is None or not fmt.readable:
         raise UnsupportedMediaType(f"cannot read RDF from {what}; send one of: {accepted}")
     return fmt
+
+
+#: the opening of an RDF/XML document: an XML declaration, a comment or doctype, or an
+#: element with a prefixed name (``<rdf:RDF``; an N-Triples IRI ``<http://…>`` is not one)
+_XML_START = re.compile(rb"<(\?xml|!|[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*[\s/>])")
+_TERM = rb'(?:<[^>\s]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>\s]*>)?)'
+#: a line of four terms and a dot: a quad
+_QUAD_LINE = re.compile(rb"[ \t]*" + rb"[ \t]+".join([_TERM] * 4) + rb"[ \t]*\.[ \t]*(#.*)?")
+
+
+def detect(data: bytes) -> Format:
+    """The RDF syntax ``data`` is written in, from how it starts (for text pasted with no
+    syntax given): JSON-LD (``{`` or ``[``), RDF/XML (an XML opening), N-Quads (its first
+    statement is a line of four terms), else TriG, which reads Turtle and N-Triples too."""
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"{", b"["):
+        return JSON_LD
+    if _XML_START.match(text):
+        return RDF_XML
+    first = next((line for line in text.splitlines()
+                  if line.strip() and not line.lstrip().startswith(b"#")), b"")
+    return N_QUADS if _QUAD_LINE.fullmatch(first) else TRIG

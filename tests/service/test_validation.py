@@ -6,15 +6,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import pyoxigraph as ox
 import pytest
 from alliancegraph.graph.sources import load_sources
 from alliancegraph.service import create_app
+from alliancegraph.service.validation import Upload, first_mentions
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import bundled_shapes, parse_rdf_graph
 from alliancegraph.store import Store, formats, open_store
 from alliancegraph.store.base import QuadDelta
+from markupsafe import escape as html_escape
 from rdflib import Graph
 from rdflib.namespace import SH
 
@@ -99,6 +102,93 @@ def test_multipart_upload_syntax_by_file_name(client):
     response = client.post("/validate", content_type="multipart/form-data", data={
         "data": [(io.BytesIO(nt), "links.nt")]})
     assert response.get_json()["counts"]["Violation"] == 7
+
+
+def test_get_is_a_form_in_the_site_layout(client):
+    page = client.get("/validate")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'class="site"' in html and 'enctype="multipart/form-data"' in html
+    for field in ('name="text"', 'name="data"', 'name="shapes"', 'name="format"',
+                  'name="inference"'):
+        assert field in html
+    for fmt in formats.READABLE_RDF:  # every syntax that is read can be chosen
+        assert f'<option value="{fmt.name}">' in html
+
+
+HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("fmt", [ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES,
+                                 ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML,
+                                 ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG])
+def test_pasted_text_is_read_in_the_syntax_it_is_written_in(client, fmt):
+    triples = ox.parse(LINKS, ox.RdfFormat.TURTLE, base_iri=BASE)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode("urn:x:g"))
+             for t in triples] if fmt.supports_datasets else triples
+    text = ox.serialize(quads, format=fmt).decode()
+    form = {"text": text, "format": "detect", "data": (io.BytesIO(b""), "")}  # no file
+    summary = client.post("/validate", content_type="multipart/form-data",
+                          data=form).get_json()
+    assert summary["counts"] == {"Violation": 7, "Warning": 0, "Info": 1}
+    page = client.post("/validate", content_type="multipart/form-data", headers=HTML_ACCEPT,
+                       data={"text": text, "format": "detect"}).get_data(as_text=True)
+    assert "Does not conform" in page and "the pasted text as " in page and "(detected)" in page
+
+
+def test_the_report_page_shows_each_result_and_where_it_is_written(client):
+    page = client.post("/validate", content_type="multipart/form-data", headers=HTML_ACCEPT,
+                       data={"data": (io.BytesIO(LINKS), "links.ttl")})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'class="site"' in html  # a page of the site
+    summary = client.post("/validate", data=LINKS, content_type="text/turtle").get_json()
+    lines = LINKS.decode().splitlines()
+    rows = html.split("<tbody>", 1)[1].split("</tr>")
+    for result in summary["results"]:
+        local = result["focus_node"][1:-1].rpartition("/")[2]
+        first = next(n for n, line in enumerate(lines, 1)
+                     if re.search(rf"ex:{re.escape(local)}(?![\w:-])", line))
+        shown = [row for row in rows if f'title="{result["focus_node"][1:-1]}"' in row
+                 and html_escape(result["messages"][0]) in row and result["severity"] in row
+                 and f"links.ttl:{first}" in row]  # where the focus node is first written
+        assert shown, result
+    shape = summary["results"][0]["source_shape"][1:-1]
+    assert f'href="/shapes#{shape.rpartition("#")[2]}"' in html  # to the shape's row
+
+
+def test_an_offending_value_is_shown(client):
+    data = (b"@prefix ag: <https://w3id.org/alliancegraph/ontology#> .\n"
+            b"<https://example.org/s> a ag:State ; ag:iso3166Alpha2 \"jpn\" .\n")
+    summary = client.post("/validate", data=data, content_type="text/turtle").get_json()
+    valued = [r for r in summary["results"] if r["value"]]
+    assert valued, summary
+    page = client.post("/validate", data=data, content_type="text/turtle",
+                       headers=HTML_ACCEPT).get_data(as_text=True)
+    assert any(r["value"].startswith('"') for r in valued)  # the literal itself
+    for result in valued:
+        value = result["value"]
+        shown = f'title="{value[1:-1]}"' if value.startswith("<") else html_escape(value)
+        assert shown in page
+
+
+def test_a_form_with_nothing_in_it_is_a_clear_400(client):
+    response = client.post("/validate", content_type="multipart/form-data",
+                           data={"text": "  ", "format": "detect",
+                                 "data": (io.BytesIO(b""), "")})
+    assert response.status_code == 400
+    assert "nothing to validate" in response.get_json()["message"]
+
+
+def test_first_mentions_find_full_iris_and_prefixed_names():
+    text = (b"@prefix ex: <https://example.org/> .\n<https://example.org/a> ex:p ex:bc .\n"
+            b"ex:b ex:p 1 .\n")
+    upload = Upload(text, ox.RdfFormat.TURTLE, "d.ttl", BASE)
+    found = first_mentions([upload], {"<https://example.org/a>", "<https://example.org/b>",
+                                      "<https://example.org/p>", "<https://example.org/z>",
+                                      "_:b0"})
+    assert found == {"<https://example.org/a>": "d.ttl:2", "<https://example.org/p>": "d.ttl:2",
+                     "<https://example.org/b>": "d.ttl:3"}  # ex:bc is not ex:b
 
 
 def test_multipart_with_own_shapes(client):

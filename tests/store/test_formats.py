@@ -151,3 +151,18 @@ def test_format_iris_are_the_w3c_ones() -> None:
     assert f.CSV_RESULTS.iri == "http://www.w3.org/ns/formats/SPARQL_Results_CSV"
     with pytest.raises(ValueError):
         _ = f.HTML.iri
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (b"@prefix ex: <https://example.org/> .\nex:a ex:p 1 .", f.TRIG),
+    (b"PREFIX ex: <https://example.org/>\nex:a ex:p 1 .", f.TRIG),
+    (b"<https://example.org/a> <https://example.org/p> <https://example.org/b> .", f.TRIG),
+    (b"\xef\xbb\xbf  {\"@id\": \"https://example.org/a\"}", f.JSON_LD),
+    (b"[]", f.JSON_LD),
+    (b"<?xml version=\"1.0\"?>\n<rdf:RDF/>", f.RDF_XML),
+    (b"<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"/>", f.RDF_XML),
+    (b"# a comment\n<urn:a> <urn:p> \"x y\"@en <urn:g> .", f.N_QUADS),
+    (b"_:a <urn:p> _:b _:g .", f.N_QUADS),
+])
+def test_detect_tells_the_syntax_from_how_the_text_starts(text: bytes, expected) -> None:
+    assert f.detect(text) is expected
