@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import system_packages
+from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import bundled_shapes
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
@@ -207,6 +208,39 @@ def test_an_entity_page_screenshot(site: Site):
     finally:
         page.close()
     assert (site.artefacts / "entity.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])  # a desktop, a phone
+def test_the_validation_form_reports_a_bad_file(site: Site, width: int):
+    """The form in the site's navigation, a file of the invalid examples uploaded: the
+    report page lists its results with where each focus node is written; nothing overflows
+    a phone's width."""
+    bad = next(p for p in example_files("invalid") if p.name == "links.ttl")
+    site.watch.take()
+    page = site.context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(site.links[0], wait_until="load")
+        page.click("header.site nav a:text-is('Validate')")
+        page.wait_for_selector("form.validate")
+        assert _page_width(page) <= width
+        page.set_input_files("input#data", str(bad))
+        with page.expect_navigation(wait_until="load"):
+            page.click("form.validate button[type=submit]")
+        assert "Does not conform" in page.inner_text("p.conforms")
+        rows = page.locator("table.results tbody tr")
+        assert rows.count() == 8  # 7 violations and 1 info, as the JSON report says
+        assert re.fullmatch(r"links\.ttl:\d+", rows.first.locator("td").last.inner_text())
+        assert _page_width(page) <= width  # the table scrolls inside its box
+        page.screenshot(path=site.artefacts / f"validation-{width}.png", full_page=True)
+    finally:
+        page.close()
+    assert not _clean(site.watch)
+
+
+def _page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
 
 
 @pytest.mark.slow
