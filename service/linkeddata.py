@@ -314,14 +314,16 @@ def page_context(description: Description) -> dict:
     # evidence nodes are shown under Provenance, also when reached through an inferred
     # super-property (prov:qualifiedDerivation)
     evidence_nodes = {s.object for s in description.values(evidence_property)}
-    properties: dict[str, list[Statement]] = defaultdict(list)
-    for statement in description.statements:
-        if (statement.predicate.value not in shown_elsewhere
-                and statement.object not in evidence_nodes):
-            properties[statement.predicate.value].append(statement)
     external = [s for s in description.values(*MATCH_PROPERTIES)
                 if isinstance(s.object, ox.NamedNode) and local_href(s.object.value) is None
                 and is_web_iri(s.object.value)]
+    links_out = {(s.predicate, s.object) for s in external}  # under Elsewhere, once
+    properties: dict[str, list[Statement]] = defaultdict(list)
+    for statement in description.statements:
+        if (statement.predicate.value not in shown_elsewhere
+                and statement.object not in evidence_nodes
+                and (statement.predicate, statement.object) not in links_out):
+            properties[statement.predicate.value].append(statement)
     references: dict[str, list[Reference]] = defaultdict(list)
     for reference in description.references:
         references[reference.predicate.value].append(reference)

@@ -373,11 +373,22 @@ def test_entity_page_renders_the_provenance_of_a_paper_statement(ld_client) -> N
     assert ">North Korean missiles</a>" in page
 
 
-def test_entity_page_shows_literal_datatypes(ld_client) -> None:
+def test_entity_page_shows_literal_datatypes_on_hover(ld_client) -> None:
     page = ld_client.get("/id/paper-b/citation/2.html").get_data(as_text=True)
-    assert re.search(r'<span class="literal">55</span> <span class="datatype" '
-                     r'title="http://www.w3.org/2001/XMLSchema#integer">\^\^xsd:integer', page)
-    assert '<span class="literal">55~62</span>' in page  # a plain string shows no datatype
+    assert '<span class="literal" title="xsd:integer">55</span>' in page
+    assert "^^" not in page  # no datatype noise in the text
+    assert '<span class="literal">55~62</span>' in page  # a plain string: no datatype
+
+
+def test_properties_show_their_labels_and_links_out_are_listed_once(ld_client) -> None:
+    page = ld_client.get("/id/state/japan.html").get_data(as_text=True)
+    # the ontology's label shown, the CURIE and IRI on hover
+    assert re.search(r'<a href="/ontology#perceiver" title="ag:perceiver '
+                     r'&lt;https://w3id.org/alliancegraph/ontology#perceiver&gt;">'
+                     r"perceiver</a>", page)
+    properties = page.partition('<section id="properties">')[2].partition("</section>")[0]
+    elsewhere = page.partition('<section id="elsewhere">')[2].partition("</section>")[0]
+    assert "wikidata.org/entity/Q17" in elsewhere and "wikidata.org" not in properties
 
 
 def test_section_page_lists_statements_evidenced_in_it(ld_client) -> None:
