@@ -21,7 +21,7 @@ from alliancegraph.errors import AllianceGraphError, ParseError
 from alliancegraph.graph.vocabulary import ontology_iri, prefixes, rebase
 from alliancegraph.ontology import source_files
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,15 @@ def import_pylode() -> type:
 
 
 def render_html(graph: Graph) -> str:
-    """The HTML documentation page pyLODE renders for the ontology."""
+    """The HTML documentation page pyLODE renders for the ontology, its table of contents
+    sorted by label."""
     ontpub = import_pylode()
+
+    class SortedContents(ontpub):  # type: ignore[misc, valid-type]
+        def _make_toc(self) -> None:
+            for entries in self.toc.values():  # (anchor, title) pairs, in graph order
+                entries.sort(key=lambda entry: _text(entry[1]).casefold())
+            super()._make_toc()
 
     # pyLODE adds its background ontologies to the graph it is given: hand it a copy.
     copy = Graph()
@@ -111,6 +118,7 @@ def render_html(graph: Graph) -> str:
         copy.bind(prefix, namespace, override=True)
     for triple in graph:
         copy.add(triple)
+    _other_languages_as_a_note(copy)
     # pyLODE titles the page with the last title (label, prefLabel…) of any ontology *or
     # concept scheme* and runs them all into its heading: show the schemes to it as plain
     # individuals (their concepts and labels stay documented).
@@ -122,7 +130,36 @@ def render_html(graph: Graph) -> str:
         # pyLODE 3.3 reads its stylesheet with an unclosed open() (ontpub.py, _make_head);
         # ignore only that ResourceWarning, which CPython raises as the file is dropped.
         warnings.filterwarnings("ignore", message=r".*pylode\.css", category=ResourceWarning)
-        return ontpub(ontology=copy).make_html()
+        return SortedContents(ontology=copy).make_html()
+
+
+def _text(title: object) -> str:
+    """A contents entry's title as text (pyLODE keeps a list of literals, or a string)."""
+    return " ".join(map(str, title)) if isinstance(title, list) else str(title)
+
+
+#: the labels pyLODE runs together into one title when a term has several languages
+_LABELS = (RDFS.label, SKOS.prefLabel)
+
+
+def _other_languages_as_a_note(graph: Graph) -> None:
+    """For pyLODE only: a term's labels in other languages than English become one
+    ``skos:note`` ("Labels in other languages: 脚注引用 (ja), 각주 인용 (ko)"), which it
+    shows in the term's table; its title and contents entry stay the English label."""
+    for predicate in _LABELS:
+        for subject in set(graph.subjects(predicate, None)):
+            labels = list(graph.objects(subject, predicate))
+            if not any(getattr(label, "language", None) == "en" for label in labels):
+                continue
+            others = sorted((label for label in labels
+                             if getattr(label, "language", None) not in ("en", None)),
+                            key=lambda label: label.language)
+            for label in others:
+                graph.remove((subject, predicate, label))
+            if others:
+                text = ", ".join(f"{label} ({label.language})" for label in others)
+                graph.add((subject, SKOS.note,
+                           Literal(f"Labels in other languages: {text}", lang="en")))
 
 
 def build_docs(out_dir: str | Path, *, base_iri: str = CANONICAL_BASE) -> Path:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -56,6 +57,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    url_for,
 )
 
 log = logging.getLogger(__name__)
@@ -209,6 +211,19 @@ def docs_page() -> Path:
     return page
 
 
+def in_site_layout(page: bytes) -> bytes:
+    """The documentation pyLODE wrote with the site's stylesheet, header and footer around
+    its own content (its own stylesheet kept: it lays out the term tables)."""
+    html = page.decode("utf-8")
+    stylesheet = f'<link rel="stylesheet" href="{url_for("static", filename="style.css")}">'
+    html = re.sub(r"</head>", lambda _: stylesheet + "\n</head>", html, count=1)
+    html = re.sub(r"<body[^>]*>", lambda m: m.group() + "\n" + render_template(
+        "site_header.html") + '\n<main class="docs">', html, count=1)
+    html = re.sub(r"</body>", lambda m: "</main>\n" + render_template("site_footer.html")
+                  + m.group(), html, count=1)
+    return html.encode("utf-8")
+
+
 def _main_page(folder: Path) -> Path | None:
     for name in ("index.html", "ontology.html"):
         if (folder / name).is_file():
@@ -254,7 +269,8 @@ def ontology_document(suffix: str) -> Response:
         key = f"ontology-docs\0{page}\0{page.stat().st_mtime_ns}"
         if (unchanged := cache.not_modified(key)) is not None:
             return unchanged
-        response = Response(cache.cached(key, page.read_bytes), content_type=HTML.content_type)
+        body = cache.cached(key, lambda: in_site_layout(page.read_bytes()))
+        response = Response(body, content_type=HTML.content_type)
         add_alternates(response, "ontology", current=HTML)
         return cache.finish(response, key)
     if not _ontology_exists(iri):

@@ -39,6 +39,30 @@ def test_html_documents_the_ontology_and_its_terms(docs_dir: Path):
     assert f"{ONTOLOGY_IRI}/{__version__}" in html
 
 
+def contents(html: str) -> dict[str, list[str]]:
+    """The table of contents: each section's entry titles, in page order."""
+    toc = html[html.index('<div id="toc">'):]
+    toc = toc[:toc.index("</div>")]
+    sections = re.split(r'<h4>\s*<a href="#[^"]*">', toc)[1:]
+    return {section.split("<", 1)[0]: re.findall(r'<li>\s*<a href="#[^"]*">([^<]*)</a>',
+                                                   section) for section in sections}
+
+
+def test_the_contents_are_sorted_and_each_entry_is_one_english_label(docs_dir: Path):
+    """Found in a browser: the contents ran in graph order, and a term labelled in three
+    languages was one entry "각주 인용脚注引用footnote citation"."""
+    html = (docs_dir / "index.html").read_text(encoding="utf-8")
+    sections = contents(html)
+    assert len(sections["Classes"]) > 50 and "Object Properties" in sections
+    for name, titles in sections.items():
+        assert titles == sorted(titles, key=str.casefold), name
+    assert "footnote citation" in sections["Classes"]
+    for title in sections["Classes"]:
+        assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", title), title
+    # the other languages are still documented, in the term's own table
+    assert "Labels in other languages: 脚注引用 (ja), 각주 인용 (ko)" in html
+
+
 def test_the_page_is_titled_with_the_ontology_title(docs_dir: Path):
     """Regression: pyLODE took the last dcterms:title of any concept scheme ("Alignment
     forms") as the page title and ran every scheme title into its heading."""

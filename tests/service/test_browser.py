@@ -239,6 +239,25 @@ def test_the_validation_form_reports_a_bad_file(site: Site, width: int):
     assert not _clean(site.watch)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_ontology_documentation_is_in_the_site_and_fits_the_screen(site: Site, width):
+    docs = next(u for u in site.links if urlsplit(u).path.endswith("/ontology.html")
+                or urlsplit(u).path.endswith("/ontology"))
+    site.watch.take()
+    page = site.context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(docs, wait_until="load")
+        assert page.locator("header.site nav a").count() >= 5  # the site's navigation
+        assert page.locator("#toc").is_visible()
+        assert _page_width(page) <= width
+        page.screenshot(path=site.artefacts / f"ontology-{width}.png")
+    finally:
+        page.close()
+    assert not _clean(site.watch)
+
+
 def _page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 

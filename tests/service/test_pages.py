@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -299,13 +300,22 @@ def test_ontology_in_every_rdf_syntax_is_the_ontology_graph(pages_client, suffix
 def test_ontology_docs_are_served_from_the_data_dir(tmp_path: Path, pages_store) -> None:
     docs = tmp_path / "release" / "ontology"
     docs.mkdir(parents=True)
-    (docs / "index.html").write_text("<html><body>built docs 42</body></html>")
+    (docs / "index.html").write_text('<html><head><style>p {}</style></head><body class="x">'
+                                     "built docs 42</body></html>")
     # a store is needed for the app; the docs come from the folder beside it
     app = create_app({"data_dir": str(tmp_path), "TESTING": True, "STORE": pages_store})
     response = app.test_client().get("/ontology.html")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    assert "built docs 42" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # in the site's layout: its stylesheet, header (navigation) and footer around the docs
+    assert re.search(r'<style>p \{\}</style><link rel="stylesheet" href="/static/style.css'
+                     r'[^"]*">\s*</head>', html)
+    assert re.search(r'<body class="x">\s*<header class="site">', html)
+    assert re.search(r'<header class="site">.*href="/validate">Validate</a>.*</header>\s*'
+                     r'<main class="docs">built docs 42</main>\s*<footer class="site">'
+                     r'.*</footer>\s*</body>', html,
+                     re.DOTALL)
 
 
 def test_missing_ontology_docs_are_a_503_saying_to_build(tmp_path: Path, pages_store) -> None:
