@@ -30,7 +30,7 @@ from importlib import resources
 from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import BadRequest, NotFound, ParseError
 from alliancegraph.graph.vocabulary import prefix_declarations, prefixes
-from alliancegraph.store.sparql_guard import Token, tokenize
+from alliancegraph.store.sparql_guard import Token, query_form, tokenize
 
 __all__ = ["Example", "Parameters", "Prepared", "bind", "example", "load_examples",
            "parameters", "parse_example", "prefix_declarations", "prefixes", "prepare",
@@ -69,6 +69,27 @@ class Example:
     text: str
     #: parameter -> its values as the file has them (see :func:`parameters`)
     parameters: Parameters = field(default_factory=Parameters)
+
+    @property
+    def topic(self) -> str:
+        """What the query is about, from the start of its file name (``paper-a-…``)."""
+        return next((topic for prefix, topic in TOPICS.items()
+                     if self.name.startswith(prefix + "-")), "other")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The topic, the query form, and ``counts`` for an aggregate: what the query UI
+        filters the examples by."""
+        form = query_form(self.text).lower()
+        counts = ("counts",) if _AGGREGATE.search(self.text) else ()
+        return (self.topic, form, *counts)
+
+
+#: the examples' topics, by the start of their file names (in the order the UI lists them)
+TOPICS = {"security": "security relations", "paper-a": "paper A",
+          "scholarly": "scholarly record", "links": "links out"}
+_AGGREGATE = re.compile(r"\b(COUNT|SUM|AVG|MIN|MAX|GROUP_CONCAT|SAMPLE)\s*\(|\bGROUP\s+BY\b",
+                        re.IGNORECASE)
 
 
 def parse_example(name: str, text: str) -> Example:

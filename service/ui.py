@@ -10,7 +10,7 @@ The example queries are read once per process (:func:`load_examples`), never per
 
 from __future__ import annotations
 
-from alliancegraph.graph.queries import load_examples
+from alliancegraph.graph.queries import TOPICS, load_examples
 from alliancegraph.graph.vocabulary import prefix_declarations, prefixes
 from alliancegraph.service.linkeddata import base_iri
 from alliancegraph.service.sparql import SPARQL_UI, ProtocolRequest
@@ -43,8 +43,12 @@ def render_query_ui(initial: ProtocolRequest | None = None) -> Response:
         "query_ui.html",
         endpoint=f"{request.script_root}/sparql",
         examples=examples,
+        topics=[(topic, [(i, e) for i, e in enumerate(examples) if e.topic == topic])
+                for topic in (*TOPICS.values(), "other")
+                if any(e.topic == topic for e in examples)],
+        tags=sorted({tag for e in examples for tag in e.tags}),
         examples_json=[{"name": e.name, "title": e.title, "description": e.description,
-                        "query": e.text} for e in examples],
+                        "query": e.text, "tags": list(e.tags)} for e in examples],
         prefixes=prefixes(base_iri()),
         default_query=default_query(),
         initial_query=initial.text if initial is not None else None,

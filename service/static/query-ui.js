@@ -17,6 +17,40 @@
   });
   var endpoint = new URL(data("endpoint-data"), window.location.href).href;
 
+  // The examples shown: those whose title, description and tags hold every word typed
+  // and every tag pressed; a topic with none left is hidden.
+  function filterExamples() {
+    var input = document.getElementById("example-filter");
+    if (!input) { return; }
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var pressed = Array.prototype.map.call(
+      document.querySelectorAll("#example-tags button[aria-pressed=true]"),
+      function (button) { return button.dataset.tag; });
+    var shown = 0;
+    document.querySelectorAll("#examples li").forEach(function (item) {
+      var tags = item.dataset.tags.split(" ");
+      var text = item.textContent.toLowerCase();
+      var match = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
+        pressed.every(function (t) { return tags.indexOf(t) >= 0; });
+      item.hidden = !match;
+      shown += match ? 1 : 0;
+    });
+    document.querySelectorAll("#examples section").forEach(function (section) {
+      section.hidden = section.querySelector("li:not([hidden])") === null;
+    });
+    document.getElementById("example-count").textContent =
+      shown === 1 ? "1 example" : shown + " examples";
+  }
+  var filter = document.getElementById("example-filter");
+  if (filter) { filter.addEventListener("input", filterExamples); }
+  document.querySelectorAll("#example-tags button").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var pressed = button.getAttribute("aria-pressed") === "true";
+      button.setAttribute("aria-pressed", pressed ? "false" : "true");
+      filterExamples();
+    });
+  });
+
   // An error body of the service is JSON ({"status", "error", "message"}); YASGUI would
   // show it raw on one unwrapped line. Show its message instead: preformatted, for the
   // parser's caret line, but wrapped so a long line stays inside the results area.
@@ -49,6 +83,8 @@
 
   // Only the local autocompleters: "class" and "property" would ask lov.linkeddata.es.
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+  // The query first: its PREFIX lines folded into one (a click unfolds them).
+  Yasgui.Yasqe.defaults.collapsePrefixesOnLoad = true;
   // Every tab's results area asks these renderers first (an undefined answer: the next).
   Yasgui.Yasr.defaults.errorRenderers = [serviceErrorRenderer].concat(
     Yasgui.Yasr.defaults.errorRenderers || []);
@@ -71,6 +107,7 @@
                     { avoidDuplicateTabs: true });
     });
   });
+  filterExamples();
   if (initialQuery !== null) {
     // A tab of its own (the stored tabs stay), selected again when the same link is
     // followed again; then run it, as following the link asked.

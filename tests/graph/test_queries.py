@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alliancegraph.errors import ParseError
 from alliancegraph.graph.queries import (
+    TOPICS,
     bind,
     example,
     load_examples,
@@ -79,3 +80,14 @@ def test_parameters_replace_values_lines():
     assert many == 'SELECT * { VALUES ?x { <https://e.org/a> "b"@en true } }'
     # several rows of several variables: no parameter
     assert parameters("SELECT * { VALUES (?a ?b) { (1 2) (3 4) } }") == {}
+
+
+def test_each_example_has_a_topic_and_tags():
+    examples = {e.name: e for e in load_examples()}
+    assert {e.topic for e in examples.values()} <= {*TOPICS.values()}  # none is "other"
+    assert examples["paper-a-numeric-facts"].topic == "paper A"
+    assert examples["scholarly-works-per-type"].tags == ("scholarly record", "select", "counts")
+    assert examples["security-memberships"].tags[:2] == ("security relations", "select")
+    assert "counts" not in parse_example("x", "SELECT ?s { ?s ?p ?o }").tags
+    assert parse_example("links-x", "CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }").tags == (
+        "links out", "construct")

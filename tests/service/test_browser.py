@@ -258,6 +258,43 @@ def test_the_ontology_documentation_is_in_the_site_and_fits_the_screen(site: Sit
     assert not _clean(site.watch)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int):
+    """Typing in the filter and pressing a tag narrow the examples; at a phone's width the
+    examples sit above the editor and nothing overflows."""
+    ui = next(u for u in site.links if urlsplit(u).path.endswith("/sparql")
+              and not _runs_a_query(u))
+    site.watch.take()
+    page = site.context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(ui, wait_until="load")
+        items = page.locator("#examples li")
+        total = items.count()
+        page.fill("#example-filter", "footnote")
+        shown = page.locator("#examples li:visible")
+        assert 0 < shown.count() < total
+        assert all("footnote" in t.lower() for t in shown.all_inner_texts())
+        page.fill("#example-filter", "")
+        page.click("#example-tags button[data-tag=counts]")
+        assert 0 < shown.count() < total
+        assert all("counts" in (item.get_attribute("data-tags") or "").split()
+                   for item in shown.all())
+        assert page.inner_text("#example-count") == f"{shown.count()} examples"
+        aside, editor = (page.locator(s).bounding_box() for s in (".query-ui aside",
+                                                                    "#yasgui"))
+        if width < 600:  # one column: the editor below the examples
+            assert editor["y"] >= aside["y"] + aside["height"] - 1
+        else:
+            assert editor["x"] > aside["x"] + aside["width"] - 1
+        assert _page_width(page) <= width
+        page.screenshot(path=site.artefacts / f"query-ui-{width}.png")
+    finally:
+        page.close()
+    assert not _clean(site.watch)
+
+
 def _page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 

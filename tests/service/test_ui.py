@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from alliancegraph.graph.queries import load_examples, parse_example, prefixes
+from alliancegraph.graph.queries import TOPICS, load_examples, parse_example, prefixes
 from alliancegraph.service import create_app
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -45,6 +45,26 @@ def test_browsers_get_the_query_ui_at_sparql(ui_client) -> None:
     default_query = embedded_json(page, "default-query")
     assert "PREFIX ag: <https://w3id.org/alliancegraph/ontology#>" in default_query
     assert "SELECT" in default_query
+
+
+def test_the_examples_are_grouped_by_topic_and_tagged(ui_client) -> None:
+    page = ui_client.get("/sparql", headers={"Accept": BROWSER}).get_data(as_text=True)
+    shipped = load_examples()
+    aside = page.partition('<div id="examples">')[2].partition("</aside>")[0]
+    topics = re.findall(r"<h3>([^<]+)</h3>", aside)
+    assert topics == [t for t in TOPICS.values() if any(e.topic == t for e in shipped)]
+    items = re.findall(r'<li data-tags="([^"]*)"><button type="button" data-example="(\d+)">',
+                       aside)
+    assert sorted(int(i) for _, i in items) == list(range(len(shipped)))
+    for tags, index in items:
+        assert tags.split() == " ".join(shipped[int(index)].tags).split()
+    for tag in {t for e in shipped for t in e.tags}:
+        assert f'data-tag="{tag}" aria-pressed="false"' in page
+    assert [e["tags"] for e in embedded_json(page, "examples-data")] == [
+        list(e.tags) for e in shipped]
+    with ui_client.get("/static/query-ui.js") as response:  # the query shown, not PREFIXes
+        assert "Yasgui.Yasqe.defaults.collapsePrefixesOnLoad = true" in response.get_data(
+            as_text=True)
 
 
 def test_the_ui_loads_nothing_from_other_hosts(ui_client) -> None:
