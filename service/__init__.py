@@ -22,6 +22,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "alliancegraph.service.sparql",
     "alliancegraph.service.graphstore",
     "alliancegraph.service.describe",
+    "alliancegraph.service.search",
     "alliancegraph.service.linkeddata",
     "alliancegraph.service.pages",
     "alliancegraph.service.ui",

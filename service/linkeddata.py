@@ -40,6 +40,7 @@ from alliancegraph.graph.entity import (
     can_be_iri,
     preferred_labels,  # noqa: F401  (pages.py takes it from here)
 )
+from alliancegraph.graph.search import snippet
 from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri, ontology_namespace, prefixes
 from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
@@ -290,7 +291,13 @@ def not_found(iri: str, fmt: Format | None, *, message: str | None = None) -> Re
             fmt = HTML
     message = message or f"No resource with the IRI <{iri}> is in this graph."
     if fmt is HTML:
-        html = render_template("not_found.html", iri=iri, message=message)
+        from alliancegraph.service.search import suggestions  # it imports this module
+
+        last = iri.rstrip("/").rpartition("/")[2].rpartition("#")[2]  # the IRI's last name
+        words = " ".join(last.replace("-", " ").replace("_", " ").split())
+        html = render_template("not_found.html", iri=iri, message=message, q=words,
+                               suggestions=[(h, snippet(h.text, ""))
+                                            for h in suggestions(words)])
         return Response(html, status=404, content_type=HTML.content_type)
     body = ox.serialize([], format=fmt.oxigraph) or b""
     if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):

@@ -265,6 +265,19 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _response("The context.", "application/ld+json"),
                       "304": _response("Not modified.")},
     }},
+    "/search": {"get": {
+        "tags": ["linked data"], "summary": "Search labels, aliases, claims, quotes and "
+                                            "footnote texts",
+        "description": "Every language the graph holds (Japanese and Korean matched as "
+                       "written, without word splitting), case folded, ranked: labels "
+                       "first, a whole match before a prefix before a part. JSON "
+                       "(`{q, hits: [{iri, label, field, text}]}`) or a page.",
+        "parameters": [_param("q", "query", "The text (at most 200 characters)."),
+                       ACCEPT, FORMAT],
+        "responses": {"200": _response("The hits, best first.", "application/json",
+                                       "text/html"),
+                      "400": ERROR, "406": NOT_ACCEPTABLE},
+    }},
     "/validate": {"get": {
         "tags": ["validation"], "summary": "The validation form (a page)",
         "description": "Paste RDF or upload files (syntax chosen or detected), optionally "

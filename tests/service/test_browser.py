@@ -288,8 +288,35 @@ def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int)
             assert editor["y"] >= aside["y"] + aside["height"] - 1
         else:
             assert editor["x"] > aside["x"] + aside["width"] - 1
-        assert _page_width(page) <= width
+        assert _page_width(page) <= width, _overflowing(page)
         page.screenshot(path=site.artefacts / f"query-ui-{width}.png")
+    finally:
+        page.close()
+    assert not _clean(site.watch)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "text", "entity"), [
+    (1280, "日米同盟", "/id/agreement/us-japan-alliance"),  # Japanese
+    (390, "한미동맹", "/id/agreement/us-rok-alliance"),  # Korean, at a phone's width
+    (1280, "north korea", "/id/state/north-korea"),
+])
+def test_the_search_box_finds_an_entity_in_every_language(site: Site, width: int, text: str,
+                                                          entity: str):
+    site.watch.take()
+    page = site.context.new_page()
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(site.links[0], wait_until="load")
+        page.fill("header.site form.site-search input[name=q]", text)
+        with page.expect_navigation(wait_until="load"):
+            page.press("header.site form.site-search input[name=q]", "Enter")
+        first = page.locator("ol.hits li").first
+        assert text.lower() in first.locator("mark").inner_text().lower()
+        assert _page_width(page) <= width, _overflowing(page)
+        with page.expect_navigation(wait_until="load"):
+            first.locator("a").click()
+        assert urlsplit(page.url).path == entity + ".html"  # the IRI, then its page (303)
     finally:
         page.close()
     assert not _clean(site.watch)
@@ -297,6 +324,14 @@ def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int)
 
 def _page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _overflowing(page) -> list[str]:
+    """The elements reaching past the viewport's right edge (for a failure's message)."""
+    return page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' '
+                          + Math.round(e.getBoundingClientRect().right))""")
 
 
 @pytest.mark.slow

@@ -627,8 +627,10 @@ def test_an_entity_page_takes_two_store_calls_and_a_repeat_none(counted) -> None
     assert store.reads() == ["ask", "construct"]
     assert client.get("/id/state/japan.ttl").status_code == 200
     assert client.get("/id/state/atlantis.html").status_code == 404
+    # the lookup, then the page's suggestions: a search for "atlantis" and for "atlanti"
+    assert store.reads() == ["ask", "construct", "select", "select", "select"]
     assert client.get("/id/state/atlantis.html").status_code == 404
-    assert store.reads() == ["ask", "construct", "select"]  # a 404 is kept too
+    assert store.reads() == ["ask", "construct", "select", "select", "select"]  # kept too
 
 
 @pytest.mark.parametrize("path", ["/id/state/japan.html", "/id/state/japan.ttl",

@@ -1,0 +1,119 @@
+"""Text search over the graph: labels and aliases, claims and quotes, footnote texts.
+
+One SPARQL query over the store (so it works on every backend and is always in step with
+its writes): the literals of :data:`FIELDS` that contain the searched text, compared case
+by case folded (Oxigraph's ``LCASE``), as substrings — so Japanese and Korean text, which
+has no spaces between words, is found as written. The hits are ranked here: a label before
+a quote or a footnote, a whole match before a prefix before a substring, then the shorter
+text. A hit on a blank node (a quote on an evidence node) is the entity pointing at it.
+
+The query scans the literals of these properties, so its cost grows with the store; it
+runs under the store's query time limit like any other query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from alliancegraph.errors import BadRequest
+from alliancegraph.graph.entity import LABEL_PROPERTIES, preferred_labels
+from alliancegraph.graph.vocabulary import ontology_namespace
+from alliancegraph.store import Store
+
+#: the longest text searched for
+MAX_TEXT = 200
+#: the literals searched: property -> (weight, what the field is called on a hit)
+LABEL_FIELDS = {iri: (3, "label") for iri in LABEL_PROPERTIES}
+
+
+def fields(base_iri: str) -> dict[str, tuple[int, str]]:
+    """The properties searched, with their weight and name (labels weigh most)."""
+    ag = ontology_namespace(base_iri)
+    return {**LABEL_FIELDS, f"{ag}quote": (2, "quote"), f"{ag}paraphrase": (2, "claim"),
+            f"{ag}fullText": (1, "footnote text")}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One entity found: its IRI and label, the field and text that matched."""
+
+    iri: str
+    label: str
+    field: str
+    text: str
+    score: tuple[int, int, int]  # higher first: weight, how whole the match, -length
+
+    def as_json(self) -> dict[str, str]:
+        return {"iri": self.iri, "label": self.label, "field": self.field, "text": self.text}
+
+
+def search(store: Store, text: str, *, base_iri: str, limit: int = 50) -> list[Hit]:
+    """The entities whose searched literals contain ``text``, best first, one hit each.
+    BadRequest for an empty text or one over :data:`MAX_TEXT` characters."""
+    needle = " ".join(text.split())
+    if not needle:
+        raise BadRequest("search for what? give some text (parameter q)")
+    if len(needle) > MAX_TEXT:
+        raise BadRequest(f"the search text is {len(needle)} characters; at most {MAX_TEXT}")
+    searched = fields(base_iri)
+    rows = store.select(_query(needle, searched)).rows
+    best: dict[str, Hit] = {}
+    for subject, predicate, literal, owner in rows:
+        iri = owner if isinstance(subject, ox.BlankNode) else subject
+        if not isinstance(iri, ox.NamedNode) or not isinstance(literal, ox.Literal):
+            continue
+        weight, field = searched[predicate.value]
+        hit = Hit(iri.value, "", field, literal.value,
+                  (weight, _wholeness(literal.value, needle), -len(literal.value)))
+        if iri.value not in best or hit.score > best[iri.value].score:
+            best[iri.value] = hit
+    ranked = sorted(best.values(), key=lambda h: (h.score, h.iri), reverse=True)[:limit]
+    labels = _labels(store, [h.iri for h in ranked])
+    return [Hit(h.iri, labels.get(h.iri, h.iri), h.field, h.text, h.score) for h in ranked]
+
+
+def _query(needle: str, searched: dict[str, tuple[int, str]]) -> str:
+    """The literals of ``searched`` holding ``needle`` (case folded), with the IRI that
+    points at a blank-node holder."""
+    values = " ".join(f"<{iri}>" for iri in searched)
+    wanted = str(ox.Literal(needle.lower()))  # written as N-Triples: quotes escaped
+    return f"""SELECT ?s ?p ?text ?owner WHERE {{
+  VALUES ?p {{ {values} }}
+  ?s ?p ?text .
+  FILTER(isLiteral(?text) && CONTAINS(LCASE(STR(?text)), {wanted}))
+  OPTIONAL {{ FILTER(isBlank(?s)) ?owner ?via ?s . FILTER(isIRI(?owner)) }}
+}} LIMIT 2000"""
+
+
+def _wholeness(value: str, needle: str) -> int:
+    """2: the whole text, 1: its start (or a word's), 0: somewhere inside."""
+    folded, wanted = value.lower(), needle.lower()
+    if folded == wanted:
+        return 2
+    at = folded.find(wanted)
+    return 1 if at == 0 or (at > 0 and not folded[at - 1].isalnum()) else 0
+
+
+def _labels(store: Store, iris: list[str]) -> dict[str, str]:
+    if not iris:
+        return {}
+    values = " ".join(f"<{iri}>" for iri in iris)
+    properties = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    rows = store.select(f"SELECT ?r ?p ?l WHERE {{ VALUES ?r {{ {values} }} "
+                        f"VALUES ?p {{ {properties} }} ?r ?p ?l }}")
+    return preferred_labels(dict(zip(rows.variables, row, strict=True)) for row in rows.rows)
+
+
+def snippet(text: str, needle: str, width: int = 160) -> tuple[str, str, str]:
+    """``text`` around the first match of ``needle``, as (before, match, after): what a page
+    shows with the match highlighted."""
+    wanted = " ".join(needle.split()).lower()
+    at = text.lower().find(wanted) if wanted else -1
+    if at < 0:
+        return (text[:width], "", "")
+    end = at + len(" ".join(needle.split()))
+    start = max(0, at - (width - (end - at)) // 2)
+    before = ("…" if start else "") + text[start:at]
+    after = text[end:end + width - (end - start)]
+    return before, text[at:end], after + ("…" if end + len(after) < len(text) else "")

@@ -1,0 +1,93 @@
+"""Text search over the bundled graph (graph/search.py): labels in English, Japanese and
+Korean, quotes and footnote texts, ranking, one hit per entity, and its limits."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from alliancegraph.config import load_settings
+from alliancegraph.errors import BadRequest
+from alliancegraph.graph.search import MAX_TEXT, search, snippet
+from alliancegraph.store import Store, open_store
+from alliancegraph.store.base import QuadDelta
+
+BASE = "https://w3id.org/alliancegraph/"
+ID = BASE + "id/"
+
+
+@pytest.fixture(scope="module")
+def store(source_store: ox.Store, tmp_path_factory) -> Store:
+    settings = load_settings(environ={}, overrides={
+        "data_dir": str(tmp_path_factory.mktemp("search")), "store": "memory",
+        "validate_on_write": False, "base_iri": BASE})
+    opened = open_store(settings)
+    opened.backend.apply(QuadDelta(added=tuple(source_store)))
+    yield opened
+    opened.close()
+
+
+def find(store: Store, text: str, **options) -> list:
+    return search(store, text, base_iri=BASE, **options)
+
+
+@pytest.mark.parametrize(("text", "iri"), [
+    ("North Korea", ID + "state/north-korea"),
+    ("north korea", ID + "state/north-korea"),  # case folded
+    ("日米同盟", ID + "agreement/us-japan-alliance"),  # Japanese, no spaces to split on
+    ("日米", ID + "agreement/us-japan-alliance"),  # part of a word
+    ("한미동맹", ID + "agreement/us-rok-alliance"),  # Korean
+    ("재일본조선인총련합회", None),  # Chongryon, found by its Korean name
+])
+def test_labels_are_found_in_every_language(store: Store, text: str, iri: str | None):
+    hits = find(store, text)
+    assert hits, text
+    assert all(text.lower() in h.text.lower() for h in hits)
+    if iri is not None:
+        assert hits[0].iri == iri
+    else:
+        assert "Chongryon" in hits[0].label or "Chongryon" in " ".join(h.label for h in hits)
+
+
+def test_quotes_and_footnote_texts_are_searched_and_linked_to_their_entity(
+        store: Store, source_store: ox.Store):
+    ag = BASE + "ontology#"
+    footnote = next(iter(source_store.quads_for_pattern(None, ox.NamedNode(ag + "fullText"),
+                                                        None)))
+    words = footnote.object.value.split()[:4]
+    hits = find(store, " ".join(words), limit=200)
+    assert any(h.field == "footnote text" and h.iri == footnote.subject.value for h in hits)
+    quote = next(iter(source_store.quads_for_pattern(None, ox.NamedNode(ag + "quote"), None)))
+    text = quote.object.value[:30]
+    hits = find(store, text, limit=200)
+    quoted = [h for h in hits if h.field == "quote"]
+    assert quoted and all(h.iri.startswith("http") for h in hits)  # never a blank node
+
+
+def test_one_hit_per_entity_labels_first(store: Store):
+    hits = find(store, "korea", limit=500)
+    assert len({h.iri for h in hits}) == len(hits)
+    fields = [h.field for h in hits]
+    assert fields == sorted(fields, key=lambda f: f != "label")  # labels rank first
+    assert len(find(store, "korea", limit=3)) == 3
+
+
+def test_nothing_found_is_an_empty_list(store: Store):
+    assert find(store, "zzqxv-no-such-text") == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * (MAX_TEXT + 1)])
+def test_an_empty_or_overlong_text_is_a_clear_400(store: Store, text: str):
+    with pytest.raises(BadRequest) as caught:
+        find(store, text)
+    assert caught.value.status == 400
+
+
+def test_quotes_in_the_text_cannot_break_the_query(store: Store):
+    assert find(store, '" } ; DROP ALL ; SELECT * { "') == []
+
+
+def test_snippet_centres_the_match():
+    before, match, after = snippet("a " * 200 + "North Korea" + " b" * 200, "north korea", 60)
+    assert match == "North Korea" and before.startswith("…") and after.endswith("…")
+    assert len(before) + len(match) + len(after) <= 62
+    assert snippet("abc", "") == ("abc", "", "")

@@ -1,0 +1,67 @@
+"""``GET /search``: the graph's text search as JSON and as a page, the search box on every
+page, and the not-found page's suggestions (service/search.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+JAPAN = "https://w3id.org/alliancegraph/id/state/japan"
+
+
+def test_scripts_get_json(client):
+    answer = client.get("/search", query_string={"q": "japan"})
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    assert body["q"] == "japan"
+    assert body["hits"][0] == {"iri": JAPAN, "label": "Japan", "field": "label",
+                               "text": "Japan"}
+    assert "Accept" in answer.vary
+
+
+def test_an_alias_finds_its_entity(client):
+    hits = client.get("/search?q=rok&format=json").get_json()["hits"]
+    assert [h["iri"] for h in hits] == ["https://w3id.org/alliancegraph/id/state/south-korea"]
+    assert hits[0]["label"] == "South Korea" and hits[0]["text"] == "ROK"
+
+
+def test_browsers_get_a_page_with_the_match_highlighted(client):
+    answer = client.get("/search?q=japan", headers={"Accept": BROWSER})
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    html = answer.get_data(as_text=True)
+    assert '<a href="/id/state/japan">Japan</a>' in html
+    assert "<mark>Japan</mark>" in html and 'value="japan"' in html
+    assert '<p id="search-count">1 result for <q>japan</q>.</p>' in html
+
+
+def test_the_empty_page_is_the_box_and_empty_json_is_400(client):
+    page = client.get("/search", headers={"Accept": BROWSER})
+    assert page.status_code == 200 and 'id="search-q"' in page.get_data(as_text=True)
+    answer = client.get("/search?q=")
+    assert answer.status_code == 400 and "give some text" in answer.get_json()["message"]
+
+
+@pytest.mark.parametrize("q", ["x" * 201, "   "])
+def test_bad_searches_are_400_not_500(client, q: str):
+    answer = client.get("/search", query_string={"q": q})
+    assert answer.status_code == 400, answer.data
+
+
+@pytest.mark.parametrize("path", ["/", "/validate", "/sparql", "/search"])
+def test_every_page_has_the_search_box(client, path: str):
+    html = client.get(path, headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert '<form class="site-search" role="search" method="get" action="/search">' in html
+
+
+def test_the_not_found_page_suggests_what_the_iri_may_have_meant(client):
+    answer = client.get("/id/state/japann", headers={"Accept": BROWSER})
+    assert answer.status_code == 404
+    html = answer.get_data(as_text=True)
+    assert "<h2>Did you mean</h2>" in html
+    assert html.index('href="/id/state/japan"') > html.index("Did you mean")
+    assert 'value="state japann"' not in html and 'value="japann"' in html  # the box, filled
+
+
+def test_a_missing_iri_with_nothing_like_it_offers_the_box_only(client):
+    html = client.get("/id/zz", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert "Did you mean" not in html and 'id="search-q"' in html
