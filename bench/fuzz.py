@@ -297,7 +297,8 @@ def gen_multipart(rng: random.Random) -> Case:
 
 def gen_params(rng: random.Random) -> Case:
     path = rng.choice(["/sparql", "/rdf-graph-store", "/", "/id/state/japan", "/.well-known/void",
-                       "/shapes", "/ontology", "/dumps/x", "/graph/paper-a", "/openapi.json"])
+                       "/shapes", "/ontology", "/dumps/x", "/graph/paper-a", "/openapi.json",
+                       "/search", "/id/state/japann", "/validate"])  # 404s search too
     names = ["query", "default-graph-uri", "named-graph-uri", "graph", "default", "format",
              "_format", "accept", "limit", "q", "page", "inference", "", "x" * 300]
     args = {rng.choice(names): rng.choice(["", "urn:x", "ASK {}", "%zz", "\x00", "\ud800",
