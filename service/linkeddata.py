@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from alliancegraph.config import Settings
 from alliancegraph.errors import NotAcceptable
 from alliancegraph.graph import entity
+from alliancegraph.graph.cite import bibtex, work_type
 from alliancegraph.graph.entity import (
     LABEL_PROPERTIES,
     MATCH_PROPERTIES,
@@ -345,6 +346,7 @@ def page_context(description: Description) -> dict:
         "properties": dict(sorted(properties.items(), key=lambda item: curie(item[0]))),
         "evidence": description.evidence(),
         "external": external,
+        "cite": _cite(description),
         "external_facts": external_facts(description),
         "external_graph": graph_iri(EXTERNAL, description.base_iri),
         "references": dict(sorted(references.items(), key=lambda item: curie(item[0]))),
@@ -354,6 +356,22 @@ def page_context(description: Description) -> dict:
         "ui_url": f"{request.script_root}/sparql#query={quote(query)}",
         "ag": ag,
     }
+
+
+def _cite(description: Description) -> dict | None:
+    """A work's "cite this" block: its BibTeX, and where to download it (None: no work)."""
+    from alliancegraph.service.cite import record  # it imports this module
+
+    types = [s.object.value for s in description.values(RDF_TYPE)
+             if isinstance(s.object, ox.NamedNode)]
+    if work_type(types) is None:
+        return None
+    found = record(description.iri)
+    if found is None:
+        return None
+    link = f"{request.script_root}/cite?iri={quote(description.iri, safe='')}&format="
+    return {"bibtex": bibtex(found), "bibtex_url": link + "bibtex",
+            "csl_url": link + "csl-json"}
 
 
 @dataclass(frozen=True)

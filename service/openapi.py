@@ -265,6 +265,16 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _response("The context.", "application/ld+json"),
                       "304": _response("Not modified.")},
     }},
+    "/cite": {"get": {
+        "tags": ["linked data"], "summary": "How to cite a work of the graph",
+        "description": "The work's record for a reference manager: CSL-JSON (default) or "
+                       "BibTeX, as a download. 404 for an IRI that names no work.",
+        "parameters": [_param("iri", "query", "The work's IRI."),
+                       _param("format", "query", "`csl-json` or `bibtex`.")],
+        "responses": {"200": _response("The record.", "application/vnd.citationstyles.csl+json",
+                                       "application/x-bibtex"),
+                      "400": ERROR, "404": ERROR},
+    }},
     "/search": {"get": {
         "tags": ["linked data"], "summary": "Search labels, aliases, claims, quotes and "
                                             "footnote texts",
