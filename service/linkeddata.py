@@ -349,13 +349,39 @@ def page_context(description: Description) -> dict:
         "cite": _cite(description),
         "external_facts": external_facts(description),
         "external_graph": graph_iri(EXTERNAL, description.base_iri),
-        "references": dict(sorted(references.items(), key=lambda item: curie(item[0]))),
+        "references": {p: _shown(refs, p, description.iri)
+                       for p, refs in sorted(references.items(), key=lambda i: curie(i[0]))},
         "alternates": negotiation.alternates(RDF_OFFERS, lambda f: document_path(path, f)),
         "construct_query": query,
         "sparql_url": f"{request.script_root}/sparql?query={quote(query)}",
         "ui_url": f"{request.script_root}/sparql#query={quote(query)}",
         "ag": ag,
     }
+
+
+#: the references of one property a page lists; the rest are one query away
+REFERENCES_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class ShownReferences:
+    """The first references of one property, how many more resources refer by it, and
+    the query that lists them all."""
+
+    shown: list[Reference]
+    more: int
+    query_url: str
+
+
+def _shown(refs: list[Reference], predicate: str, iri: str) -> ShownReferences:
+    """A long list cut short (paper A's page was 628 KB with every footnote's link): the
+    first :data:`REFERENCES_SHOWN`, and the query UI listing them all."""
+    query = (f"SELECT ?referrer WHERE {{ {{ ?referrer <{predicate}> <{iri}> }} UNION "
+             f"{{ ?referrer <{predicate}> ?node . ?node ?via <{iri}> . FILTER(isBlank(?node)) "
+             "} } ORDER BY ?referrer")
+    shown = refs[:REFERENCES_SHOWN]
+    more = {r.subject for r in refs} - {r.subject for r in shown}  # resources, not paths
+    return ShownReferences(shown, len(more), f"{request.script_root}/sparql#query={quote(query)}")
 
 
 def _cite(description: Description) -> dict | None:

@@ -789,3 +789,23 @@ def test_rdf_documents_of_an_entity_hold_no_external_fact(enriched_client) -> No
     # they are the external graph's, served as that graph's document
     graph = enriched_client.get("/graph/external.nt").get_data()
     assert b"126146099" in graph and Q17.encode() in graph
+
+
+def test_long_reference_lists_are_cut_short_with_a_query_for_all(bundled_client) -> None:
+    """Paper A's page was 628 KB, every footnote and claim pointing at it listed."""
+    response = bundled_client.get("/id/paper-a.html")
+    assert response.status_code == 200 and len(response.data) < 200_000
+    page = response.get_data(as_text=True)
+    references = page.partition('<section id="referenced-by">')[2].partition("</section>")[0]
+    cut = re.findall(r"<tr><th>((?:(?!</th>).)*)</th>\s*<td><ul class=\"values\">"
+                     r"((?:(?!</ul>).)*)</ul><p class=\"more\">"
+                     r"… and (\d+) more: <a href=\"/sparql#query=([^\"]+)\">", references, re.S)
+    assert cut, "no list was cut short"
+    for _, items, more, query in cut:
+        assert items.count("<li>") == 25
+        shown = len(set(re.findall(r'<li><a href="[^"]*" title="([^"]+)"', items)))
+        rows = bundled_client.get("/sparql", query_string={"query": unquote(query)},
+                                  headers={"Accept": "application/sparql-results+json"})
+        listed = {b["referrer"]["value"] for b in rows.get_json()["results"]["bindings"]}
+        assert len(listed) >= shown + int(more)  # every one (the page may hold a capped list)
+        assert set(re.findall(r'<li><a href="[^"]*" title="([^"]+)"', items)) <= listed
