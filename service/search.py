@@ -52,9 +52,14 @@ def suggestions(words: str, limit: int = 5) -> list[Hit]:
                              lambda: tuple(_suggested(words, limit))))
 
 
+#: the words of a missing IRI that are searched (its path is the client's: a long one
+#: must not make one 404 cost many searches)
+SUGGESTION_WORDS = 3
+
+
 def _suggested(words: str, limit: int) -> list[Hit]:
     tries = [words] if len(words) <= MAX_TEXT else []
-    for word in words.split():
+    for word in words.split()[:SUGGESTION_WORDS]:
         tries.append(word)
         if len(word) > 4:
             tries.append(word[:-1])

@@ -65,3 +65,16 @@ def test_the_not_found_page_suggests_what_the_iri_may_have_meant(client):
 def test_a_missing_iri_with_nothing_like_it_offers_the_box_only(client):
     html = client.get("/id/zz", headers={"Accept": BROWSER}).get_data(as_text=True)
     assert "Did you mean" not in html and 'id="search-q"' in html
+
+
+def test_a_long_missing_iri_costs_a_bounded_number_of_searches(client, monkeypatch):
+    """The path is the client's: 200 words must not make one 404 run 400 searches."""
+    from alliancegraph.service import search as module
+
+    calls: list[str] = []
+    real = module.search
+    monkeypatch.setattr(module, "search", lambda store, text, **kw: (
+        calls.append(text), real(store, text, **kw))[1])
+    path = "/id/" + "-".join(f"word{i}" for i in range(200))
+    assert client.get(path, headers={"Accept": BROWSER}).status_code == 404
+    assert len(calls) <= 2 * module.SUGGESTION_WORDS + 1
