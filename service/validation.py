@@ -20,6 +20,7 @@ RDF syntax, or ``/shapes.html``) as a page listing each shape by topic.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -271,7 +272,9 @@ def _report_page(report: Report, data: list[Upload]) -> str:
 def first_mentions(data: list[Upload], terms: set[str]) -> dict[str, str]:
     """For each IRI term (``<…>``) of ``terms``: ``source:line`` of the first line of the
     inputs that writes it, as a full IRI, a quoted string (JSON-LD) or a prefixed name of
-    the input's own ``@prefix``/``PREFIX`` declarations."""
+    the input's own ``@prefix``/``PREFIX`` declarations (the first
+    :data:`PREFIXES_READ`). One pass over each input's words, each looked up: linear in the
+    input, whatever it declares (this runs in the serving thread)."""
     iris = {t[1:-1] for t in terms if t.startswith("<") and t.endswith(">")}
     found: dict[str, str] = {}
     for upload in data:
@@ -279,29 +282,31 @@ def first_mentions(data: list[Upload], terms: set[str]) -> dict[str, str]:
         spellings = _spellings(text, iris - {i[1:-1] for i in found})
         if not spellings:
             continue
-        pattern = re.compile("|".join(re.escape(s) + ("" if s[0] in '<"' else _PNAME_END)
-                                      for s in sorted(spellings, key=len, reverse=True)))
         for number, line in enumerate(text.splitlines(), 1):
-            for match in pattern.finditer(line):
-                term = f"<{spellings[match.group()]}>"
-                found.setdefault(term, f"{upload.source}:{number}")
+            for word in _WORD.findall(line):
+                iri = spellings.get(word) or spellings.get(word.rstrip("."))
+                if iri is not None:
+                    found.setdefault(f"<{iri}>", f"{upload.source}:{number}")
     return found
 
 
+#: how an IRI is written in a line: in angle brackets, quoted (JSON-LD), or prefixed
+_WORD = re.compile(r'<[^<>\s]*>|"[^"\s]*"|[A-Za-z][\w.-]*:[\w.\-%]*|:[\w.\-%]+')
+#: the prefix declarations of an input read for prefixed names
+PREFIXES_READ = 200
 _PREFIX_DECLARATION = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>",
                                  re.IGNORECASE)
-#: a prefixed name ends where no name character follows
-_PNAME_END = r"(?![\w\-:%])"
 
 
 def _spellings(text: str, iris: set[str]) -> dict[str, str]:
     """How each IRI may be written in ``text``: spelling -> IRI."""
     spellings = {f"<{iri}>": iri for iri in iris} | {f'"{iri}"': iri for iri in iris}
-    for prefix, namespace in _PREFIX_DECLARATION.findall(text):
+    declarations = itertools.islice(_PREFIX_DECLARATION.finditer(text), PREFIXES_READ)
+    for prefix, namespace in (d.groups() for d in declarations):
         for iri in iris:
             local = iri[len(namespace):]
             if namespace and iri.startswith(namespace) and re.fullmatch(r"[\w.-]*", local):
-                spellings[f"{prefix}:{local}"] = iri
+                spellings[f"{prefix or ''}:{local}"] = iri
     return spellings
 
 

@@ -191,6 +191,22 @@ def test_first_mentions_find_full_iris_and_prefixed_names():
                      "<https://example.org/b>": "d.ttl:3"}  # ex:bc is not ex:b
 
 
+def test_first_mentions_read_a_bounded_number_of_declarations():
+    """A hostile upload declaring the same namespace under thousands of names must not make
+    the serving thread build thousands of spellings per focus node."""
+    from alliancegraph.service.validation import PREFIXES_READ
+
+    many = "".join(f"@prefix p{i}: <https://example.org/> .\n" for i in range(PREFIXES_READ))
+    text = (many + "@prefix late: <https://example.org/> .\n@prefix : <https://example.org/> ."
+            "\nlate:a :p :b .\n").encode()
+    found = first_mentions([Upload(text, ox.RdfFormat.TURTLE, "d.ttl", BASE)],
+                           {"<https://example.org/a>", "<https://example.org/b>"})
+    assert found == {}  # late: and : come after the first PREFIXES_READ declarations
+    found = first_mentions([Upload(text[len(many):], ox.RdfFormat.TURTLE, "d.ttl", BASE)],
+                           {"<https://example.org/a>", "<https://example.org/b>"})
+    assert found == {"<https://example.org/a>": "d.ttl:3", "<https://example.org/b>": "d.ttl:3"}
+
+
 def test_multipart_with_own_shapes(client):
     shapes = (b"@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
               b"<urn:s> a sh:NodeShape ; sh:targetNode <urn:x> ;"
