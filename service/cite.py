@@ -7,6 +7,7 @@ import json
 
 from alliancegraph.errors import BadRequest, NotFound
 from alliancegraph.graph.cite import bibtex, csl_json, key
+from alliancegraph.graph.entity import can_be_iri
 from alliancegraph.service import cache
 from alliancegraph.service.linkeddata import base_iri
 from alliancegraph.service.resources import get_store
@@ -33,7 +34,7 @@ def cite_view() -> Response:
         raise BadRequest("which work? give its IRI (parameter iri)")
     if fmt not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
-    if any(c in iri for c in '<>"{}|^`\\ '):
+    if not can_be_iri(iri):
         raise BadRequest(f"<{iri}> is not an IRI")
     found = record(iri)
     if found is None:

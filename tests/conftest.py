@@ -108,6 +108,22 @@ def source_store() -> ox.Store:
     return store
 
 
+@pytest.fixture(scope="module")
+def bundled_store(source_store: ox.Store, tmp_path_factory: pytest.TempPathFactory):
+    """The project's store (in memory, writes not validated) holding every bundled source:
+    what code that reads through the store API is tested on."""
+    from alliancegraph.config import load_settings
+    from alliancegraph.store import open_store
+    from alliancegraph.store.base import QuadDelta
+
+    folder = tmp_path_factory.mktemp("bundled")
+    store = open_store(load_settings(environ={}, overrides={
+        "data_dir": str(folder), "store": "memory", "validate_on_write": False}))
+    store.backend.apply(QuadDelta(added=tuple(source_store)))
+    yield store
+    store.close()
+
+
 class Canary:
     """A loopback HTTP listener that counts every connection made to it and answers each
     with a small Turtle document holding :attr:`marker` (so leaked content is visible)."""

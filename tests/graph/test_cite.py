@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 import pytest
-from alliancegraph.config import load_settings
 from alliancegraph.graph.cite import bibtex, csl_json, key, work_type
-from alliancegraph.store import Store, open_store
-from alliancegraph.store.base import QuadDelta
+from alliancegraph.store import Store
 
 BASE = "https://w3id.org/alliancegraph/"
 ID = BASE + "id/"
 
 
-@pytest.fixture(scope="module")
-def store(source_store: ox.Store, tmp_path_factory) -> Store:
-    settings = load_settings(environ={}, overrides={
-        "data_dir": str(tmp_path_factory.mktemp("cite")), "store": "memory",
-        "validate_on_write": False, "base_iri": BASE})
-    opened = open_store(settings)
-    opened.backend.apply(QuadDelta(added=tuple(source_store)))
-    yield opened
-    opened.close()
+@pytest.fixture
+def store(bundled_store: Store) -> Store:
+    return bundled_store
 
 
 def test_a_journal_article_has_its_volume_issue_and_journal(store: Store):

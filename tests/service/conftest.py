@@ -15,7 +15,6 @@ import pytest
 from alliancegraph.config import Settings, load_settings
 from alliancegraph.service import create_app
 from alliancegraph.store import Store, open_store
-from alliancegraph.store.base import QuadDelta
 
 TOKEN = "test-write-token-5f1c"
 BASE = "https://w3id.org/alliancegraph/"
@@ -168,10 +167,8 @@ def base_url(server) -> str:
 
 
 @pytest.fixture(scope="module")
-def bundled_client(source_store, tmp_path_factory):
+def bundled_client(bundled_store: Store, tmp_path_factory):
     """The service over the whole bundled graph, in memory (pages as users see them)."""
-    folder = tmp_path_factory.mktemp("bundled")
-    store = open_store(store_settings(folder, store="memory"))
-    store.backend.apply(QuadDelta(added=tuple(source_store)))
-    yield create_app({"data_dir": str(folder), "TESTING": True, "STORE": store}).test_client()
-    store.close()
+    folder = tmp_path_factory.mktemp("bundled-app")
+    return create_app({"data_dir": str(folder), "TESTING": True,
+                       "STORE": bundled_store}).test_client()
