@@ -8,10 +8,15 @@ embedded backend over a data dir written by :func:`build_fixture_store`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
+import system_packages
 from alliancegraph.config import Settings, load_settings
 from alliancegraph.service import create_app
 from alliancegraph.store import Store, open_store
@@ -172,3 +177,163 @@ def bundled_client(bundled_store: Store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bundled-app")
     return create_app({"data_dir": str(folder), "TESTING": True,
                        "STORE": bundled_store}).test_client()
+
+
+# --- a real browser (Debian's Chromium driven by Playwright) ------------------------------
+# Playwright's own browser download cannot work here, so the tests drive /usr/bin/chromium
+# and, on a fresh machine, install it with apt (root only); otherwise they skip, saying why.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # no host but the loopback server resolves: a request to another host is
+                 # recorded (Watch) and fails, and nothing leaves the machine. Not by
+                 # Playwright's routing: any route stops Chromium fetching /favicon.ico,
+                 # and a missing favicon is a console error a real browser shows
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+PAGE_TIMEOUT_MS = 20_000
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium when it is missing and we may (root, apt-get); the reason
+    to skip otherwise, or None when the browser is there."""
+    if Path(CHROMIUM).exists():
+        return None
+    try:
+        system_packages.install("chromium")
+    except system_packages.CannotInstall as exc:
+        return str(exc)
+    return None if Path(CHROMIUM).exists() else f"apt-get installed no {CHROMIUM}"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    reason = _install_chromium()
+    if reason:
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Watch:
+    """What the pages did that they must not: console errors, uncaught exceptions, and
+    requests to any host but the server's."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def take(self) -> tuple[list[str], list[str]]:
+        """The errors and foreign requests seen since the last call."""
+        seen = (self.errors[:], self.foreign[:])
+        self.errors.clear()
+        self.foreign.clear()
+        return seen
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            where = message.page.url if message.page else "?"
+            source = (message.location or {}).get("url") or "?"
+            self.errors.append(f"console error on {where} (from {source}): {message.text}")
+
+    def on_page_error(self, error) -> None:
+        where = error.page.url if error.page else "?"
+        self.errors.append(f"uncaught exception on {where}: {error.error}")
+
+    def on_request(self, request) -> None:
+        url = request.url
+        if origin(url) != self.origin and not url.startswith(("data:", "blob:", "about:")):
+            self.foreign.append(f"{request.frame.url if request.frame else '?'} -> {url}")
+
+
+@dataclass
+class Site:
+    """One browser context on the built server (as one user clicking through)."""
+
+    context: object  # playwright's BrowserContext (playwright is imported only when run)
+    watch: Watch
+    url: str  # the server's root, no trailing slash
+    links: list[str]  # the index's links to this site, in page order, each once
+    index_errors: list[str]
+    index_foreign: list[str]
+    artefacts: Path
+
+    @contextmanager
+    def tab(self, path: str = "/", width: int = 1280) -> Iterator[object]:
+        """A new tab at ``width`` px opened on ``path`` (loaded), closed after."""
+        page = self.context.new_page()
+        try:
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(self.url + path, wait_until="load")
+            assert response is not None and response.status == 200, (path, response)
+            yield page
+        finally:
+            page.close()
+
+    def open(self, url: str, check: Callable[[object, str], str | None]) -> str | None:
+        """Open ``url`` in a new tab; what is wrong with it, or None."""
+        page = self.context.new_page()
+        try:
+            try:
+                response = page.goto(url, wait_until="load")
+            except Exception as exc:  # a download ("Download is starting"), a timeout
+                return f"{url}: {str(exc).splitlines()[0]}"
+            if response is None:
+                return f"{url}: no response"
+            # what the browser rendered it as: a page seen before is revalidated (a 304,
+            # whose headers name no Content-Type) and shown from the browser's cache
+            content_type = page.evaluate("document.contentType") or ""
+            if response.status >= 400 or not content_type.startswith("text/html"):
+                return f"{url}: {response.status} {content_type or 'no Content-Type'}"
+            return check(page, url)
+        finally:
+            page.close()
+
+    def clean(self) -> list[str]:
+        """Console errors and requests to another host since the last call."""
+        errors, foreign = self.watch.take()
+        return errors + [f"request to another host: {r}" for r in foreign]
+
+    @staticmethod
+    def page_width(page) -> int:
+        return page.evaluate("document.documentElement.scrollWidth")
+
+    @staticmethod
+    def overflowing(page) -> list[str]:
+        """The elements reaching past the viewport's right edge (for a failure's message)."""
+        return page.evaluate("""[...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' '
+                              + Math.round(e.getBoundingClientRect().right))""")
+
+
+@pytest.fixture(scope="module")
+def site(built_server, chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One browser and one context for a module's pages, opened on the index (screenshot
+    kept in pytest's tmp dir); its links to this site collected."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    artefacts = tmp_path_factory.mktemp("browser")
+    watch = Watch(origin(built_server.url))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        context.on("request", watch.on_request)
+        context.on("console", watch.on_console)
+        context.on("weberror", watch.on_page_error)
+        page = context.new_page()
+        response = page.goto(built_server.url + "/", wait_until="load")
+        assert response is not None and response.status == 200
+        page.screenshot(path=artefacts / "index.png", full_page=True)
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        page.close()
+        links = list(dict.fromkeys(h for h in hrefs if origin(h) == watch.origin))
+        yield Site(context, watch, built_server.url.rstrip("/"), links, *watch.take(),
+                   artefacts)
+        context.close()
+        browser.close()

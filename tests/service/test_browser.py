@@ -3,36 +3,22 @@ driven by Playwright) follows every link of the index of a server that built the
 and each must render as a page — HTML, not a download — with no console error and no
 request to another host. And, with the Flask client, the shapes as a page.
 
-Playwright's own browser download cannot work here, so the test drives ``/usr/bin/chromium``
-and, on a fresh machine, installs it with apt (root only); otherwise it skips, saying why.
-Screenshots of the index and of one entity page are kept in pytest's tmp dir.
+The browser (``site``, one per module) is set up in ``conftest.py``. Screenshots of the
+index and of one entity page are kept in pytest's tmp dir.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import system_packages
 from alliancegraph.shapes.manifest import example_files
 from alliancegraph.shapes.validate import bundled_shapes
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 # no host but the loopback server resolves: a request to another host is
-                 # recorded (Watch) and fails, and nothing leaves the machine. Not by
-                 # Playwright's routing: any route stops Chromium fetching /favicon.ico,
-                 # and a missing favicon is a console error a real browser shows
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-PAGE_TIMEOUT_MS = 20_000
 #: Links that are data by design (dumps, the OpenAPI JSON): a browser may download them;
 #: they must be served, not be pages.
 DATA_SUFFIXES = (".ttl", ".trig", ".nq", ".gz", ".nt", ".jsonld", ".rdf", ".json", ".tsv")
@@ -40,100 +26,8 @@ DATA_SUFFIXES = (".ttl", ".trig", ".nq", ".gz", ".nt", ".jsonld", ".rdf", ".json
 RESULTS_TABLE = ".yasr table.dataTable"
 #: What Chromium and Firefox send for a page (application/xml also names RDF/XML).
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-def _install_chromium() -> str | None:
-    """Install Debian's chromium when it is missing and we may (root, apt-get); the reason
-    to skip otherwise, or None when the browser is there."""
-    if Path(CHROMIUM).exists():
-        return None
-    try:
-        system_packages.install("chromium")
-    except system_packages.CannotInstall as exc:
-        return str(exc)
-    return None if Path(CHROMIUM).exists() else f"apt-get installed no {CHROMIUM}"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    reason = _install_chromium()
-    if reason:
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@dataclass
-class Watch:
-    """What the pages did that they must not: console errors, uncaught exceptions, and
-    requests to any host but the server's."""
-
-    origin: str
-    errors: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-
-    def take(self) -> tuple[list[str], list[str]]:
-        """The errors and foreign requests seen since the last call."""
-        seen = (self.errors[:], self.foreign[:])
-        self.errors.clear()
-        self.foreign.clear()
-        return seen
-
-    def on_console(self, message) -> None:
-        if message.type == "error":
-            where = message.page.url if message.page else "?"
-            source = (message.location or {}).get("url") or "?"
-            self.errors.append(f"console error on {where} (from {source}): {message.text}")
-
-    def on_page_error(self, error) -> None:
-        where = error.page.url if error.page else "?"
-        self.errors.append(f"uncaught exception on {where}: {error.error}")
-
-    def on_request(self, request) -> None:
-        url = request.url
-        if _origin(url) != self.origin and not url.startswith(("data:", "blob:", "about:")):
-            self.foreign.append(f"{request.frame.url if request.frame else '?'} -> {url}")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-@dataclass
-class Site:
-    context: object  # playwright's BrowserContext (playwright is imported only when run)
-    watch: Watch
-    links: list[str]  # the index's links to this site, in page order, each once
-    index_errors: list[str]
-    index_foreign: list[str]
-    artefacts: Path
-
-
-@pytest.fixture(scope="module")
-def site(built_server, chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """One browser and one context for every page (as one user clicking through), opened
-    on the index; its links to this site collected."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    artefacts = tmp_path_factory.mktemp("browser")
-    watch = Watch(_origin(built_server.url))
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(PAGE_TIMEOUT_MS)
-        context.on("request", watch.on_request)
-        context.on("console", watch.on_console)
-        context.on("weberror", watch.on_page_error)
-        page = context.new_page()
-        response = page.goto(built_server.url + "/", wait_until="load")
-        assert response is not None and response.status == 200
-        page.screenshot(path=artefacts / "index.png", full_page=True)
-        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
-        page.close()
-        links = list(dict.fromkeys(h for h in hrefs if _origin(h) == watch.origin))
-        yield Site(context, watch, links, *watch.take(), artefacts)
-        context.close()
-        browser.close()
-
+#: How long a "run" link's results may take, before three have failed.
+RESULTS_TIMEOUT_MS = 20_000
 
 def _is_data(url: str) -> bool:
     return urlsplit(url).path.endswith(DATA_SUFFIXES)
@@ -144,24 +38,6 @@ def _runs_a_query(url: str) -> bool:
     return parts.path.endswith("/sparql") and "query" in parse_qs(parts.query)
 
 
-def _open(site: Site, url: str, check: Callable[[object, str], str | None]) -> str | None:
-    """Open ``url`` in a new tab of the shared context; what is wrong with it, or None."""
-    page = site.context.new_page()
-    try:
-        try:
-            response = page.goto(url, wait_until="load")
-        except Exception as exc:  # a download ("Download is starting"), a timeout
-            return f"{url}: {str(exc).splitlines()[0]}"
-        if response is None:
-            return f"{url}: no response"
-        # what the browser rendered it as: a page seen before is revalidated (a 304, whose
-        # headers name no Content-Type) and shown from the browser's cache
-        content_type = page.evaluate("document.contentType") or ""
-        if response.status >= 400 or not content_type.startswith("text/html"):
-            return f"{url}: {response.status} {content_type or 'no Content-Type'}"
-        return check(page, url)
-    finally:
-        page.close()
 
 
 def _has_heading(page, url: str) -> str | None:
@@ -172,13 +48,10 @@ def _has_heading(page, url: str) -> str | None:
     return None
 
 
-def _clean(watch: Watch) -> list[str]:
-    errors, foreign = watch.take()
-    return errors + [f"request to another host: {r}" for r in foreign]
 
 
 @pytest.mark.slow
-def test_index_renders_without_errors(site: Site):
+def test_index_renders_without_errors(site):
     assert len(site.links) > 5, site.links
     assert (site.artefacts / "index.png").stat().st_size > 0
     problems = site.index_errors + [f"request to another host: {r}" for r in site.index_foreign]
@@ -186,16 +59,16 @@ def test_index_renders_without_errors(site: Site):
 
 
 @pytest.mark.slow
-def test_index_links_to_pages_render_as_html(site: Site):
+def test_index_links_to_pages_render_as_html(site):
     site.watch.take()
     pages = [u for u in site.links if not _is_data(u) and not _runs_a_query(u)]
-    problems = [p for p in (_open(site, u, _has_heading) for u in pages) if p]
-    problems += _clean(site.watch)
+    problems = [p for p in (site.open(u, _has_heading) for u in pages) if p]
+    problems += site.clean()
     assert not problems, f"{len(pages)} pages:\n" + "\n".join(problems)
 
 
 @pytest.mark.slow
-def test_an_entity_page_screenshot(site: Site):
+def test_an_entity_page_screenshot(site):
     # a state's page, the issue's own example (a paper's page lists a thousand references:
     # a full-page screenshot of its 50,000 pixels outlasts the timeout on a busy machine)
     entity = next(u for u in site.links if "/id/state/" in urlsplit(u).path)
@@ -212,7 +85,7 @@ def test_an_entity_page_screenshot(site: Site):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [1280, 390])  # a desktop, a phone
-def test_the_validation_form_reports_a_bad_file(site: Site, width: int):
+def test_the_validation_form_reports_a_bad_file(site, width: int):
     """The form in the site's navigation, a file of the invalid examples uploaded: the
     report page lists its results with where each focus node is written; nothing overflows
     a phone's width."""
@@ -224,7 +97,7 @@ def test_the_validation_form_reports_a_bad_file(site: Site, width: int):
         page.goto(site.links[0], wait_until="load")
         page.click("header.site nav a:text-is('Validate')")
         page.wait_for_selector("form.validate")
-        assert _page_width(page) <= width
+        assert site.page_width(page) <= width
         page.set_input_files("input#data", str(bad))
         with page.expect_navigation(wait_until="load"):
             page.click("form.validate button[type=submit]")
@@ -232,16 +105,16 @@ def test_the_validation_form_reports_a_bad_file(site: Site, width: int):
         rows = page.locator("table.results tbody tr")
         assert rows.count() == 8  # 7 violations and 1 info, as the JSON report says
         assert re.fullmatch(r"links\.ttl:\d+", rows.first.locator("td").last.inner_text())
-        assert _page_width(page) <= width  # the table scrolls inside its box
+        assert site.page_width(page) <= width  # the table scrolls inside its box
         page.screenshot(path=site.artefacts / f"validation-{width}.png", full_page=True)
     finally:
         page.close()
-    assert not _clean(site.watch)
+    assert not site.clean()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_ontology_documentation_is_in_the_site_and_fits_the_screen(site: Site, width):
+def test_the_ontology_documentation_is_in_the_site_and_fits_the_screen(site, width):
     docs = next(u for u in site.links if urlsplit(u).path.endswith("/ontology.html")
                 or urlsplit(u).path.endswith("/ontology"))
     site.watch.take()
@@ -251,16 +124,16 @@ def test_the_ontology_documentation_is_in_the_site_and_fits_the_screen(site: Sit
         page.goto(docs, wait_until="load")
         assert page.locator("header.site nav a").count() >= 5  # the site's navigation
         assert page.locator("#toc").is_visible()
-        assert _page_width(page) <= width
+        assert site.page_width(page) <= width
         page.screenshot(path=site.artefacts / f"ontology-{width}.png")
     finally:
         page.close()
-    assert not _clean(site.watch)
+    assert not site.clean()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int):
+def test_the_query_ui_finds_examples_and_fits_the_screen(site, width: int):
     """Typing in the filter and pressing a tag narrow the examples; at a phone's width the
     examples sit above the editor and nothing overflows."""
     ui = next(u for u in site.links if urlsplit(u).path.endswith("/sparql")
@@ -288,11 +161,11 @@ def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int)
             assert editor["y"] >= aside["y"] + aside["height"] - 1
         else:
             assert editor["x"] > aside["x"] + aside["width"] - 1
-        assert _page_width(page) <= width, _overflowing(page)
+        assert site.page_width(page) <= width, site.overflowing(page)
         page.screenshot(path=site.artefacts / f"query-ui-{width}.png")
     finally:
         page.close()
-    assert not _clean(site.watch)
+    assert not site.clean()
 
 
 @pytest.mark.slow
@@ -301,7 +174,7 @@ def test_the_query_ui_finds_examples_and_fits_the_screen(site: Site, width: int)
     (390, "한미동맹", "/id/agreement/us-rok-alliance"),  # Korean, at a phone's width
     (1280, "north korea", "/id/state/north-korea"),
 ])
-def test_the_search_box_finds_an_entity_in_every_language(site: Site, width: int, text: str,
+def test_the_search_box_finds_an_entity_in_every_language(site, width: int, text: str,
                                                           entity: str):
     site.watch.take()
     page = site.context.new_page()
@@ -313,29 +186,21 @@ def test_the_search_box_finds_an_entity_in_every_language(site: Site, width: int
             page.press("header.site form.site-search input[name=q]", "Enter")
         first = page.locator("ol.hits li").first
         assert text.lower() in first.locator("mark").inner_text().lower()
-        assert _page_width(page) <= width, _overflowing(page)
+        assert site.page_width(page) <= width, site.overflowing(page)
         with page.expect_navigation(wait_until="load"):
             first.locator("a").click()
         assert urlsplit(page.url).path == entity + ".html"  # the IRI, then its page (303)
     finally:
         page.close()
-    assert not _clean(site.watch)
+    assert not site.clean()
 
 
-def _page_width(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
 
 
-def _overflowing(page) -> list[str]:
-    """The elements reaching past the viewport's right edge (for a failure's message)."""
-    return page.evaluate("""[...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' '
-                          + Math.round(e.getBoundingClientRect().right))""")
 
 
 @pytest.mark.slow
-def test_example_query_links_open_the_query_ui_with_results(site: Site):
+def test_example_query_links_open_the_query_ui_with_results(site):
     """Each "run" link: the query UI, the query run, its results shown as a table. Once
     three pages showed none, the rest are given a second, not 20 (the run stays bounded)."""
     site.watch.take()
@@ -349,19 +214,19 @@ def test_example_query_links_open_the_query_ui_with_results(site: Site):
         try:
             # visible: the tabs YASGUI kept from earlier pages hold hidden tables
             page.locator(RESULTS_TABLE + ":visible").first.wait_for(
-                state="visible", timeout=PAGE_TIMEOUT_MS if len(missing) < 3 else 1000)
+                state="visible", timeout=RESULTS_TIMEOUT_MS if len(missing) < 3 else 1000)
         except Exception:
             missing.append(url)
             return f"{url}: the query UI showed no results table"
         return None
 
-    problems = [p for p in (_open(site, u, shows_results) for u in queries) if p]
-    problems += _clean(site.watch)
+    problems = [p for p in (site.open(u, shows_results) for u in queries) if p]
+    problems += site.clean()
     assert not problems, f"{len(queries)} queries:\n" + "\n".join(problems)
 
 
 @pytest.mark.slow
-def test_data_links_are_served(site: Site):
+def test_data_links_are_served(site):
     """Dumps and the OpenAPI JSON are downloads by design: HEAD them, do not render."""
     data = [u for u in site.links if _is_data(u)]
     assert data
