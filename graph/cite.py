@@ -194,3 +194,42 @@ def key(record: dict) -> str:
 def _escape(value: str) -> str:
     """BibTeX's special characters in a field value (the braces we add are kept)."""
     return re.sub(r"([&%$#_])", r"\\\1", value)
+
+
+#: What a page shows of a CSL record, in order: (CSL field, heading).
+RECORD_FIELDS = (("author", "Author"), ("editor", "Editor"), ("title", "Title"),
+                 ("container-title", "In"), ("volume", "Volume"), ("issue", "Issue"),
+                 ("page", "Pages"), ("issued", "Issued"), ("publisher", "Publisher"),
+                 ("publisher-place", "Place"), ("note", "Imprint"), ("URL", "URL"),
+                 ("accessed", "Accessed"))
+
+
+def _shown_name(person: dict[str, str]) -> str:
+    return person.get("literal") or " ".join(
+        part for part in (person.get("given"), person.get("family")) if part)
+
+
+def _shown_date(date: dict) -> str:
+    if "raw" in date:
+        return date["raw"]
+    parts = "-".join(f"{p:02d}" if i else str(p)
+                     for i, p in enumerate(date.get("date-parts", [[]])[0]))
+    return " ".join(part for part in (date.get("season"), parts) if part)
+
+
+def record_lines(record: dict) -> list[tuple[str, str]]:
+    """A CSL-JSON record as the lines of a bibliographic block: (heading, text)."""
+    lines = []
+    for field, heading in RECORD_FIELDS:
+        value = record.get(field)
+        if not value:
+            continue
+        if field in ("author", "editor"):
+            text = "; ".join(_shown_name(p) for p in value)
+        elif field in ("issued", "accessed"):
+            text = _shown_date(value)
+        else:
+            text = str(value)
+        lines.append((heading + ("s" if field in ("author", "editor") and len(value) > 1
+                                 else ""), text))
+    return lines

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import pyoxigraph as ox
 from alliancegraph.errors import NotFound
+from alliancegraph.graph.grouping import ORDER_PROPERTIES
 from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri, ontology_namespace
 from alliancegraph.store.base import Store
 
@@ -183,9 +184,11 @@ def _external_facts_branch(root: str, base_iri: str) -> str:
             f"      OPTIONAL {{ ?fact <{DCTERMS}source> ?fendpoint }} }} }}")
 
 
-def labels_query(iris: Iterable[str]) -> str:
+def labels_query(iris: Iterable[str], also: Iterable[str] = ()) -> str:
+    """The labels of ``iris`` (rows ``r``, ``p``, ``l``), and their values of the
+    properties ``also``."""
     values = " ".join(sparql_iri(iri) for iri in sorted(set(iris)))
-    properties = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    properties = ", ".join(f"<{p}>" for p in (*LABEL_PROPERTIES, *also))
     # one VALUES and a FILTER: with a second VALUES for ?p, Oxigraph scans the whole store
     # (1.4 s at 10^6 quads, against 22 ms for the same rows this way)
     return (f"SELECT ?r ?p ?l WHERE {{ VALUES ?r {{ {values} }} ?r ?p ?l "
@@ -267,6 +270,9 @@ class Description:
     labels: Mapping[str, str]
     #: facts about the linked items, from the external graph, by item, predicate, value
     external_facts: tuple[ExternalFact, ...] = ()
+    #: IRI -> (which of :data:`alliancegraph.graph.grouping.ORDER_PROPERTIES`, its number
+    #: by it): its place among its kind (a section's in its paper …), for those with one
+    order: Mapping[str, tuple[int, float]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def statements(self) -> tuple[Statement, ...]:
@@ -354,6 +360,7 @@ def describe(store: Store, iri: str, *, base_iri: str, blank_node_depth: int = 4
     for fact in external:
         named |= {fact.predicate.value, *(
             t.value for t in (fact.source_property, fact.value) if isinstance(t, ox.NamedNode))}
+    names, order = labels_and_order(store, named, ontology_namespace(base_iri))
     return Description(
         iri=iri,
         base_iri=base_iri,
@@ -362,8 +369,9 @@ def describe(store: Store, iri: str, *, base_iri: str, blank_node_depth: int = 4
             for subject, entries in subjects.items()}),
         references=tuple(references),
         references_truncated=truncated,
-        labels=MappingProxyType(labels(store, named)),
+        labels=MappingProxyType(names),
         external_facts=external,
+        order=MappingProxyType(order),
     )
 
 
@@ -373,6 +381,29 @@ def _fact(row: Mapping[str, Term]) -> ExternalFact:
         source_property=row.get("fsource"),  # type: ignore[arg-type]
         retrieved=row.get("fretrieved"), point_in_time=row.get("ftime"),  # type: ignore[arg-type]
         endpoint=row.get("fendpoint"))  # type: ignore[arg-type]
+
+
+def labels_and_order(store: Store, iris: Iterable[str],
+                     ontology: str) -> tuple[dict[str, str], dict[str, tuple[int, float]]]:
+    """The preferred label of each of ``iris`` that has one, and the order number of each
+    that has one (one store call)."""
+    wanted = {iri for iri in iris if can_be_iri(iri)}
+    if not wanted:
+        return {}, {}
+    numbered = [ontology + name for name in ORDER_PROPERTIES]
+    rows = store.select(labels_query(wanted, numbered))
+    order: dict[str, tuple[int, float]] = {}
+    named = []
+    for row in rows:
+        if row["p"].value not in numbered:
+            named.append(row)
+            continue
+        try:
+            order.setdefault(row["r"].value, (numbered.index(row["p"].value),
+                                              float(row["l"].value)))
+        except ValueError:  # a number the shapes would refuse: no order, not an error page
+            continue
+    return preferred_labels(named), order
 
 
 def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:

@@ -24,13 +24,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pyoxigraph as ox
 from alliancegraph.config import Settings
 from alliancegraph.errors import NotAcceptable
-from alliancegraph.graph import entity
-from alliancegraph.graph.cite import bibtex, work_type
+from alliancegraph.graph import entity, grouping, paper
+from alliancegraph.graph.cite import bibtex, record_lines, work_type
 from alliancegraph.graph.entity import (
     LABEL_PROPERTIES,
     MATCH_PROPERTIES,
@@ -42,7 +42,13 @@ from alliancegraph.graph.entity import (
     preferred_labels,  # noqa: F401  (pages.py takes it from here)
 )
 from alliancegraph.graph.search import snippet
-from alliancegraph.graph.vocabulary import EXTERNAL, graph_iri, ontology_namespace, prefixes
+from alliancegraph.graph.vocabulary import (
+    EXTERNAL,
+    graph_iri,
+    link_dataset,
+    ontology_namespace,
+    prefixes,
+)
 from alliancegraph.service import cache, negotiation
 from alliancegraph.service.resources import get_store
 from alliancegraph.store.formats import HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
@@ -332,18 +338,36 @@ def page_context(description: Description) -> dict:
                 and statement.object not in evidence_nodes
                 and (statement.predicate, statement.object) not in links_out):
             properties[statement.predicate.value].append(statement)
+    labels = {**_fallback_labels(description), **description.labels}
+    language = reader_language()
+    contents = _paper_contents(description)
+    if contents is not None:  # its sections, claims and footnotes are listed in order
+        properties.pop(f"{ag}hasSection", None)
     references: dict[str, list[Reference]] = defaultdict(list)
+    listed = {f"{ag}ofPaper", f"{ag}claimedBy"} if contents is not None else set()
     for reference in description.references:
-        references[reference.predicate.value].append(reference)
+        if reference.predicate.value not in listed:
+            references[reference.predicate.value].append(reference)
+    for refs in references.values():  # sections in reading order, footnote 2 before 10
+        refs.sort(key=lambda r: grouping.value_key(r.subject, labels=labels,
+                                                   order=description.order))
     query = entity.document_query(description.iri,
                                   blank_node_depth=settings().blank_node_depth)
     path = entity.path_for_iri(description.iri, base_iri=description.base_iri) or ""
+    title = _title(labels_by_language, language) or _title(labels_by_language, "en")
     return {
         "d": description,
-        "title": description.labels.get(description.iri) or curie(description.iri),
+        "labels": labels,
+        "title": title.value if title else (labels.get(description.iri)
+                                            or curie(description.iri)),
+        "title_language": title.language if title else None,
+        "other_labels": _other_labels(labels_by_language, title),
+        "summary": _summary(description, language),
         "types": description.values(RDF_TYPE),
+        "paper": contents,
         "labels_by_language": dict(sorted(labels_by_language.items())),
-        "properties": dict(sorted(properties.items(), key=lambda item: curie(item[0]))),
+        "groups": grouping.arrange(properties, labels=labels, order=description.order,
+                                   ontology_namespace=ag, is_entity=_is_entity),
         "evidence": description.evidence(),
         "external": external,
         "cite": _cite(description),
@@ -357,6 +381,90 @@ def page_context(description: Description) -> dict:
         "ui_url": f"{request.script_root}/sparql#query={quote(query)}",
         "ag": ag,
     }
+
+
+AG = "{ag}"  # the ontology's namespace in a table, replaced by the configured one
+
+#: The languages the graph labels things in; a page's title is in the reader's
+#: (``Accept-Language``) when the thing has a label in it, else in English.
+SITE_LANGUAGES = ("en", "ja", "ko")
+#: What a page's one-line summary is taken from, best first.
+SUMMARY_PROPERTIES = (f"{SKOS}definition", "http://purl.org/dc/terms/description",
+                      "https://schema.org/description", f"{AG}paraphrase",
+                      "http://www.w3.org/2000/01/rdf-schema#comment")
+#: A summary longer than this is cut at a word, with an ellipsis.
+SUMMARY_CHARS = 240
+
+
+def reader_language() -> str:
+    """The reader's language among :data:`SITE_LANGUAGES` (English when none)."""
+    return request.accept_languages.best_match(SITE_LANGUAGES) or "en"
+
+
+@dataclass(frozen=True)
+class Label:
+    value: str
+    language: str | None
+
+
+def _title(by_language: dict[str, list[Statement]], language: str) -> Label | None:
+    """The page's title: the thing's first label (in :data:`LABEL_PROPERTIES` order) in the
+    reader's language; None when it has none in it (English is the description's)."""
+    statements = by_language.get(language) or []
+    for prop in LABEL_PROPERTIES:
+        for s in statements:
+            if s.predicate.value == prop:
+                return Label(s.object.value, language)
+    return None
+
+
+def _other_labels(by_language: dict[str, list[Statement]], title: Label | None
+                  ) -> list[Label]:
+    """One preferred label per other language, shown under the title."""
+    shown = title.language if title else "en"
+    others = []
+    for language, statements in sorted(by_language.items()):
+        if language and language != shown:
+            best = min(statements, key=lambda s: LABEL_PROPERTIES.index(s.predicate.value))
+            others.append(Label(best.object.value, language))
+    return others
+
+
+def _summary(description: Description, language: str) -> str | None:
+    """One line about the thing: its definition, description, paraphrase or comment, in the
+    reader's language, else English, else any; cut at :data:`SUMMARY_CHARS`."""
+    ag = ontology_namespace(description.base_iri)
+    for prop in (p.replace(AG, ag) for p in SUMMARY_PROPERTIES):
+        found = [s.object for s in description.values(prop) if isinstance(s.object, ox.Literal)]
+        if not found:
+            continue
+        best = min(found, key=lambda o: (o.language != language,
+                                         not (o.language or "en").startswith("en"), o.value))
+        text = " ".join(best.value.split())
+        if len(text) <= SUMMARY_CHARS:
+            return text
+        return text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+    return None
+
+
+def _fallback_labels(description: Description) -> dict[str, str]:
+    """Names for the page's properties of other vocabularies, which the store has no label
+    for (the ontology labels only its own terms)."""
+    names = {s.predicate.value for s in description.statements}
+    names |= {r.predicate.value for r in description.references}
+    return {p: label for p in names if (label := grouping.fallback_label(p))}
+
+
+def _paper_contents(description: Description) -> paper.Contents | None:
+    """A paper's sections with their claims, and its footnotes (None: no paper)."""
+    ag = ontology_namespace(description.base_iri)
+    if not description.values(f"{ag}hasSection"):
+        return None
+    return paper.contents(get_store(), description.iri, ontology_namespace=ag)
+
+
+def _is_entity(iri: str) -> bool:
+    return local_href(iri) is not None
 
 
 #: the references of one property a page lists; the rest are one query away
@@ -397,7 +505,7 @@ def _cite(description: Description) -> dict | None:
         return None
     link = f"{request.script_root}/cite?iri={quote(description.iri, safe='')}&format="
     return {"bibtex": bibtex(found), "bibtex_url": link + "bibtex",
-            "csl_url": link + "csl-json"}
+            "csl_url": link + "csl-json", "record": record_lines(found)}
 
 
 @dataclass(frozen=True)
@@ -471,6 +579,8 @@ def resolve(path: str, render: Render, exists: Callable[[str], bool], *,
     # an IRI that itself ends in ".ttl" etc. would not be reachable; the scheme mints none
     chosen = fmt or negotiate_document(f"<{iri}>")
     key = f"{'doc' if fmt else '303'}\0{request.script_root}\0{stem}\0{chosen.name}"
+    if fmt is HTML:  # the title is in the reader's language
+        key += f"\0{reader_language()}"
     if (unchanged := cache.not_modified(key)) is not None:
         return unchanged
     if fmt is None:
@@ -482,6 +592,8 @@ def resolve(path: str, render: Render, exists: Callable[[str], bool], *,
         return not_found(iri, fmt, message=missing and missing.format(iri=iri))
     response = Response(body, status=200, content_type=fmt.content_type)
     add_alternates(response, stem, current=fmt)
+    if fmt is HTML:
+        response.vary.add("Accept-Language")
     return cache.finish(response, key)
 
 
@@ -539,6 +651,13 @@ def named_graph(rest: str) -> Response:
 
 
 # --- template helpers -----------------------------------------------------------------
+
+@bp.app_template_global("dataset_title")
+def dataset_title(iri: str) -> str:
+    """What a link out is called: its dataset's title (Wikidata, DBpedia …), else its host."""
+    dataset = link_dataset(iri)
+    return dataset.title if dataset else (urlsplit(iri).hostname or iri)
+
 
 @bp.app_template_filter("href")
 def _href_filter(iri: str) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 import requests
+from alliancegraph.graph.grouping import natural_key
 from alliancegraph.service import create_app
 from alliancegraph.store import Store, open_store
 from alliancegraph.store.base import QuadDelta
@@ -809,3 +810,92 @@ def test_long_reference_lists_are_cut_short_with_a_query_for_all(bundled_client)
         listed = {b["referrer"]["value"] for b in rows.get_json()["results"]["bindings"]}
         assert len(listed) >= shown + int(more)  # every one (the page may hold a capped list)
         assert set(re.findall(r'<li><a href="[^"]*" title="([^"]+)"', items)) <= listed
+
+
+# --- the page as people read it: summary card, groups, natural order, papers -------------
+
+def summary_card(page: str) -> str:
+    return page.partition('<header class="summary" id="summary">')[2].partition("</header>")[0]
+
+
+def test_the_summary_card_names_the_thing_in_the_readers_language(ld_client) -> None:
+    english = ld_client.get("/id/state/japan.html")
+    assert "Accept-Language" in english.headers["Vary"]
+    card = summary_card(english.get_data(as_text=True))
+    assert "<h1>Japan</h1>" in card
+    assert '<span lang="ja">日本</span>' in card and '<span lang="ko">일본</span>' in card
+    japanese = ld_client.get("/id/state/japan.html",
+                             headers={"Accept-Language": "ja, en;q=0.5"})
+    card = summary_card(japanese.get_data(as_text=True))
+    assert '<h1 lang="ja">日本</h1>' in card and '<span lang="en">Japan</span>' in card
+    assert japanese.headers["ETag"] != english.headers["ETag"]
+    # a language the thing has no label in: English
+    other = ld_client.get("/id/state/japan.html", headers={"Accept-Language": "fr"})
+    assert "<h1>Japan</h1>" in summary_card(other.get_data(as_text=True))
+
+
+def test_the_summary_card_links_out_once_by_dataset_name(ld_client) -> None:
+    page = ld_client.get("/id/state/japan.html").get_data(as_text=True)
+    card = summary_card(page)
+    assert re.search(r'href="http://www.wikidata.org/entity/Q17"[^>]*>Wikidata</a>', card)
+    assert page.count('href="http://www.wikidata.org/entity/Q17"') == 1
+
+
+def test_statements_are_grouped_by_meaning(bundled_client) -> None:
+    page = bundled_client.get("/id/paper-a/footnote/1.html").get_data(as_text=True)
+    statements = page.partition('<section id="properties">')[2].partition("</section>")[0]
+    groups = re.findall(r'<div class="group" id="group-(\w+)">', statements)
+    assert groups == [g for g in ("relations", "dates", "text", "structure", "sources",
+                                  "other") if g in groups]
+    text = statements.partition('id="group-text"')[2].partition("</div>")[0]
+    assert ">full text</a>" in text
+    structure = statements.partition('id="group-structure"')[2].partition("</div>")[0]
+    assert ">footnote number</a>" in structure and ">in section</a>" in structure
+
+
+def test_a_paper_page_has_its_record_contents_and_footnotes_in_order(bundled_client) -> None:
+    response = bundled_client.get("/id/paper-a.html")
+    assert response.status_code == 200 and len(response.data) < 200_000
+    page = response.get_data(as_text=True)
+    record = page.partition('<dl class="record">')[2].partition("</dl>")[0]
+    assert "<dt>Author</dt><dd>Leo Hinata-Yamaguchi</dd>" in record
+    assert "<dt>Title</dt><dd>New age in Japan-ROK relations" in record
+    contents = page.partition('<section id="contents">')[2].partition("</section>")[0]
+    shown = re.findall(r'<li id="section-\d+"><a href="(/id/paper-a/section/[^"]+)"', contents)
+    rows = bundled_client.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                              query_string={"query": f"""SELECT ?s WHERE {{
+        <{BASE}id/paper-a> <{AG}hasSection> ?s . ?s <{AG}sectionOrder> ?o }} ORDER BY ?o"""})
+    expected = [b["s"]["value"].removeprefix(BASE[:-1])
+                for b in rows.get_json()["results"]["bindings"]]
+    assert shown == expected and shown[0].endswith("/front")
+    assert 'href="/id/paper-a/claim/' in contents
+    footnotes = page.partition('<section id="footnotes">')[2].partition("</section>")[0]
+    numbers = re.findall(r'<a class="number" href="/id/paper-a/footnote/[^"]+">(\d+)[a-z]?</a>',
+                         footnotes)
+    assert [int(n) for n in numbers] == sorted(int(n) for n in numbers)
+    assert numbers[:3] == ["1", "2", "3"] and len(numbers) > 30
+    # what the contents list is not listed again as the paper's sections
+    assert 'id="group-structure"' not in page or ">has section</a>" not in page
+
+
+def test_referenced_by_lists_are_in_natural_order(bundled_client) -> None:
+    """Sections by their place in the paper, bibliography entries by number, the rest by
+    label with numbers read as numbers (footnote 2 before footnote 10)."""
+    rows = bundled_client.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                              query_string={"query": f"""SELECT ?x ?n ?k WHERE {{
+        {{ ?x <{AG}sectionOrder> ?n BIND(0 AS ?k) }}
+        UNION {{ ?x <{AG}entryNumber> ?n BIND(1 AS ?k) }} }}"""})
+    order = {b["x"]["value"].removeprefix(BASE[:-1]): (int(b["k"]["value"]),
+                                                       float(b["n"]["value"]))
+             for b in rows.get_json()["results"]["bindings"]}
+    page = bundled_client.get("/id/paper-a.html").get_data(as_text=True)
+    references = page.partition('<section id="referenced-by">')[2].partition("</section>")[0]
+    rows_seen = 0
+    for row in re.findall(r"<tr><th>.*?</tr>", references, re.S):
+        items = re.findall(r'<li><a href="([^"]*)" title="[^"]*">([^<]*)</a>', row)
+        ordered = [order[href] for href, _ in items if href in order]
+        assert ordered == sorted(ordered)
+        named = [name for href, name in items if href not in order]
+        assert named == sorted(named, key=natural_key), named[:5]
+        rows_seen += bool(ordered) + bool(named)
+    assert rows_seen > 3
