@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from alliancegraph.errors import AllianceGraphError
+from alliancegraph.errors import AllianceGraphError, ParseError
 from alliancegraph.service.negotiation import parse_accept
 from flask import Flask, Response, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
@@ -58,7 +58,10 @@ def handle_project_error(error: AllianceGraphError) -> Response:
         log.warning("%s: %s", title, error.message)
     elif error.status >= 500 and error.status != 503:  # 503: a limit, not a fault
         log.error("%s: %s", title, error.message, exc_info=error)
-    extra = {}
+    extra: dict[str, object] = {}
+    if isinstance(error, ParseError):  # where, for an editor to mark (the query UI does)
+        extra.update({name: value for name in ("line", "column", "reason")
+                      if (value := getattr(error, name)) is not None})
     report = getattr(error, "report", None)
     if isinstance(report, str | dict | list):
         extra["report"] = report

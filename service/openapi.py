@@ -367,7 +367,8 @@ def spec() -> dict[str, Any]:
         "components": {
             "responses": {
                 "Error": _response("A problem with the request, as JSON (HTML for browsers): "
-                                   "`status`, `error`, `message`.", "application/json",
+                                   "`status`, `error`, `message`; for a syntax error also "
+                                   "`line`, `column` (1-based) and `reason`.", "application/json",
                                    "text/html"),
                 "NotFound": _response("Nothing here (HTML, JSON or an empty RDF document, "
                                       "by Accept).", "text/html", "application/json",

@@ -64,6 +64,15 @@
     var strong = document.createElement("strong");
     strong.textContent = [body.status, body.error].filter(Boolean).join(" ");
     title.appendChild(strong);
+    if (typeof body.line === "number") {  // a syntax error: where, and the line marked
+      var where = document.createElement("span");
+      where.className = "service-error-where";
+      where.textContent = " at line " + body.line +
+        (typeof body.column === "number" ? ", column " + body.column : "") +
+        (body.reason ? ": " + body.reason : "");
+      title.appendChild(where);
+      markErrorLine(body.line, body.column);
+    }
     box.appendChild(title);
     var message = document.createElement("pre");
     message.className = "service-error-message";
@@ -79,6 +88,22 @@
       box.appendChild(spec);
     }
     return box;
+  }
+
+  // The line of a syntax error, marked in the current tab's editor and the cursor put
+  // there, until the query is edited.
+  function markErrorLine(line, column) {
+    var tab = yasgui && yasgui.getTab();
+    var yasqe = tab && tab.getYasqe();
+    var at = line - 1;
+    if (!yasqe || at < 0 || at >= yasqe.lineCount()) { return; }
+    yasqe.addLineClass(at, "background", "query-error-line");
+    yasqe.setCursor({ line: at, ch: Math.max(0, (column || 1) - 1) });
+    function clear() {
+      yasqe.removeLineClass(at, "background", "query-error-line");
+      yasqe.off("change", clear);
+    }
+    yasqe.on("change", clear);
   }
 
   // Only the local autocompleters: "class" and "property" would ask lov.linkeddata.es.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from alliancegraph.shapes.manifest import example_files
@@ -195,8 +195,40 @@ def test_the_search_box_finds_an_entity_in_every_language(site, width: int, text
     assert not site.clean()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_syntax_error_names_its_line_and_column_and_marks_the_line(site, width: int):
+    query = "SELECT ?s\nWHERE {\n  ?s ?p\n}"  # the triple pattern's object is missing
+    site.watch.take()
+    with site.tab("/sparql?" + urlencode({"query": query}), width=width) as page:
+        where = page.locator(".service-error-where:visible").first
+        where.wait_for(state="visible", timeout=RESULTS_TIMEOUT_MS)
+        assert re.match(r" at line 4, column \d+: \S", where.inner_text()), where.inner_text()
+        marked = page.locator(".CodeMirror-code > div", has=page.locator(".query-error-line"))
+        assert marked.count() == 1
+        assert marked.locator("pre.CodeMirror-line").inner_text().strip() == "}"
+        assert site.page_width(page) <= width, site.overflowing(page)
+        page.screenshot(path=site.artefacts / f"query-error-{width}.png")
+    errors = site.clean()
+    # the browser's own line for the 400 answer, and nothing else
+    assert all("status of 400" in e for e in errors), errors
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/id/state/japan.html", "/id/paper-a.html"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_entity_and_paper_pages_fit_the_screen(site, path: str, width: int):
+    site.watch.take()
+    with site.tab(path, width=width) as page:
+        card = page.locator("header.summary")
+        assert card.locator("h1").is_visible() and card.locator(".types").is_visible()
+        assert page.locator("#properties .group h3").count() >= 2
+        if "paper" in path:
+            assert page.locator("#contents ol.sections > li").count() > 5
+            assert page.locator("#footnotes ol.footnotes > li").count() > 30
+        assert site.page_width(page) <= width, site.overflowing(page)
+        page.screenshot(path=site.artefacts / f"{path.strip('/').replace('/', '-')}-{width}.png")
+    assert not site.clean()
 
 
 @pytest.mark.slow
