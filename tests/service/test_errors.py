@@ -98,3 +98,17 @@ def test_http_errors_keep_their_headers(client):
     missing = client.get("/no/such/page", headers={"Accept": BROWSER})
     assert missing.status_code == 404 and missing.mimetype == "text/html"
     assert b"<h1>404 Not Found</h1>" in missing.data
+
+
+def test_a_syntax_error_says_where_for_an_editor_to_mark(client):
+    response = client.post("/sparql", data={"query": "SELECT ?x\nWHERE { ?x ?y }\nLIMIT x"},
+                           headers={"Accept": "application/json"})
+    body = response.get_json()
+    assert response.status_code == 400 and body["error"] == "ParseError"
+    assert body["line"] == 3 and isinstance(body["column"], int)
+    assert body["reason"] and body["reason"] in body["message"]
+    assert body["message"].startswith(f"3:{body['column']}: ")
+    # other errors carry no position
+    other = client.get("/sparql", query_string={"update": "CLEAR ALL"},
+                       headers={"Accept": "application/json"}).get_json()
+    assert "line" not in other and "column" not in other
