@@ -7,8 +7,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from alliancegraph.graph.citations import (CitationView, CitationViews, citation_view,
-                                           citation_views, number_key)
+from alliancegraph.graph.citations import (
+    CitationView,
+    CitationViews,
+    citation_view,
+    citation_views,
+    number_key,
+)
 from alliancegraph.store import Store
 
 BASE = "https://w3id.org/alliancegraph/"

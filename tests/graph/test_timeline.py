@@ -121,7 +121,8 @@ def test_the_kind_filter_keeps_only_that_kind(bundled_store: Store, whole, kind:
     if kind != "document":
         cls = {"event": "Event", "agreement": "Agreement", "policy": "Policy"}[kind]
         for item in shown.items:
-            assert bundled_store.ask(PREFIXES + f"ASK {{ <{item.iri}> a/rdfs:subClassOf* ag:{cls} }}")
+            assert bundled_store.ask(
+                PREFIXES + f"ASK {{ <{item.iri}> a/rdfs:subClassOf* ag:{cls} }}")
 
 
 @pytest.mark.parametrize(("options", "parameter"), [
