@@ -29,6 +29,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "alliancegraph.service.ui",
     "alliancegraph.service.openapi",
     "alliancegraph.service.validation",
+    "alliancegraph.service.timeline",
+    "alliancegraph.service.citations",
 )
 
 

@@ -288,6 +288,26 @@ PATHS: dict[str, dict[str, Any]] = {
                                        "text/html"),
                       "400": ERROR, "406": NOT_ACCEPTABLE},
     }},
+    "/timeline": {"get": {
+        "tags": ["linked data"], "summary": "The dated events, agreements, policies and "
+                                            "documents, with their sources",
+        "description": "In time order (dates as precise as printed); JSON "
+                       "(`{papers, kinds, items, undated}`) or a page.",
+        "parameters": [_param("paper", "query", "Only this paper's items (`paper-a`)."),
+                       _param("kind", "query", "`event`, `agreement`, `policy` or `document`."),
+                       ACCEPT, FORMAT],
+        "responses": {"200": _response("The items.", "text/html", "application/json"),
+                      "400": ERROR, "406": NOT_ACCEPTABLE},
+    }},
+    "/citations": {"get": {
+        "tags": ["linked data"], "summary": "The papers' footnotes and the works they cite",
+        "description": "Footnotes in order, citations by work, most-cited works and authors; "
+                       "JSON or a page.",
+        "parameters": [_param("paper", "query", "Only this paper (`paper-a`)."),
+                       ACCEPT, FORMAT],
+        "responses": {"200": _response("The citations.", "text/html", "application/json"),
+                      "400": ERROR, "406": NOT_ACCEPTABLE},
+    }},
     "/validate": {"get": {
         "tags": ["validation"], "summary": "The validation form (a page)",
         "description": "Paste RDF or upload files (syntax chosen or detected), optionally "
