@@ -1,17 +1,16 @@
-"""A paper as its page shows it: its sections in reading order, each with the claims the
-paper makes in it, and its footnotes by number.
+"""A paper's contents as its page shows them: its sections in reading order, each with
+the claims the paper makes in it (its footnotes and what they cite are
+:mod:`alliancegraph.graph.citations`).
 
-Three store calls, whatever the backend: the sections (``ag:hasSection``, ordered by
-``ag:sectionOrder``), the claims (``ag:claimedBy`` the paper, placed by their evidence's
-``ag:inSection``) and the footnotes (``ag:ofPaper``, ordered by their label: "4a" after "4",
-"10" after "9"). A resource with no sections is no paper here: :func:`contents` is None.
+Two store calls, whatever the backend: the sections (``ag:hasSection``, ordered by
+``ag:sectionOrder``) and the claims (``ag:claimedBy`` the paper, placed by their evidence's
+``ag:inSection``). A resource with no sections is no paper here: :func:`contents` is None.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyoxigraph as ox
 from alliancegraph.graph.entity import sparql_iri
 from alliancegraph.graph.grouping import natural_key
 from alliancegraph.store.base import Store
@@ -40,20 +39,9 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Footnote:
-    iri: str
-    #: the label that tells it apart ("4a"), its number as printed otherwise
-    label: str
-    text: str
-    #: the section its marker is in, or None
-    section: str | None
-
-
-@dataclass(frozen=True)
 class Contents:
     paper: str
     sections: tuple[Section, ...]
-    footnotes: tuple[Footnote, ...]
 
     @property
     def claim_count(self) -> int:
@@ -80,14 +68,6 @@ def claims_query(paper: str, ag: str) -> str:
 }}"""
 
 
-def footnotes_query(paper: str, ag: str) -> str:
-    return f"""SELECT ?footnote ?label ?text ?section WHERE {{
-  ?footnote <{ag}ofPaper> {sparql_iri(paper)} ; <{ag}footnoteLabel> ?label .
-  OPTIONAL {{ ?footnote <{ag}fullText> ?text }}
-  OPTIONAL {{ ?footnote <{ag}inSection> ?section }}
-}}"""
-
-
 def _value(row: dict, name: str) -> str:
     term = row.get(name)
     return term.value if term is not None else ""
@@ -101,8 +81,8 @@ def _number(row: dict, name: str) -> float:
 
 
 def contents(store: Store, paper: str, *, ontology_namespace: str) -> Contents | None:
-    """The paper's sections (with their claims) and footnotes, in order; None when the
-    resource has no sections."""
+    """The paper's sections with their claims, in order; None when the resource has no
+    sections."""
     ag = ontology_namespace
     section_rows = store.select(sections_query(paper, ag))
     if not section_rows:
@@ -123,11 +103,4 @@ def contents(store: Store, paper: str, *, ontology_namespace: str) -> Contents |
         claims=tuple(sorted(claims.get(row["section"].value, ()),
                             key=lambda c: (c.recommendation, natural_key(c.label)))))
         for row in ordered)
-    footnotes: dict[str, Footnote] = {}
-    for row in store.select(footnotes_query(paper, ag)):
-        section = row.get("section")
-        footnotes.setdefault(row["footnote"].value, Footnote(
-            iri=row["footnote"].value, label=_value(row, "label"), text=_value(row, "text"),
-            section=section.value if isinstance(section, ox.NamedNode) else None))
-    return Contents(paper=paper, sections=sections, footnotes=tuple(
-        sorted(footnotes.values(), key=lambda f: natural_key(f.label))))
+    return Contents(paper=paper, sections=sections)

@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit
 import pyoxigraph as ox
 from alliancegraph.config import Settings
 from alliancegraph.errors import NotAcceptable
-from alliancegraph.graph import entity, grouping, paper
+from alliancegraph.graph import citations, entity, grouping, paper
 from alliancegraph.graph.cite import bibtex, record_lines, work_type
 from alliancegraph.graph.entity import (
     LABEL_PROPERTIES,
@@ -66,6 +66,7 @@ RDF_OFFERS: tuple[Format, ...] = tuple(f for f in OFFERS if f is not HTML)
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = f"{RDF}type"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
+CITO = "http://purl.org/spar/cito/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = f"{XSD}string"
 
@@ -344,7 +345,8 @@ def page_context(description: Description) -> dict:
     if contents is not None:  # its sections, claims and footnotes are listed in order
         properties.pop(f"{ag}hasSection", None)
     references: dict[str, list[Reference]] = defaultdict(list)
-    listed = {f"{ag}ofPaper", f"{ag}claimedBy"} if contents is not None else set()
+    listed = ({f"{ag}ofPaper", f"{ag}claimedBy", f"{CITO}hasCitingEntity"}
+              if contents is not None else set())  # the contents and citations list them
     for reference in description.references:
         if reference.predicate.value not in listed:
             references[reference.predicate.value].append(reference)
@@ -365,6 +367,8 @@ def page_context(description: Description) -> dict:
         "summary": _summary(description, language),
         "types": description.values(RDF_TYPE),
         "paper": contents,
+        "citations": contents and citations.citation_view(get_store(), description.iri,
+                                                          base_iri=description.base_iri),
         "labels_by_language": dict(sorted(labels_by_language.items())),
         "groups": grouping.arrange(properties, labels=labels, order=description.order,
                                    ontology_namespace=ag, is_entity=_is_entity),

@@ -1,10 +1,9 @@
 """A paper's contents over the bundled graph: sections in reading order with their claims,
-footnotes by number — checked against the graph itself, not against fixed lists."""
+checked against the graph itself, not against fixed lists."""
 
 from __future__ import annotations
 
 import pytest
-from alliancegraph.graph.grouping import natural_key
 from alliancegraph.graph.paper import contents
 
 BASE = "https://w3id.org/alliancegraph/"
@@ -20,19 +19,6 @@ def test_sections_are_in_reading_order(bundled_store, paper: str) -> None:
         ?s <{AG}sectionOrder> ?o }} ORDER BY ?o""")
     assert [s.iri for s in found.sections] == [r["s"].value for r in rows]
     assert len(found.sections) > 3
-
-
-@pytest.mark.parametrize("paper", PAPERS)
-def test_footnotes_are_all_there_by_number(bundled_store, paper: str) -> None:
-    found = contents(bundled_store, paper, ontology_namespace=AG)
-    rows = bundled_store.select(f"""SELECT DISTINCT ?f WHERE {{ ?f <{AG}ofPaper> <{paper}> ;
-        <{AG}footnoteLabel> ?l }}""")
-    assert {f.iri for f in found.footnotes} == {r["f"].value for r in rows}
-    labels = [f.label for f in found.footnotes]
-    assert labels == sorted(labels, key=natural_key)
-    assert len(labels) == len(set(labels)) > 3
-    numbers = [int("".join(c for c in label if c.isdigit())) for label in labels]
-    assert numbers == sorted(numbers) and numbers[0] == 1
 
 
 def test_each_claim_is_under_a_section_its_evidence_names(bundled_store) -> None:

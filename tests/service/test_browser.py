@@ -225,7 +225,7 @@ def test_entity_and_paper_pages_fit_the_screen(site, path: str, width: int):
         assert page.locator("#properties .group h3").count() >= 2
         if "paper" in path:
             assert page.locator("#contents ol.sections > li").count() > 5
-            assert page.locator("#footnotes ol.footnotes > li").count() > 30
+            assert page.locator("#footnotes .citation-view ol.footnotes > li").count() > 30
         assert site.page_width(page) <= width, site.overflowing(page)
         page.screenshot(path=site.artefacts / f"{path.strip('/').replace('/', '-')}-{width}.png")
     assert not site.clean()

@@ -869,13 +869,15 @@ def test_a_paper_page_has_its_record_contents_and_footnotes_in_order(bundled_cli
                 for b in rows.get_json()["results"]["bindings"]]
     assert shown == expected and shown[0].endswith("/front")
     assert 'href="/id/paper-a/claim/' in contents
-    footnotes = page.partition('<section id="footnotes">')[2].partition("</section>")[0]
-    numbers = re.findall(r'<a class="number" href="/id/paper-a/footnote/[^"]+">(\d+)[a-z]?</a>',
+    footnotes = page.partition('<section id="footnotes">')[2]
+    assert '<section class="citation-view"' in footnotes  # the citation view, below
+    numbers = re.findall(r'<a href="/id/paper-a/footnote/[^"]+">Footnote (\d+)[a-z]?</a>',
                          footnotes)
     assert [int(n) for n in numbers] == sorted(int(n) for n in numbers)
     assert numbers[:3] == ["1", "2", "3"] and len(numbers) > 30
-    # what the contents list is not listed again as the paper's sections
-    assert 'id="group-structure"' not in page or ">has section</a>" not in page
+    # what the contents and citations list is not listed again
+    assert ">has section</a>" not in page and ">cito:hasCitingEntity</a>" not in page
+    assert ">citing entity</a>" not in page
 
 
 def test_referenced_by_lists_are_in_natural_order(bundled_client) -> None:
