@@ -129,6 +129,11 @@ class Settings:
         True,
         'A query without FROM or protocol dataset sees the union of all graphs as its '
         'default graph. Off: the plain SPARQL dataset (the W3C test runs).')
+    text_index: bool = setting(
+        True,
+        'Search through a full-text index (SQLite FTS5, trigrams) kept in '
+        '<data_dir>/search/ and rebuilt after each write; off: every search scans the '
+        "store's literals (CONTAINS).")
     host: str = setting(
         "127.0.0.1",
         'Address `alliancegraph serve` listens on.')

@@ -33,7 +33,9 @@ import pyoxigraph as ox
 from alliancegraph.config import Settings, load_settings
 from alliancegraph.errors import AllianceGraphError, BadRequest
 from alliancegraph.graph.inference import entailments
+from alliancegraph.graph.search import fields
 from alliancegraph.graph.sources import iter_sources, parse_source
+from alliancegraph.graph.textindex import TextIndex, index_path
 from alliancegraph.graph.vocabulary import CANONICAL_BASE, GRAPHS, INFERRED, graph_iri
 from alliancegraph.links.model import kept_link_quads_in, merge_links
 from alliancegraph.ontology.docs import build_docs
@@ -95,6 +97,8 @@ def build_store(data_dir: str | Path, *, base_iri: str = CANONICAL_BASE,
             # validation is off (above): the writer reads what to keep and replaces the
             # graphs in one step of the backend
             applied, _ = store.backend.apply_prepared(_keeping_links, by_graph, base_iri)
+            if settings.text_index:  # the first search finds it ready
+                TextIndex(index_path(settings.data_dir)).rebuild(store, fields(base_iri))
         finally:
             store.close()
         bar.update(task, total=1, completed=1)

@@ -8,7 +8,11 @@ a quote or a footnote, a whole match before a prefix before a substring, then th
 text. A hit on a blank node (a quote on an evidence node) is the entity pointing at it.
 
 The query scans the literals of these properties, so its cost grows with the store; it
-runs under the store's query time limit like any other query.
+runs under the store's query time limit like any other query. Given a
+:class:`~alliancegraph.graph.textindex.TextIndex` built from the store's current generation,
+the same literals are found in it instead (SQLite FTS5, trigrams) and ranked the same way;
+an index of an older generation is passed over (and :func:`search` says so, for the caller
+to rebuild it), so a search always reflects the last write.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from alliancegraph.errors import BadRequest
 from alliancegraph.graph.entity import LABEL_PROPERTIES, preferred_labels
+from alliancegraph.graph.textindex import TextIndex
 from alliancegraph.graph.vocabulary import ontology_namespace
 from alliancegraph.store import Store
 
@@ -48,29 +53,48 @@ class Hit:
         return {"iri": self.iri, "label": self.label, "field": self.field, "text": self.text}
 
 
-def search(store: Store, text: str, *, base_iri: str, limit: int = 50) -> list[Hit]:
-    """The entities whose searched literals contain ``text``, best first, one hit each.
-    BadRequest for an empty text or one over :data:`MAX_TEXT` characters."""
+def search(store: Store, text: str, *, base_iri: str, limit: int = 50,
+           index: TextIndex | None = None) -> list[Hit]:
+    """The entities whose searched literals contain ``text``, best first, one hit each
+    (found in ``index`` when it holds the store's current generation). BadRequest for an
+    empty text or one over :data:`MAX_TEXT` characters."""
+    return found(store, text, base_iri=base_iri, limit=limit, index=index)[0]
+
+
+def found(store: Store, text: str, *, base_iri: str, limit: int = 50,
+          index: TextIndex | None = None) -> tuple[list[Hit], bool]:
+    """:func:`search`'s hits, and whether ``index`` was used (False: it was missing or
+    of another generation than the store's — the caller may rebuild it)."""
     needle = " ".join(text.split())
     if not needle:
         raise BadRequest("search for what? give some text (parameter q)")
     if len(needle) > MAX_TEXT:
         raise BadRequest(f"the search text is {len(needle)} characters; at most {MAX_TEXT}")
     searched = fields(base_iri)
-    rows = store.select(_query(needle, searched)).rows
+    indexed = index is not None and index.generation() == store.generation()
+    matches = (index.find(needle, searched) if indexed and index is not None
+               else _store_matches(store, needle, searched))
     best: dict[str, Hit] = {}
-    for subject, predicate, literal, owner in rows:
-        iri = owner if isinstance(subject, ox.BlankNode) else subject
-        if not isinstance(iri, ox.NamedNode) or not isinstance(literal, ox.Literal):
-            continue
-        weight, field = searched[predicate.value]
-        hit = Hit(iri.value, "", field, literal.value,
-                  (weight, _wholeness(literal.value, needle), -len(literal.value)))
-        if iri.value not in best or hit.score > best[iri.value].score:
-            best[iri.value] = hit
+    for iri, predicate, value in matches:
+        weight, field = searched[predicate]
+        hit = Hit(iri, "", field, value, (weight, _wholeness(value, needle), -len(value)))
+        if iri not in best or hit.score > best[iri].score:
+            best[iri] = hit
     ranked = sorted(best.values(), key=lambda h: (h.score, h.iri), reverse=True)[:limit]
     labels = _labels(store, [h.iri for h in ranked])
-    return [Hit(h.iri, labels.get(h.iri, h.iri), h.field, h.text, h.score) for h in ranked]
+    return [Hit(h.iri, labels.get(h.iri, h.iri), h.field, h.text, h.score)
+            for h in ranked], indexed
+
+
+def _store_matches(store: Store, needle: str, searched: dict[str, tuple[int, str]]
+                   ) -> list[tuple[str, str, str]]:
+    """``(entity IRI, property, text)`` of the literals holding ``needle``, from the store."""
+    matches = []
+    for subject, predicate, literal, owner in store.select(_query(needle, searched)).rows:
+        iri = owner if isinstance(subject, ox.BlankNode) else subject
+        if isinstance(iri, ox.NamedNode) and isinstance(literal, ox.Literal):
+            matches.append((iri.value, predicate.value, literal.value))
+    return matches
 
 
 def _query(needle: str, searched: dict[str, tuple[int, str]]) -> str:

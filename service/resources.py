@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 
+from alliancegraph.graph.textindex import TextIndex, index_path
 from alliancegraph.store import Store, open_store
 from flask import Flask, current_app
 
@@ -36,6 +37,13 @@ def get_store() -> Store:
             store = given if given is not None else _open(app)
             app.extensions[_KEY] = store
     return store
+
+
+def get_text_index() -> TextIndex | None:
+    """The text index of the current app's store (None when the setting ``text_index`` is
+    off); it lives in ``data_dir`` whatever the backend."""
+    settings = current_app.config["SETTINGS"]
+    return TextIndex(index_path(settings.data_dir)) if settings.text_index else None
 
 
 def _open(app: Flask) -> Store:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
-from alliancegraph.graph.search import MAX_TEXT, Hit, search, snippet
+from alliancegraph.graph.search import MAX_TEXT, Hit, fields, found, snippet
+from alliancegraph.graph.textindex import refresh
 from alliancegraph.service import cache, negotiation
 from alliancegraph.service.linkeddata import base_iri
-from alliancegraph.service.resources import get_store
+from alliancegraph.service.resources import get_store, get_text_index
 from alliancegraph.store.formats import HTML, JSON
 from flask import Blueprint, Response, render_template, request
 
@@ -25,7 +26,7 @@ def search_view() -> Response:
                                 what="the search results")
     if fmt is HTML and not text.strip():  # the page with only the box
         return _page(text, None)
-    hits = search(get_store(), text, base_iri=base_iri())
+    hits = _search(text)
     if fmt is JSON:
         body = json.dumps({"q": text, "hits": [h.as_json() for h in hits]},
                           ensure_ascii=False, indent=2)
@@ -33,6 +34,16 @@ def search_view() -> Response:
         response.vary.add("Accept")
         return response
     return _page(text, hits)
+
+
+def _search(text: str, limit: int = 50) -> list[Hit]:
+    """The hits, from the text index when it holds the store's generation; else from the
+    store, and the index rebuilt in the background (the next search uses it)."""
+    store, index = get_store(), get_text_index()
+    hits, indexed = found(store, text, base_iri=base_iri(), limit=limit, index=index)
+    if index is not None and not indexed:
+        refresh(index, store, fields(base_iri()))
+    return hits
 
 
 def _page(text: str, hits: list[Hit] | None) -> Response:
@@ -67,7 +78,7 @@ def _suggested(words: str, limit: int) -> list[Hit]:
     found: dict[str, Hit] = {}
     votes: dict[str, int] = {}
     for text in (t for t in tries if len(t) >= 3):
-        for hit in search(get_store(), text, base_iri=base_iri(), limit=20):
+        for hit in _search(text, limit=20):
             found.setdefault(hit.iri, hit)
             votes[hit.iri] = votes.get(hit.iri, 0) + (len(tries) if text == words else 1)
     ranked = sorted(found, key=lambda iri: -votes[iri])  # stable: search order in a tie

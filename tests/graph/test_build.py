@@ -92,6 +92,17 @@ def test_build_loads_every_source_into_its_named_graph(built):
     assert report.graphs["inferred"] > 0
 
 
+def test_the_build_leaves_a_text_index_of_what_it_wrote(built):
+    from alliancegraph.graph.search import found
+    from alliancegraph.graph.textindex import TextIndex, index_path
+
+    index = TextIndex(index_path(built[0]))
+    with open_built(built[0]) as store:
+        assert index.generation() == store.generation()
+        hits, indexed = found(store, "日米同盟", base_iri=CANONICAL_BASE, index=index)
+    assert indexed and hits[0].iri == CANONICAL_BASE + "id/agreement/us-japan-alliance"
+
+
 def test_inferred_graph_holds_only_new_triples(built):
     with open_built(built[0]) as store:
         rows = select(store, f"""SELECT (COUNT(*) AS ?n) WHERE {{

@@ -1,25 +1,57 @@
 """Text search over the bundled graph (graph/search.py): labels in English, Japanese and
-Korean, quotes and footnote texts, ranking, one hit per entity, and its limits."""
+Korean, quotes and footnote texts, ranking, one hit per entity, and its limits — each test
+twice: by the store's CONTAINS scan, and through the text index (graph/textindex.py)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 import pytest
 from alliancegraph.errors import BadRequest
-from alliancegraph.graph.search import MAX_TEXT, search, snippet
+from alliancegraph.graph.search import MAX_TEXT, fields, found, search, snippet
+from alliancegraph.graph.textindex import TextIndex
 from alliancegraph.store import Store
 
 BASE = "https://w3id.org/alliancegraph/"
 ID = BASE + "id/"
 
 
-@pytest.fixture
-def store(bundled_store: Store) -> Store:
-    return bundled_store
+@pytest.fixture(scope="module")
+def built_index(bundled_store: Store, tmp_path_factory: pytest.TempPathFactory) -> TextIndex:
+    index = TextIndex(tmp_path_factory.mktemp("text-index") / "text.sqlite")
+    assert index.rebuild(bundled_store, fields(BASE)) == bundled_store.generation()
+    return index
 
 
-def find(store: Store, text: str, **options) -> list:
-    return search(store, text, base_iri=BASE, **options)
+@dataclass
+class Searched:
+    """The bundled store, searched one way: ``index`` None scans the store."""
+
+    store: Store
+    index: TextIndex | None
+
+    def search(self, text: str, **options) -> list:
+        hits, indexed = found(self.store, text, base_iri=BASE, index=self.index, **options)
+        assert indexed == (self.index is not None)
+        return hits
+
+
+@pytest.fixture(params=["scan", "index"])
+def store(request, bundled_store: Store, built_index: TextIndex) -> Searched:
+    return Searched(bundled_store, built_index if request.param == "index" else None)
+
+
+def find(store: Searched, text: str, **options) -> list:
+    return store.search(text, **options)
+
+
+@pytest.mark.parametrize("text", ["North Korea", "日米同盟", "日米", "한미동맹", "日本", "韓",
+                                  "alliance", "ok", '"the', "security cooperation"])
+def test_the_index_finds_what_the_store_scan_finds(bundled_store: Store, built_index, text):
+    by_scan = search(bundled_store, text, base_iri=BASE, limit=500)
+    by_index = search(bundled_store, text, base_iri=BASE, limit=500, index=built_index)
+    assert by_scan and by_index == by_scan
 
 
 @pytest.mark.parametrize(("text", "iri"), [
@@ -30,7 +62,7 @@ def find(store: Store, text: str, **options) -> list:
     ("한미동맹", ID + "agreement/us-rok-alliance"),  # Korean
     ("재일본조선인총련합회", None),  # Chongryon, found by its Korean name
 ])
-def test_labels_are_found_in_every_language(store: Store, text: str, iri: str | None):
+def test_labels_are_found_in_every_language(store: Searched, text: str, iri: str | None):
     hits = find(store, text)
     assert hits, text
     assert all(text.lower() in h.text.lower() for h in hits)
@@ -41,7 +73,7 @@ def test_labels_are_found_in_every_language(store: Store, text: str, iri: str | 
 
 
 def test_quotes_and_footnote_texts_are_searched_and_linked_to_their_entity(
-        store: Store, source_store: ox.Store):
+        store: Searched, source_store: ox.Store):
     ag = BASE + "ontology#"
     footnote = next(iter(source_store.quads_for_pattern(None, ox.NamedNode(ag + "fullText"),
                                                         None)))
@@ -55,7 +87,7 @@ def test_quotes_and_footnote_texts_are_searched_and_linked_to_their_entity(
     assert quoted and all(h.iri.startswith("http") for h in hits)  # never a blank node
 
 
-def test_one_hit_per_entity_labels_first(store: Store):
+def test_one_hit_per_entity_labels_first(store: Searched):
     hits = find(store, "korea", limit=500)
     assert len({h.iri for h in hits}) == len(hits)
     fields = [h.field for h in hits]
@@ -63,18 +95,18 @@ def test_one_hit_per_entity_labels_first(store: Store):
     assert len(find(store, "korea", limit=3)) == 3
 
 
-def test_nothing_found_is_an_empty_list(store: Store):
+def test_nothing_found_is_an_empty_list(store: Searched):
     assert find(store, "zzqxv-no-such-text") == []
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * (MAX_TEXT + 1)])
-def test_an_empty_or_overlong_text_is_a_clear_400(store: Store, text: str):
+def test_an_empty_or_overlong_text_is_a_clear_400(store: Searched, text: str):
     with pytest.raises(BadRequest) as caught:
         find(store, text)
     assert caught.value.status == 400
 
 
-def test_quotes_in_the_text_cannot_break_the_query(store: Store):
+def test_quotes_in_the_text_cannot_break_the_query(store: Searched):
     assert find(store, '" } ; DROP ALL ; SELECT * { "') == []
 
 

@@ -72,9 +72,51 @@ def test_a_long_missing_iri_costs_a_bounded_number_of_searches(client, monkeypat
     from alliancegraph.service import search as module
 
     calls: list[str] = []
-    real = module.search
-    monkeypatch.setattr(module, "search", lambda store, text, **kw: (
-        calls.append(text), real(store, text, **kw))[1])
+    real = module._search
+    monkeypatch.setattr(module, "_search", lambda text, **kw: (
+        calls.append(text), real(text, **kw))[1])
     path = "/id/" + "-".join(f"word{i}" for i in range(200))
     assert client.get(path, headers={"Accept": BROWSER}).status_code == 404
     assert len(calls) <= 2 * module.SUGGESTION_WORDS + 1
+
+
+def _index_generation(app) -> int | None:
+    from alliancegraph.graph.textindex import TextIndex, index_path
+
+    return TextIndex(index_path(app.config["DATA_DIR"])).generation()
+
+
+def _wait_for_index(app, generation: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while _index_generation(app) != generation and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _index_generation(app) == generation
+
+
+def test_a_search_reflects_a_write_at_once_and_the_index_catches_up(app, client, auth,
+                                                                    fixture_store):
+    """The first search builds the index in the background; a write makes it stale, so
+    the next search asks the store (and finds what was written) while it is rebuilt."""
+    assert client.get("/search?q=japan&format=json").status_code == 200
+    _wait_for_index(app, fixture_store.generation())
+    update = ('INSERT DATA { GRAPH <https://w3id.org/alliancegraph/graph/test-a> { '
+              '<https://w3id.org/alliancegraph/id/state/mongolia> '
+              '<http://www.w3.org/2000/01/rdf-schema#label> "Mongolia"@en } }')
+    assert client.post("/sparql", data={"update": update}, headers=auth).status_code == 204
+    assert _index_generation(app) != fixture_store.generation()  # stale now
+    hits = client.get("/search?q=mongol&format=json").get_json()["hits"]
+    assert [h["iri"] for h in hits] == ["https://w3id.org/alliancegraph/id/state/mongolia"]
+    _wait_for_index(app, fixture_store.generation())
+    again = client.get("/search?q=mongol&format=json").get_json()["hits"]
+    assert again == hits
+
+
+def test_with_the_index_off_nothing_is_written(tmp_path, fixture_store):
+    from alliancegraph.service import create_app
+
+    app = create_app({"data_dir": str(tmp_path), "text_index": False, "STORE": fixture_store,
+                      "TESTING": True})
+    hits = app.test_client().get("/search?q=japan&format=json").get_json()["hits"]
+    assert hits and not (tmp_path / "search").exists()
