@@ -105,11 +105,18 @@ SELECT DISTINCT ?s ?relation ?o ?g ?via ?detail ?sLabel ?oLabel ?detailLabel WHE
   {{ {union} }}
   FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o
          && STRSTARTS(STR(?s), {entities}) && STRSTARTS(STR(?o), {entities})){near}
-  OPTIONAL {{ GRAPH ?sg {{ ?s skos:prefLabel ?sLabel }}
-             FILTER(LANGMATCHES(LANG(?sLabel), "en")) }}
-  OPTIONAL {{ GRAPH ?og {{ ?o skos:prefLabel ?oLabel }}
-             FILTER(LANGMATCHES(LANG(?oLabel), "en")) }}
+  {_label("s")}
+  {_label("o")}
 }}"""
+
+
+def _label(end: str) -> str:
+    """``?sLabel``: the English ``skos:prefLabel`` of ``?s``, else its ``rdfs:label``."""
+    return f"""OPTIONAL {{ GRAPH ?{end}g1 {{ ?{end} skos:prefLabel ?{end}1 }}
+             FILTER(LANGMATCHES(LANG(?{end}1), "en")) }}
+  OPTIONAL {{ GRAPH ?{end}g2 {{ ?{end} rdfs:label ?{end}2 }}
+             FILTER(LANGMATCHES(LANG(?{end}2), "en")) }}
+  BIND(COALESCE(?{end}1, ?{end}2) AS ?{end}Label)"""
 
 
 def _with_detail_labels(body: str) -> str:

@@ -87,9 +87,14 @@ def neighbourhood(iri: str | None) -> dict[str, Any] | None:
     if not iri or not can_be_iri(iri):
         return None
     near = [e for e in whole_network().edges if iri in (e.source, e.target)]
+    # the relations /network shows at first, unless the entity has no other (an area)
+    relations = [key for key in RELATIONS if key not in HIDDEN_BY_DEFAULT]
+    if not any(e.relation in relations for e in near):
+        relations = list(RELATIONS)
+    near = [e for e in near if e.relation in relations]
     if not near:
         return None
     entities = {end for e in near for end in (e.source, e.target)}
     return {"edges": len(near), "nodes": len(entities),
             "settings": script_settings("neighbourhood", network_query(base_iri(), iri),
-                                        focus=iri)}
+                                        focus=iri, relations_checked=relations)}

@@ -125,8 +125,15 @@
   var cy = null;
   var form = document.getElementById("network-filters");
 
+  // the boxes ticked, or without a form (the neighbourhood) the page's own choice
   function checked(name) {
-    if (!form) { return null; }
+    if (!form) {
+      var chosen = settings[name === "relation" ? "relations_checked" : "none"];
+      if (!chosen) { return null; }
+      var set = {};
+      chosen.forEach(function (value) { set[value] = true; });
+      return set;
+    }
     var values = {};
     form.querySelectorAll('input[name="' + name + '"]').forEach(function (input) {
       if (input.checked) { values[input.value] = true; }
@@ -141,13 +148,13 @@
 
   function layout() {
     var shown = cy.elements().not(".hidden");
-    var options = settings.mode === "neighbourhood"
-      ? { name: "concentric", animate: false, padding: 20, minNodeSpacing: 12,
-          concentric: function (node) { return node.id() === settings.focus ? 2 : 1; },
-          levelWidth: function () { return 1; } }
-      : { name: "cose", animate: false, padding: 20, randomize: false, nodeRepulsion: function () { return 9000; },
-          idealEdgeLength: function () { return 60; } };
-    shown.layout(options).run();
+    var many = shown.nodes().length > 40;
+    shown.layout({
+      name: "cose", animate: false, randomize: true, padding: 20, componentSpacing: 60,
+      nodeRepulsion: function () { return many ? 60000 : 20000; },
+      idealEdgeLength: function () { return many ? 70 : 50; },
+      nodeOverlap: 20, gravity: 0.4, numIter: 1500
+    }).run();
     cy.fit(shown, 20);
   }
 
