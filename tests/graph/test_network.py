@@ -7,7 +7,6 @@ from alliancegraph import CANONICAL_BASE
 from alliancegraph.errors import BadRequest, NotFound
 from alliancegraph.graph import entity
 from alliancegraph.graph.network import (
-    NO_INTENSITY,
     PAPERS,
     RELATIONS,
     Network,

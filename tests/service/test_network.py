@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from alliancegraph import CANONICAL_BASE
