@@ -22,8 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from alliancegraph.errors import BadRequest
-from alliancegraph.graph.entity import sparql_iri
-from alliancegraph.graph.vocabulary import graph_iri, prefix_declarations
+from alliancegraph.graph.entity import Description, sparql_iri
+from alliancegraph.graph.vocabulary import (
+    EXTERNAL_PREFIXES,
+    graph_iri,
+    ontology_namespace,
+    prefix_declarations,
+)
 from alliancegraph.store import Store
 
 #: The relations shown, in the order of the filters: key -> label (read "source label target").
@@ -45,6 +50,8 @@ RELATIONS: dict[str, str] = {
 #: The graphs whose statements are shown (the paper filter), with their names on the page.
 PAPERS: dict[str, str] = {"paper-a": "Paper A", "paper-b": "Paper B",
                           "background": "Background"}
+
+ORG = EXTERNAL_PREFIXES["org"]
 
 #: The intensity filter's value for a perception that states none.
 NO_INTENSITY = "none"
@@ -117,6 +124,22 @@ def _label(end: str) -> str:
   OPTIONAL {{ GRAPH ?{end}g2 {{ ?{end} rdfs:label ?{end}2 }}
              FILTER(LANGMATCHES(LANG(?{end}2), "en")) }}
   BIND(COALESCE(?{end}1, ?{end}2) AS ?{end}Label)"""
+
+
+def relation_properties(base_iri: str) -> frozenset[str]:
+    """Every property the query follows (read from its patterns): a resource with none of
+    them, as subject or object, is in no relation of the network."""
+    namespaces = {"ag": ontology_namespace(base_iri), "org": ORG}
+    names = re.findall(r"\b(ag|org):([a-z][A-Za-z]*)", " ".join(_BRANCHES.values()))
+    return frozenset(namespaces[prefix] + name for prefix, name in names)
+
+
+def may_relate(description: Description) -> bool:
+    """Whether the described resource states or is the object of a relation's property: no
+    store call (the entity page has read it all); False means it has no relation."""
+    properties = relation_properties(description.base_iri)
+    return (any(s.predicate.value in properties for s in description.statements)
+            or any(r.predicate.value in properties for r in description.references))
 
 
 def _with_detail_labels(body: str) -> str:

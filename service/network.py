@@ -15,13 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from alliancegraph.errors import BadRequest
-from alliancegraph.graph.entity import can_be_iri
+from alliancegraph.graph.entity import Description, can_be_iri
 from alliancegraph.graph.network import (
     NO_INTENSITY,
     PAPERS,
     RELATIONS,
     Network,
     choose,
+    kind_of,
+    may_relate,
     network_query,
     read_network,
 )
@@ -81,20 +83,25 @@ def network_view() -> Response:
 
 
 @bp.app_template_global("neighbourhood")
-def neighbourhood(iri: str | None) -> dict[str, Any] | None:
-    """The script's settings for the picture of ``iri``'s one-hop neighbourhood, with how
-    many relations and entities it shows; None when it has no relation (no picture)."""
+def neighbourhood(iri: str | None, description: Description | None = None
+                  ) -> dict[str, Any] | None:
+    """The script's settings for the picture of ``iri``'s one-hop neighbourhood; None when
+    it has no relation (no picture). Given the page's ``description``, that is decided from
+    it without a store call (an entity page reads the store twice, no more); the script
+    hides the box when the query finds nothing after all."""
     if not iri or not can_be_iri(iri):
         return None
-    near = [e for e in whole_network().edges if iri in (e.source, e.target)]
-    # the relations /network shows at first, unless the entity has no other (an area)
-    relations = [key for key in RELATIONS if key not in HIDDEN_BY_DEFAULT]
-    if not any(e.relation in relations for e in near):
-        relations = list(RELATIONS)
-    near = [e for e in near if e.relation in relations]
-    if not near:
+    if description is not None and description.iri == iri:
+        if not may_relate(description):
+            return None
+    elif not any(iri in (e.source, e.target) for e in whole_network().edges):
         return None
-    entities = {end for e in near for end in (e.source, e.target)}
-    return {"edges": len(near), "nodes": len(entities),
-            "settings": script_settings("neighbourhood", network_query(base_iri(), iri),
-                                        focus=iri, relations_checked=relations)}
+    return {"settings": script_settings("neighbourhood", network_query(base_iri(), iri),
+                                        focus=iri, relations_checked=_neighbourhood_relations(iri))}
+
+
+def _neighbourhood_relations(iri: str) -> list[str]:
+    """The relations /network shows at first, and the cooperation areas on an area's own
+    page (the only relation it has)."""
+    shown = [key for key in RELATIONS if key not in HIDDEN_BY_DEFAULT]
+    return list(RELATIONS) if kind_of(iri, base_iri()) == "cooperation" else shown

@@ -180,7 +180,17 @@
     container.dataset.nodes = String(nodes);
     container.dataset.edges = String(edges);
     var count = document.getElementById("network-count");
-    if (count) { count.textContent = edges + " of " + cy.edges().length + " relations between " + nodes + " entities."; }
+    if (count && box) {
+      count.textContent = edges + " relation" + (edges === 1 ? "" : "s") + " with " + (nodes - 1) +
+        " other entit" + (nodes === 2 ? "y" : "ies") + " in the ";
+      var link = document.createElement("a");
+      link.href = settings.root + "/network";
+      link.textContent = "network of security relations";
+      count.appendChild(link);
+      count.appendChild(document.createTextNode("."));
+    } else if (count) {
+      count.textContent = edges + " of " + cy.edges().length + " relations between " + nodes + " entities.";
+    }
     layout();
   }
 
@@ -218,10 +228,21 @@
     describe(next);
   }
 
+  // the neighbourhood's box: shown only once there is something to draw in it
+  var box = document.getElementById("neighbourhood");
+
   function draw(bindings) {
+    var elements = elementsFrom(bindings);
+    if (box) {
+      var wanted = checked("relation");
+      if (!elements.some(function (e) {
+        return e.group === "edges" && (!wanted || wanted[e.data.relation]);
+      })) { return; }
+      box.hidden = false;
+    }
     container.hidden = false;
     cy = window.cytoscape({
-      container: container, elements: elementsFrom(bindings), style: style(),
+      container: container, elements: elements, style: style(),
       minZoom: 0.2, maxZoom: 4, boxSelectionEnabled: false, selectionType: "single"
     });
     if (settings.focus) { cy.getElementById(settings.focus).addClass("focus"); }
@@ -242,7 +263,6 @@
     applyFilters();
     container.dataset.ready = "true";
     window.allianceNetwork = { cy: cy, applyFilters: applyFilters };
-    if (!cy.nodes().length) { container.hidden = true; }
   }
 
   say("Loading the network…");
@@ -258,6 +278,6 @@
     say("");
     draw(json.results.bindings);
   }).catch(function (error) {
-    say("The picture could not be drawn (" + error.message + "); the relations are listed below.");
+    say("The picture could not be drawn (" + error.message + ")" + (box ? "." : "; the relations are listed below."));
   });
 })();

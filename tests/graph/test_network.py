@@ -12,9 +12,11 @@ from alliancegraph.graph.network import (
     Network,
     choose,
     kind_of,
+    may_relate,
     network,
     network_query,
     read_network,
+    relation_properties,
 )
 from alliancegraph.graph.vocabulary import graph_iri
 
@@ -148,3 +150,20 @@ def test_choose_refuses_unknown_values() -> None:
     assert choose(["paper-b", "paper-b"], PAPERS, "paper") == ["paper-b"]
     with pytest.raises(BadRequest, match="paper-c"):
         choose(["paper-a", "paper-c"], PAPERS, "paper")
+
+
+def test_relation_properties_are_the_querys_properties() -> None:
+    found = relation_properties(BASE)
+    ag = f"{BASE}ontology#"
+    assert {f"{ag}perceiver", f"{ag}partyOf", f"{ag}posedBy", f"{ag}participant",
+            "http://www.w3.org/ns/org#member"} <= found
+    assert not any(iri.rpartition("#")[2][:1].isupper() for iri in found)  # no class
+
+
+def test_may_relate_reads_the_description(whole, bundled_store) -> None:
+    # every entity in the network is one the entity page would draw a picture for
+    for iri in whole.nodes:
+        assert may_relate(entity.describe(bundled_store, iri, base_iri=BASE)), iri
+    section = f"{ID}paper-a/section/1"
+    assert section not in whole.nodes
+    assert not may_relate(entity.describe(bundled_store, section, base_iri=BASE))

@@ -99,23 +99,35 @@ def test_the_header_links_to_the_network(bundled_client) -> None:
 
 def test_an_entity_page_has_its_neighbourhood(bundled_client) -> None:
     page = bundled_client.get("/id/state/japan.html").get_data(as_text=True)
-    assert 'id="neighbourhood"' in page
+    assert '<section id="neighbourhood" class="neighbourhood" hidden>' in page  # till drawn
     settings = _settings(page)
     assert settings["mode"] == "neighbourhood"
     assert settings["focus"] == f"{CANONICAL_BASE}id/state/japan"
     assert f"<{settings['focus']}>" in settings["query"]
+    assert "cooperation" not in settings["relations_checked"]
     assert page.index('id="neighbourhood"') < page.index('<section id="data">')
+    area = next(path for path in _sources(bundled_client) if "/cooperation/" in path)
+    page = bundled_client.get(f"{area}.html").get_data(as_text=True)
+    assert "cooperation" in _settings(page)["relations_checked"]  # an area's only relation
+
+
+def _sources(client) -> list[str]:
+    """The paths of the cooperation relations' sources, from the table."""
+    page = client.get("/network?relation=cooperation").get_data(as_text=True)
+    return [html.unescape(h) for h in re.findall(r'<td data-label="source"><a href="([^"]+)"',
+                                                  page)]
 
 
 def test_an_entity_without_relations_has_no_picture(bundled_client, bundled_store) -> None:
     whole = read_network(bundled_store, CANONICAL_BASE)
-    # a section of a paper: an entity page, and never in the network
-    assert f"{CANONICAL_BASE}id/paper-a/section/1" not in whole.nodes
-    response = bundled_client.get("/id/paper-a/section/1.html")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert 'id="neighbourhood"' not in page and "network-settings" not in page
-    assert "network.js" not in page
+    # a section of a paper and a footnote: entity pages, never in the network
+    for path in ("id/paper-a/section/1", "id/paper-b/footnote/2"):
+        assert f"{CANONICAL_BASE}{path}" not in whole.nodes
+        response = bundled_client.get(f"/{path}.html")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert 'id="neighbourhood"' not in page and "network-settings" not in page
+        assert "network.js" not in page
 
 
 # --- in a browser ---------------------------------------------------------------------------
