@@ -23,6 +23,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "alliancegraph.service.graphstore",
     "alliancegraph.service.describe",
     "alliancegraph.service.search",
+    "alliancegraph.service.network",
     "alliancegraph.service.cite",
     "alliancegraph.service.linkeddata",
     "alliancegraph.service.pages",
