@@ -42,6 +42,7 @@ def render_query_ui(initial: ProtocolRequest | None = None) -> Response:
     html = render_template(
         "query_ui.html",
         endpoint=f"{request.script_root}/sparql",
+        base_iri=base_iri(),
         examples=examples,
         topics=[(topic, [(i, e) for i, e in enumerate(examples) if e.topic == topic])
                 for topic in (*TOPICS.values(), "other")

@@ -231,6 +231,36 @@ def test_entity_and_paper_pages_fit_the_screen(site, path: str, width: int):
     assert not site.clean()
 
 
+AG = "PREFIX ag: <https://w3id.org/alliancegraph/ontology#>\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("view", "query", "drawn"), [
+    ("chart", AG + "SELECT ?type (COUNT(?x) AS ?n) WHERE { ?x a ?type } GROUP BY ?type "
+     "ORDER BY DESC(?n) LIMIT 12", ".result-chart tbody tr"),
+    ("timeline", AG + "SELECT ?event ?date WHERE { ?event ag:date ?date } LIMIT 40",
+     ".result-timeline li.tl-item"),
+    ("network", AG + "CONSTRUCT { ?p ag:perceiver ?s . ?p ag:perceivedThreat ?t } WHERE { "
+     "?p ag:perceiver ?s ; ag:perceivedThreat ?t }", ".result-network canvas"),
+])
+def test_the_query_ui_shows_results_as_a_chart_a_timeline_or_a_network(site, view, query,
+                                                                         drawn):
+    site.watch.take()
+    with site.tab("/sparql?" + urlencode({"query": query})) as page:
+        button = page.locator(f".yasr_btn.select_{view}:visible")
+        button.wait_for(state="visible", timeout=RESULTS_TIMEOUT_MS)
+        button.click()
+        page.locator(drawn).first.wait_for(state="visible", timeout=RESULTS_TIMEOUT_MS)
+        assert page.locator(drawn).count() > 1 or view == "network"
+        if view == "network":
+            assert int(page.locator(".result-network").get_attribute("data-nodes")) > 3
+        if view == "timeline":  # in date order
+            dates = page.locator(".result-timeline .tl-date").all_inner_texts()
+            assert dates == sorted(dates) and len(dates) > 5
+        page.screenshot(path=site.artefacts / f"query-{view}.png")
+    assert not site.clean()
+
+
 @pytest.mark.slow
 def test_example_query_links_open_the_query_ui_with_results(site):
     """Each "run" link: the query UI, the query run, its results shown as a table. Once
