@@ -17,6 +17,8 @@ to rebuild it), so a search always reflects the last write.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -25,6 +27,8 @@ from alliancegraph.graph.entity import LABEL_PROPERTIES, preferred_labels
 from alliancegraph.graph.textindex import TextIndex
 from alliancegraph.graph.vocabulary import ontology_namespace
 from alliancegraph.store import Store
+
+log = logging.getLogger(__name__)
 
 #: the longest text searched for
 MAX_TEXT = 200
@@ -72,8 +76,16 @@ def found(store: Store, text: str, *, base_iri: str, limit: int = 50,
         raise BadRequest(f"the search text is {len(needle)} characters; at most {MAX_TEXT}")
     searched = fields(base_iri)
     indexed = index is not None and index.generation() == store.generation()
-    matches = (index.find(needle, searched) if indexed and index is not None
-               else _store_matches(store, needle, searched))
+    matches = None
+    if indexed and index is not None:
+        try:
+            matches = index.find(needle, searched)
+        except sqlite3.Error:  # a broken file, a text the index cannot take: the store
+            log.exception("the text index %s failed on %r; searching the store",
+                          index.path, needle)
+            indexed = False
+    if matches is None:
+        matches = _store_matches(store, needle, searched)
     best: dict[str, Hit] = {}
     for iri, predicate, value in matches:
         weight, field = searched[predicate]

@@ -89,7 +89,8 @@ class TextIndex:
         wanted = needle.lower()
         chosen = list(predicates)
         marks = ", ".join("?" for _ in chosen)
-        if len(wanted) >= TRIGRAM:  # a phrase of trigrams: the substring, by the index
+        if len(wanted) >= TRIGRAM and "\x00" not in wanted:  # a phrase of trigrams: the
+            # substring, by the index (an FTS5 string cannot hold NUL: that one is scanned)
             phrase = '"' + wanted.replace('"', '""') + '"'
             sql = (f"SELECT entity, predicate, text FROM texts WHERE texts MATCH ? "
                    f"AND predicate IN ({marks}) LIMIT ?")

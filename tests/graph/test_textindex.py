@@ -99,6 +99,14 @@ def test_a_reader_keeps_the_index_it_opened_while_a_new_one_is_swapped_in(store,
     assert not [p for p in index.path.parent.iterdir() if p.name.startswith(".text-")]
 
 
+@pytest.mark.parametrize("text", ["京\x00", "a\x00b c", '"東京', "京*", "(京", "京 OR x",
+                                  "NEAR(京)", "x:京", "^京"])
+def test_no_text_breaks_the_index(store, index, text):
+    index.rebuild(store, fields(BASE))
+    by_index = found(store, text, base_iri=BASE, index=index)
+    assert by_index == (found(store, text, base_iri=BASE)[0], True)
+
+
 def test_a_broken_index_file_is_passed_over_with_a_warning(store, index, caplog):
     index.path.parent.mkdir(parents=True)
     index.path.write_bytes(b"not a database at all" * 100)

@@ -350,7 +350,8 @@ def test_the_query_ui_loads_only_same_origin_scripts(client):
     page = response.get_data(as_text=True)
     external = [m.group(1) for attrs, _ in SCRIPT.findall(page)
                 if (m := re.search(r'\bsrc="([^"]*)"', attrs))]
-    assert external == ["/static/yasgui/yasgui.min.js", "/static/query-ui.js"]
+    assert external == ["/static/yasgui/yasgui.min.js", "/static/cytoscape/cytoscape.min.js",
+                        "/static/result-views.js", "/static/query-ui.js"]
     for url in external:
         with client.get(url) as script:
             assert script.status_code == 200
