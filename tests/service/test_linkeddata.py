@@ -901,3 +901,17 @@ def test_referenced_by_lists_are_in_natural_order(bundled_client) -> None:
         assert named == sorted(named, key=natural_key), named[:5]
         rows_seen += bool(ordered) + bool(named)
     assert rows_seen > 3
+
+
+def test_the_most_referenced_pages_stay_under_200_kb(bundled_client) -> None:
+    """The pages most pointed at (papers, states, sections) are the longest: each is cut
+    short (referrers capped, lists in the contents) and stays under ~200 KB."""
+    rows = bundled_client.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                              query_string={"query": f"""SELECT ?o (COUNT(*) AS ?n) WHERE {{
+        ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{BASE}id/")) }}
+        GROUP BY ?o ORDER BY DESC(?n) LIMIT 12"""})
+    iris = [b["o"]["value"] for b in rows.get_json()["results"]["bindings"]]
+    assert BASE + "id/paper-a" in iris
+    sizes = {iri: len(bundled_client.get(iri.removeprefix(BASE[:-1]) + ".html").data)
+             for iri in iris}
+    assert all(size < 200_000 for size in sizes.values()), sizes
