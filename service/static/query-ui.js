@@ -81,6 +81,21 @@
     return box;
   }
 
+  // YASGUI's fields have no label (a screen reader announces "edit text"): name them.
+  // The editor's input is CodeMirror's hidden textarea; the tab's own is its rename box.
+  var FIELD_NAMES = [
+    [".CodeMirror textarea", "SPARQL query"],
+    ["input.autocomplete", "SPARQL endpoint"],
+    [".tabsList input", "Tab name"]
+  ];
+  function labelFields(container) {
+    FIELD_NAMES.forEach(function (entry) {
+      container.querySelectorAll(entry[0] + ":not([aria-label])").forEach(function (field) {
+        field.setAttribute("aria-label", entry[1]);
+      });
+    });
+  }
+
   // Only the local autocompleters: "class" and "property" would ask lov.linkeddata.es.
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
   // The query first: its PREFIX lines folded into one (a click unfolds them).
@@ -99,6 +114,10 @@
     yasqe: { value: defaultQuery },
     yasr: { prefixes: prefixes }
   });
+  labelFields(root);
+  // YASGUI draws a tab's editor when the tab is first shown: label those too.
+  new MutationObserver(function () { labelFields(root); })
+    .observe(root, { childList: true, subtree: true });
   document.querySelectorAll("#examples button").forEach(function (button) {
     button.addEventListener("click", function () {
       var example = examples[Number(button.dataset.example)];
