@@ -91,6 +91,17 @@ def entity_path(site) -> str:
     return (ENTITY if ENTITY in paths else states[0]) + ".html"
 
 
+def paper_path(site) -> str:
+    """A paper's page (the longest: its citation, a thousand references)."""
+    papers = [urlsplit(u).path for u in site.links if urlsplit(u).path.startswith("/id/paper-")]
+    assert papers, "the index links no paper"
+    return papers[0] + ".html"
+
+
+def page_path(site, what: str) -> str:
+    return {"entity": entity_path, "paper": paper_path}.get(what, lambda _: PAGES[what])(site)
+
+
 def settle(page, path: str) -> None:
     """Wait for what scripts draw: YASGUI's editor on the query UI."""
     if urlsplit(path).path == "/sparql":
@@ -117,13 +128,15 @@ def tab_until(page, wanted, limit: int = MAX_TABS) -> tuple[dict, list[dict]]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("what", [*PAGES, "entity"])
+@pytest.mark.parametrize("what", [*PAGES, "entity", "paper"])
 def test_no_serious_violation(site, what: str, width: int):
-    path = entity_path(site) if what == "entity" else PAGES[what]
+    """axe finds nothing serious; and nothing reaches past a phone's screen."""
+    path = page_path(site, what)
     site.watch.take()
     with site.tab(path, width=width) as page:
         settle(page, path)
         violations = blocking_violations(page)
+        assert site.page_width(page) <= width, site.overflowing(page)
     assert not violations, f"{what} ({path}) at {width} px:\n" + describe(violations)
     assert not site.clean()
 
@@ -165,7 +178,7 @@ def test_axe_reports_what_it_should(site):
 @pytest.mark.slow
 @pytest.mark.parametrize("what", [*PAGES, "entity"])
 def test_a_skip_link_comes_first_and_goes_to_the_content(site, what: str):
-    path = entity_path(site) if what == "entity" else PAGES[what]
+    path = page_path(site, what)
     with site.tab(path) as page:
         settle(page, path)
         assert page.locator("main#main").count() == 1, "no <main id=main> to skip to"
