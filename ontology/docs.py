@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -130,7 +131,9 @@ def render_html(graph: Graph) -> str:
         # pyLODE 3.3 reads its stylesheet with an unclosed open() (ontpub.py, _make_head);
         # ignore only that ResourceWarning, which CPython raises as the file is dropped.
         warnings.filterwarnings("ignore", message=r".*pylode\.css", category=ResourceWarning)
-        return SortedContents(ontology=copy).make_html()
+        page = SortedContents(ontology=copy).make_html()
+    # pyLODE writes <html> without a language; screen readers need it to pick a voice
+    return re.sub(r"<html(?![^>]*\blang=)", '<html lang="en"', page, count=1)
 
 
 def _text(title: object) -> str:

@@ -218,7 +218,7 @@ def in_site_layout(page: bytes) -> bytes:
     stylesheet = f'<link rel="stylesheet" href="{url_for("static", filename="style.css")}">'
     html = re.sub(r"</head>", lambda _: stylesheet + "\n</head>", html, count=1)
     html = re.sub(r"<body[^>]*>", lambda m: m.group() + "\n" + render_template(
-        "site_header.html") + '\n<main class="docs">', html, count=1)
+        "site_header.html") + '\n<main id="main" class="docs">', html, count=1)
     html = re.sub(r"</body>", lambda m: "</main>\n" + render_template("site_footer.html")
                   + m.group(), html, count=1)
     return html.encode("utf-8")

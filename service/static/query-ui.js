@@ -106,6 +106,23 @@
     yasqe.on("change", clear);
   }
 
+  // YASGUI's fields have no label (a screen reader announces "edit text"): name them.
+  // The editor's input is CodeMirror's hidden textarea (described by the page's note on
+  // its keys); the tab's own is its rename box.
+  var FIELD_NAMES = [
+    [".CodeMirror textarea", "SPARQL query", "editor-keys"],
+    ["input.autocomplete", "SPARQL endpoint"],
+    [".tabsList input", "Tab name"]
+  ];
+  function labelFields(container) {
+    FIELD_NAMES.forEach(function (entry) {
+      container.querySelectorAll(entry[0] + ":not([aria-label])").forEach(function (field) {
+        field.setAttribute("aria-label", entry[1]);
+        if (entry[2]) { field.setAttribute("aria-describedby", entry[2]); }
+      });
+    });
+  }
+
   // Only the local autocompleters: "class" and "property" would ask lov.linkeddata.es.
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
   // The query first: its PREFIX lines folded into one (a click unfolds them).
@@ -118,12 +135,20 @@
     // YASGUI reads a query from the URL itself (its share links, /sparql#query=…) and runs
     // it; a /sparql?query=… link is opened below instead, from the page, run once.
     populateFromUrl: initialQuery === null,
+    // The focus stays where the user put it: not taken by the editor on load (the skip
+    // link is the first Tab stop) nor when an example opens (the list stays in reach).
+    // In the editor Tab indents; YASQE's Esc leaves it (the page says so).
+    autofocus: false,
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     yasqe: { value: defaultQuery },
     yasr: { prefixes: prefixes }
   });
+  labelFields(root);
+  // YASGUI draws a tab's editor when the tab is first shown: label those too.
+  new MutationObserver(function () { labelFields(root); })
+    .observe(root, { childList: true, subtree: true });
   document.querySelectorAll("#examples button").forEach(function (button) {
     button.addEventListener("click", function () {
       var example = examples[Number(button.dataset.example)];

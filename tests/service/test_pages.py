@@ -313,7 +313,7 @@ def test_ontology_docs_are_served_from_the_data_dir(tmp_path: Path, pages_store)
                      r'[^"]*">\s*</head>', html)
     assert re.search(r'<body class="x">\s*<header class="site">', html)
     assert re.search(r'<header class="site">.*href="/validate">Validate</a>.*</header>\s*'
-                     r'<main class="docs">built docs 42</main>\s*<footer class="site">'
+                     r'<main id="main" class="docs">built docs 42</main>\s*<footer class="site">'
                      r'.*</footer>\s*</body>', html,
                      re.DOTALL)
 
