@@ -169,10 +169,11 @@ def test_the_query_ui_finds_examples_and_fits_the_screen(site, width: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("width", "text", "entity"), [
-    (1280, "日米同盟", "/id/agreement/us-japan-alliance"),  # Japanese
-    (390, "한미동맹", "/id/agreement/us-rok-alliance"),  # Korean, at a phone's width
-    (1280, "north korea", "/id/state/north-korea"),
+@pytest.mark.parametrize("width", [1280, 390])  # a desktop, a phone
+@pytest.mark.parametrize(("text", "entity"), [
+    ("日米同盟", "/id/agreement/us-japan-alliance"),  # Japanese
+    ("한미동맹", "/id/agreement/us-rok-alliance"),  # Korean
+    ("north korea", "/id/state/north-korea"),
 ])
 def test_the_search_box_finds_an_entity_in_every_language(site, width: int, text: str,
                                                           entity: str):
@@ -285,6 +286,19 @@ def test_example_query_links_open_the_query_ui_with_results(site):
     problems = [p for p in (site.open(u, shows_results) for u in queries) if p]
     problems += site.clean()
     assert not problems, f"{len(queries)} queries:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_a_query_runs_and_shows_its_results_on_a_phone(site):
+    query = next(u for u in site.links if _runs_a_query(u))
+    site.watch.take()
+    with site.tab(query.removeprefix(site.url), width=390) as page:
+        table = page.locator(RESULTS_TABLE + ":visible").first
+        table.wait_for(state="visible", timeout=RESULTS_TIMEOUT_MS)
+        assert table.locator("tbody tr").count() > 0
+        assert site.page_width(page) <= 390, site.overflowing(page)
+        page.screenshot(path=site.artefacts / "query-results-390.png")
+    assert not site.clean()
 
 
 @pytest.mark.slow
