@@ -127,7 +127,8 @@ def _quoted_title(text: str) -> tuple[str, int, int] | None:
         if opening in "'\"" and start > 0 and text[start - 1].isalnum():
             continue  # an apostrophe
         # the closing mark that ends the title: followed by , . ; or space-and-*
-        pattern = re.compile(re.escape(closing) + r"(?=\s*[,.;*(]|\s+\*|\s*$)")
+        pattern = re.compile(re.escape(closing) + r"(?=\s*[,.;*(]|\s+\*|\s*$)|(?<=[,.?!])"
+                             + re.escape(closing) + r"(?=\s)")
         for match in pattern.finditer(text, start + 1):
             candidate = (text[start + 1:match.start()], start, match.end())
             if best is None or start < best[1]:
@@ -184,7 +185,13 @@ def parse_segment(segment: str, footnote: str, index: int) -> Citation:
     text_wo_url = URL.sub(" ", ACCESSED.sub(" ", text))
     title = _quoted_title(text_wo_url)
     italics = _italics(text_wo_url)
-    if title is not None:
+    anonymous = re.match(r"^\s*(?:Author unknown|Anon\.?|Anonymous)\s*,\s*([^,*]+),", text_wo_url)
+    if title is None and anonymous:  # ``Author unknown, Title, *Website*``
+        citation.set("title", _plain(anonymous.group(1)), 0.8)
+        citation.set("anonymous", True, 0.9)
+        authors_text, rest = "", text_wo_url[anonymous.end():]
+        containers = [i for i in italics if i[1] >= anonymous.end()]
+    elif title is not None:
         citation.set("title", _plain(title[0]), 0.95)
         authors_text, rest = text_wo_url[:title[1]], text_wo_url[title[2]:]
         containers = [i for i in italics if i[1] >= title[2]]
@@ -208,6 +215,9 @@ def parse_segment(segment: str, footnote: str, index: int) -> Citation:
     _details(citation, rest_after if containers else rest)
     _pages(citation, rest_after)
     _kind(citation, segment)
+    if citation.kind == "Interview" and "issued" in citation.fields:
+        citation.fields.pop("issued")  # an interview has a date, not an issue
+        citation.confidence.pop("issued")
     return citation
 
 
@@ -217,7 +227,7 @@ def _untitled(citation: Citation, text: str) -> tuple[str, str]:
     if re.search(r"\binterview\b", text, re.I):
         citation.kind = "Interview"
         citation.set("interviewee", parts[0], 0.7)
-        citation.set("issued", iso_date(text), 0.8)
+        citation.set("date", iso_date(text), 0.8)
         return "", text
     if parts and parts[0].lower() in ("author unknown", "anon", "anonymous"):
         citation.set("title", parts[1] if len(parts) > 1 else "", 0.6)

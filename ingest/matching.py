@@ -57,7 +57,7 @@ def known_works(select: Select) -> list[KnownWork]:
         ?w ag:describedIn ?where .
         { ?w dcterms:title ?t } UNION { FILTER NOT EXISTS { ?w dcterms:title ?x }
           ?w rdfs:label ?t }
-        FILTER NOT EXISTS { ?w foaf:name ?n }
+        FILTER (CONTAINS(STR(?w), "/id/work/"))  # the IRI scheme's works (not containers)
         OPTIONAL { ?w dcterms:issued ?y }
         OPTIONAL { ?w (dcterms:creator|ag:interviewee)/foaf:familyName ?fam }
     } GROUP BY ?w"""
@@ -84,13 +84,20 @@ def first_family(citation: Citation) -> str:
     return family(str(authors[0])) if authors else ""
 
 
+def _family_candidates(citation: Citation) -> set[str]:
+    """The first author's family name; for an interview, every word of the interviewee."""
+    if citation.get("authors"):
+        return {first_family(citation)}
+    return set(str(citation.get("interviewee") or "").split())
+
+
 def score(citation: Citation, work: KnownWork) -> float:
     title = _norm(work_title(citation))
     ratio = max(fuzz.ratio(title, _norm(work.title)),
                 fuzz.partial_ratio(title, _norm(work.title)) - 5) / 100
-    fam = first_family(citation)
-    year = str(citation.get("issued") or "")[:4]
-    family_score = 1.0 if fam and fam in work.families else (0.5 if not fam else 0.0)
+    names = _family_candidates(citation)
+    year = str(citation.get("issued") or citation.get("date") or "")[:4]
+    family_score = 1.0 if names & set(work.families) else (0.5 if not names else 0.0)
     year_score = 1.0 if year and year == work.year else (0.5 if not year or not work.year else 0.)
     return 0.7 * ratio + 0.2 * family_score + 0.1 * year_score
 
