@@ -60,8 +60,8 @@ SELECT ?label ?section WHERE { ?f ag:ofPaper <%(paper)s> ; ag:footnoteLabel ?lab
 
 
 def _norm(value: object) -> str:
-    text = str(value).casefold().replace("’", "'").replace("‘", "'")
-    return re.sub(r"[^\w]+", " ", text.replace("“", '"').replace("”", '"')).strip()
+    text = str(value).casefold().replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"[^\w]+", " ", text.replace("\u201c", '"').replace("\u201d", '"')).strip()
 
 
 def same(name: str, curated: object, parsed: object) -> bool:

@@ -1,6 +1,6 @@
 """One footnote's text → the citations it makes, each parsed into fields with a confidence.
 
-The styles read are those of the bundled papers: Chicago-style notes (``Author, “Title”,
+The styles read are those of the bundled papers: Chicago-style notes (``Author, \u201cTitle\u201d,
 *Container*, vol:issue, Season Year, pg.12``), books (``Author, *Title*, Place, Publisher,
 Year. pp.4``), chapters in edited volumes (``in Editor (ed.), *Book*``, ``Editor ed.``,
 ``(edited by Editor)``), newspaper and web citations with a URL and ``Accessed: 5th September
@@ -24,10 +24,10 @@ DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH})\s*,?\s+
 MONTH_DAY_YEAR = re.compile(rf"\b({MONTH})\s+(\d{{1,2}}),\s*(\d{{4}})")
 MONTH_YEAR = re.compile(rf"\b({MONTH})\s+(\d{{4}})")
 YEAR = re.compile(r"(?<![\d:~.-])((?:19|20)\d{2})(?![\d~-])")
-PAGES = re.compile(r"\b((?:pp|pg|Pg|PP|p|P)\.?\s*(\d+)(?:\s*[-~–]\s*(\d+))?)")
+PAGES = re.compile(r"\b((?:pp|pg|Pg|PP|p|P)\.?\s*(\d+)(?:\s*[-~\u2013]\s*(\d+))?)")
 URL = re.compile(r"<?(https?://[^\s<>]+?)>?(?=[\s,;]|$)")
 ACCESSED = re.compile(r"Accessed:?\s*(?:on\s+)?([^.;]*\d{4})", re.I)
-TITLE_QUOTES = [("“", "”"), ("‘", "’"), ('"', '"'), ("'", "'")]
+TITLE_QUOTES = [("\u201c", "\u201d"), ("\u2018", "\u2019"), ('"', '"'), ("'", "'")]
 VOL_ISSUE = re.compile(r"(?<![\d.])(\d{1,3})\s*[:,]\s*(\d{1,2})(?![\d~])")
 PUBLISHER_WORDS = re.compile(r"\b(Press|UP|Publishing|Publishers|Publications|Books|Institution|"
                              r"Institute|Centre|Center|Malaysia)\b")
@@ -84,7 +84,7 @@ def split_note(raw: str) -> list[str]:
     """The segments of a note that each cite one work (commentary before the first dropped
     by :func:`_strip_commentary`)."""
     text = _clean(raw)
-    parts = [p.strip() for p in re.split(r";\s+(?=[A-Z*“\"‘])", text) if p.strip()]
+    parts = [p.strip() for p in re.split(r";\s+(?=[A-Z*\u201c\"\u2018])", text) if p.strip()]
     # a ";" inside a journal reference (``Summer 2003; 20,2;``) does not start a work
     merged: list[str] = []
     for part in parts:
@@ -96,13 +96,13 @@ def split_note(raw: str) -> list[str]:
 
 
 def _has_title(text: str) -> bool:
-    return bool(re.search(r"[“‘\"*]", text)) or bool(IBID.match(text)) or \
+    return bool(re.search(r"[\u201c\u2018\"*]", text)) or bool(IBID.match(text)) or \
         bool(OP_CIT.search(text)) or "interview" in text.lower()
 
 
 def _strip_commentary(text: str) -> tuple[str, str]:
     """(commentary, the citation) — ``For further reading, see: X`` or a sentence before
-    ``Name, “Title”``."""
+    ``Name, \u201cTitle\u201d``."""
     if match := SEE.match(text):
         return text[:match.end()].strip(), text[match.end():]
     first = min((i for i in (text.find(o) for o, _ in TITLE_QUOTES[:3]) if i >= 0), default=-1)
@@ -111,7 +111,7 @@ def _strip_commentary(text: str) -> tuple[str, str]:
     head = text[:first] if first > 0 else ""
     # a sentence boundary: a full stop after a word of three letters or more
     ends = [m.end() for m in re.finditer(r"\w{3,}[.!?]\s+(?=[A-Z])", head)]
-    if ends and not re.search(r"\bcited in\b", head[ends[-1]:]) or (
+    if (ends and not re.search(r"\bcited in\b", head[ends[-1]:])) or (
             ends and "cited in" not in head):
         return text[:ends[-1]].strip(), text[ends[-1]:]
     return "", text

@@ -148,7 +148,7 @@ def _heading(block: Block) -> tuple[int | None, str] | None:
     words = title.split()
     # a short line in emphasis, not a sentence, not a name or an address: a heading
     if (4 <= len(words) <= 15 and title[0].isupper()
-            and not re.search(r"[.!?”\"’:]$", title) and "@" not in title):
+            and not re.search(r"[.!?\u201d\"\u2019:]$", title) and "@" not in title):
         return None, title
     return None
 
@@ -163,7 +163,7 @@ def _note_start(text: str) -> tuple[str, str] | None:
 
 def _unfinished(text: str) -> bool:
     """A note that stops mid-way (a page break cut it): no closing full stop."""
-    return not re.search(r"[.)”\"]\s*$", text) or text.rstrip().endswith(",")
+    return not re.search(r"[.)\u201d\"]\s*$", text) or text.rstrip().endswith(",")
 
 
 class _Reader:
@@ -288,7 +288,7 @@ def _front_matter(doc: Document, front: list[Block]) -> None:
     lines = [(b.line + i, _plain(line)) for b in front for i, line in enumerate(b.text.split("\n"))]
     lines = [(n, t) for n, t in lines if t]
     if not doc.title and lines:
-        doc.title = lines.pop(0)[1].strip("“”\"")
+        doc.title = lines.pop(0)[1].strip("\u201c\u201d\"")
     for number, line in lines:
         if "@" in line:
             continue  # an e-mail address

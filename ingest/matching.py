@@ -11,9 +11,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-
 from alliancegraph.ingest.citations import Citation, family
+from rapidfuzz import fuzz
 
 Select = Callable[[str], Iterable[dict]]
 
@@ -45,8 +44,8 @@ class Match:
 
 
 def _norm(text: str) -> str:
-    text = text.casefold().replace("’", "'").replace("‘", "'").replace("“", '"')
-    return re.sub(r"[^\w]+", " ", text.replace("”", '"')).strip()
+    text = text.casefold().replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+    return re.sub(r"[^\w]+", " ", text.replace("\u201d", '"')).strip()
 
 
 def known_works(select: Select) -> list[KnownWork]:
@@ -164,7 +163,7 @@ def known_labels(select: Select) -> dict[str, set[str]]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=\w{3}[.!?])\s+(?=[A-Z“\"])", text) if s.strip()]
+    return [s.strip() for s in re.split(r"(?<=\w{3}[.!?])\s+(?=[A-Z\u201c\"])", text) if s.strip()]
 
 
 def mentions(paragraphs: Iterable[tuple[str, str]], labels: dict[str, set[str]]) -> list[Mention]:
