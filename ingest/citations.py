@@ -166,6 +166,11 @@ def parse_segment(segment: str, footnote: str, index: int) -> Citation:
         citation.kind = "ibid"
         _pages(citation, text)
         return citation
+    if opcit := OP_CIT.search(text):  # ``Walt, op. cit., pg.165``: resolved later
+        citation.kind = "opcit"
+        citation.set("authors", _names(_plain(text[:opcit.start()])), 0.7)
+        _pages(citation, text[opcit.end():])
+        return citation
     if cited := re.match(r"^(.*?)\s+cited in:?\s*(.*)$", text, re.S):
         citation.set("quoted_person", _plain(cited.group(1)), 0.9)
         text = cited.group(2)
@@ -343,7 +348,7 @@ def parse_note(raw: str, footnote: str) -> list[Citation]:
 
 def _cites(citation: Citation) -> bool:
     """A segment that names a work (a note that only comments cites nothing)."""
-    return citation.kind == "ibid" or any(
+    return citation.kind in ("ibid", "opcit") or any(
         k in citation.fields for k in ("title", "container", "url", "interviewee"))
 
 
@@ -354,14 +359,15 @@ def resolve(citations: list[Citation]) -> None:
         if citation.kind == "ibid" and previous is not None:
             citation.refers_to = (previous.footnote, previous.index)
             _inherit(citation, previous)
-        elif OP_CIT.search(citation.text):
+        elif citation.kind == "opcit":
             name = family(str((citation.get("authors") or [""])[0]))
             earlier = [c for c in citations[:citations.index(citation)]
-                       if name and name in [family(a) for a in c.get("authors") or []]]
+                       if c.refers_to is None and name
+                       and name in [family(a) for a in c.get("authors") or []]]
             if earlier:
                 citation.refers_to = (earlier[-1].footnote, earlier[-1].index)
                 _inherit(citation, earlier[-1])
-        if citation.kind != "ibid":
+        if citation.kind not in ("ibid", "opcit") or citation.refers_to:
             previous = citation
 
 
@@ -369,4 +375,4 @@ def _inherit(citation: Citation, source: Citation) -> None:
     for name, value in source.fields.items():
         if name not in citation.fields and name not in ("pages", "page_start", "page_end"):
             citation.set(name, value, source.confidence[name] * 0.9)
-    citation.kind = source.kind if citation.kind == "ibid" else citation.kind
+    citation.kind = source.kind

@@ -204,7 +204,7 @@ def _works(d: Draft) -> None:
     result = d.result
     minted: set[str] = set()
     for i, group in enumerate(result.groups):
-        best = max(group, key=lambda c: (c.kind != "ibid", len(c.fields)))
+        best = max(group, key=lambda c: (c.refers_to is None, len(c.fields)))
         chosen = result.matches.get(i)
         where = sorted({c.footnote for c in group})
         if chosen is not None and chosen.status == "matched" and chosen.iri:

@@ -140,8 +140,8 @@ def _heading(block: Block) -> tuple[int | None, str] | None:
     if match and "\n" not in block.text.strip():
         return len(match.group(1)), _plain(match.group(2))
     inner = _emphasised_line(block.text)
-    if inner is None:
-        return None
+    if inner is None or MARKER.search(inner):
+        return None  # a line with a footnote marker is running text (an epigraph, a quote)
     title = _plain(inner)
     if NUMBERED.match(title) or BULLET.match(title) or title.lower() in SPECIAL:
         return None, title

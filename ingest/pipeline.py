@@ -51,4 +51,4 @@ def ingest(text: str, paper_id: str, select: Select | None = None,
 
 def _best(group: list[cit.Citation]) -> cit.Citation:
     """The citation of a group that prints most of the work (not an ibid.)."""
-    return max(group, key=lambda c: (c.kind != "ibid", len(c.fields)))
+    return max(group, key=lambda c: (c.refers_to is None, len(c.fields)))
