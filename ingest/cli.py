@@ -131,13 +131,19 @@ def _accept(review: Path, settings) -> None:
 
 
 def refusal_message(exc, where: dict[str, list[int]]) -> str:
-    """The shapes' refusal as the rows of the review file to fix (focus node → rows)."""
+    """The shapes' refusal as the rows of the review file to fix (focus node -> rows)."""
     report = getattr(exc, "report", None)
+    results = report.get("results", []) if isinstance(report, dict) else [
+        r.__dict__ for r in getattr(report, "violations", ())]
     lines = [f"the store refused the draft: {exc.message}"]
-    for result in getattr(report, "violations", ()):
-        node = result.focus_node.strip("<>")
-        rows = where.get(node) or [n for s, r in where.items() if node.startswith(s) for n in r]
-        message = result.messages[0] if result.messages else result.source_shape
+    for result in results:
+        if result.get("severity", "Violation") != "Violation":
+            continue
+        node = str(result["focus_node"]).strip("<>")
+        path = str(result.get("path") or "").strip("<>")
+        # the row about that node and that property, else every row about the node
+        rows = where.get(f"{node} {path}") or where.get(node) or []
+        message = (result.get("messages") or [result.get("source_shape")])[0]
         lines.append(f"  fix row(s) {', '.join(map(str, sorted(set(rows)))) or '?'}: "
-                     f"{node} {result.path or ''} — {message}")
+                     f"{node} {path} - {message}")
     return "\n".join(lines)

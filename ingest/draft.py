@@ -364,8 +364,8 @@ def read_review(text: str) -> list[dict[str, str]]:
 
 def reviewed(quads: list[ox.Quad], rows: list[dict[str, str]], paper_id: str, base: str
              ) -> tuple[list[ox.Quad], dict[str, list[int]]]:
-    """The draft with the review's decisions applied, and subject IRI → the rows about it
-    (to name the rows to fix when the shapes refuse the write)."""
+    """The draft with the review's decisions applied, and subject IRI (and "subject
+    predicate-IRI") -> the rows about it (to name the rows to fix when the shapes refuse)."""
     base = base.rstrip("/") + "/"
     graph = ox.NamedNode(f"{base}graph/{paper_id}")
     paper = ox.NamedNode(f"{base}id/{paper_id}")
@@ -376,6 +376,9 @@ def reviewed(quads: list[ox.Quad], rows: list[dict[str, str]], paper_id: str, ba
     where: dict[str, list[int]] = {}
     for r in rows:
         where.setdefault(r["subject"], []).append(int(r["row"]))
+        if r["predicate"] and r["kind"] != "mention":
+            key = f"{r['subject']} {_expand(r['predicate'])}"
+            where.setdefault(key, []).append(int(r["row"]))
         if r["kind"] == "mention":
             if r["decision"] == "accept":
                 out += _evidence(r, graph, paper, base, paper_id)

@@ -12,7 +12,8 @@ def one(raw: str):
 
 
 def test_journal_vol_issue_season_pages() -> None:
-    c = one("Michael R. Auslin, “Japan and South Korea: The new East Asian core”, *Orbis*, "
+    c = one("Michael R. Auslin, "
+            "\u201cJapan and South Korea: The new East Asian core\u201d, *Orbis*, "
             "49:3, Summer 2005, pg.469.")
     assert c.fields["title"] == "Japan and South Korea: The new East Asian core"
     assert c.fields["authors"] == ["Michael R. Auslin"]
@@ -29,14 +30,16 @@ def test_book_place_publisher_and_page_range() -> None:
     assert c.fields["title"] == "The Strategy of conflict" and c.kind == "Book"
     assert c.fields["publisher"] == "Harvard University Press"
     assert c.fields["place"] == "Cambridge"
-    c = one("Tetsuya Kataoka, “Scratching an old wound”, *One Korea?*, Thomas H. Henriksen "
+    c = one("Tetsuya Kataoka, \u201cScratching an old wound\u201d, *One Korea?*, "
+            "Thomas H. Henriksen "
             "and Lho Kyong-soo ed., Hoover Institution Press, 1994, pp.105~107.")
     assert c.fields["editors"] == ["Thomas H. Henriksen", "Lho Kyong-soo"]
     assert (c.fields["page_start"], c.fields["page_end"]) == (105, 107)
 
 
 def test_cited_in_and_edited_volume() -> None:
-    c = one("Barry Buzan cited in Multhiah Alagappa, ‘Rethinking security: A critical review’, "
+    c = one("Barry Buzan cited in Multhiah Alagappa, "
+            "\u2018Rethinking security: A critical review\u2019, "
             "in Alagappa (ed.), *Asian Security Practise*, Stanford: Stanford UP, 1998, pg.27.")
     assert c.fields["quoted_person"] == "Barry Buzan"
     assert c.fields["authors"] == ["Multhiah Alagappa"]
@@ -45,9 +48,11 @@ def test_cited_in_and_edited_volume() -> None:
 
 
 def test_web_citation_with_access_date() -> None:
-    c = one("For further reading, see: Aidan Foster-Carter, “Korea and Japan love to hate”, "
+    c = one("For further reading, see: Aidan Foster-Carter, "
+            "\u201cKorea and Japan love to hate\u201d, "
             "*Asia Times Online*, 20<sup>th</sup> August 2002 "
-            "<http://www.atimes.com/atimes/korea/DH20Dg01.html> Accessed: 15<sup>th</sup> May 2006.")
+            "<http://www.atimes.com/atimes/korea/DH20Dg01.html> "
+            "Accessed: 15<sup>th</sup> May 2006.")
     assert c.fields["url"] == "http://www.atimes.com/atimes/korea/DH20Dg01.html"
     assert c.fields["access_date"] == "2006-05-15"
     assert c.fields["issued"] == "2002-08-20"
@@ -85,10 +90,11 @@ def test_newspaper_in_brackets() -> None:
 
 
 def test_ibid_and_op_cit_resolve() -> None:
-    first = parse_note("Stephen M. Walt, “Why alliances endure”, *Survival*, 39:1, 1997, "
+    first = parse_note("Stephen M. Walt, \u201cWhy alliances endure\u201d, *Survival*, 39:1, 1997, "
                        "pg.157.", "1")
     ibid = parse_note("Ibid., pg.160.", "2")
-    other = parse_note("Paul Dibb, “Coalitions”, *The Washington Quarterly*, 2002, pg.1.", "3")
+    other = parse_note("Paul Dibb, \u201cCoalitions\u201d, "
+                       "*The Washington Quarterly*, 2002, pg.1.", "3")
     op_cit = parse_note("Walt, op. cit., pg.165.", "4")
     citations = first + ibid + other + op_cit
     resolve(citations)
