@@ -33,6 +33,7 @@ COMMANDS = {
     "load": "alliancegraph.store.cli:load_command",
     "backup": "alliancegraph.store.cli:backup_command",
     "restore": "alliancegraph.store.cli:restore_command",
+    "ingest": "alliancegraph.ingest.cli:ingest_command",
 }
 
 
