@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the rooms: alliancegraph.X is the folder X/, its tests are tests/X/
-ROOMS = ("graph", "store", "service", "shapes", "ontology", "links")
+ROOMS = ("graph", "store", "service", "shapes", "ontology", "links", "ingest")
 #: the front door: modules of the top folder, tested by tests/test_<module>.py
 FRONT_DOOR = ("cli", "config", "errors")
 
