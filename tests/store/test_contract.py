@@ -789,3 +789,37 @@ def test_json_results_parse_as_sparql_json(store: PolicyStore):
                        media_type="application/sparql-results+json").body
     assert json.loads(body)["results"]["bindings"] == [
         {"l": {"type": "literal", "value": "A", "xml:lang": "en"}}]
+
+
+def test_the_text_index_finds_what_the_store_finds_and_follows_its_writes(
+        store: PolicyStore, tmp_path):
+    """Search through the text index on every backend: built from the backend's data (a
+    blank node's text found by its owner), passed over once a write moves the generation,
+    and the same again once rebuilt."""
+    from alliancegraph.graph.search import fields, found
+    from alliancegraph.graph.textindex import TextIndex
+
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    quote = ox.NamedNode(EX + "ontology#quote")
+    graph = ox.NamedNode(EX + "graph/text")
+    note = ox.BlankNode()
+    store.apply(QuadDelta(added=(
+        ox.Quad(ox.NamedNode(EX + "tokyo"), label, ox.Literal("東京都", language="ja"), graph),
+        ox.Quad(ox.NamedNode(EX + "seoul"), ox.NamedNode(EX + "ontology#evidence"), note,
+                graph),
+        ox.Quad(note, quote, ox.Literal("the capital of the ROK"), graph))))
+    index = TextIndex(tmp_path / "text.sqlite")
+    assert index.rebuild(store, fields(EX)) == store.generation()
+
+    def hits(text: str) -> tuple[list[str], bool]:
+        found_hits, indexed = found(store, text, base_iri=EX, index=index)
+        assert found_hits == found(store, text, base_iri=EX)[0]  # the scan agrees
+        return [h.iri for h in found_hits], indexed
+
+    assert hits("東京") == ([EX + "tokyo"], True)
+    assert hits("capital of") == ([EX + "seoul"], True)
+    store.apply(QuadDelta(added=(ox.Quad(ox.NamedNode(EX + "busan"), label,
+                                         ox.Literal("Busan"), graph),)))
+    assert hits("busan") == ([EX + "busan"], False)
+    index.rebuild(store, fields(EX))
+    assert hits("busan") == ([EX + "busan"], True)
