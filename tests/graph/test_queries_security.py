@@ -571,11 +571,10 @@ PAPER_B_PERCEPTIONS = {
         "north-korea-conventional-build-up",
         "north-korea-regime-collapse",
         "north-korean-refugee-influx",
-        "china-military-power",
         "china-regional-hegemony",
         "japan-military-expansion",
     )
-}
+}  # not China's military power: "The Korean government is less concerned with" it
 
 
 def test_perceives_threat_is_derived_from_paper_b_perceptions(inferred_store):
@@ -594,3 +593,49 @@ def test_no_perceives_threat_without_a_perception(inferred_store):
         use_default_graph_as_union=True,
     )
     assert list(rows) == []
+
+
+AG = f"{CANONICAL_BASE}ontology#"
+LOW = f"{AG}perceivesLowPriorityThreat"
+MAIN = f"{AG}perceivesThreat"
+
+
+def _ask(store: ox.Store, pattern: str) -> bool:
+    return bool(store.query(f"PREFIX ag: <{AG}> PREFIX agid: <{CANONICAL_BASE}id/> "
+                            f"ASK {{ {pattern} }}", use_default_graph_as_union=True))
+
+
+def test_a_query_over_the_shortcut_tells_a_low_priority_perception_from_a_main_one(
+    inferred_store,
+):
+    rok, china = "agid:state\\/south-korea", "agid:threat\\/china-military-power"
+    # paper B: "The Korean government is less concerned with China's military threat"
+    assert not _ask(inferred_store, f"{rok} ag:perceivesThreat {china}")
+    assert _ask(inferred_store, f"{rok} ag:perceivesLowPriorityThreat {china}")
+    # paper A ranks containing China "low on the priority list for the ROK", paper B has the
+    # ROK share Japan's interest in it: both shortcuts, each from its own paper
+    rows = {(s, t, paper, also) for s, t, _, paper, also in
+            run(inferred_store, "security-low-priority-threats")}
+    assert ("state/south-korea", "threat/china-regional-hegemony", "paper-a", "true") in rows
+    assert ("state/south-korea", "threat/china-military-power", "paper-b", "false") in rows
+    main = run(inferred_store, "security-perceived-threats-derived")
+    assert ("state/south-korea", "threat/china-regional-hegemony", "1") in main
+    assert not any(t == "threat/china-military-power" and s == "state/south-korea"
+                   for s, t, _ in main)
+
+
+def test_each_perception_derives_the_shortcut_its_intensity_names(inferred_store):
+    found = inferred_store.query(
+        f"""PREFIX ag: <{AG}>
+        SELECT ?actor ?threat ?intensity {{ ?p ag:perceiver ?actor ; ag:perceivedThreat ?threat ;
+          ag:intensity ?intensity }}""", use_default_graph_as_union=True)
+    low = {"low-priority", "less-concerned"}
+    expected: dict[str, set[tuple[str, str]]] = {MAIN: set(), LOW: set()}
+    for row in found:
+        name = row["intensity"].value.rsplit("/", 1)[-1]
+        expected[LOW if name in low else MAIN].add((row["actor"].value, row["threat"].value))
+    assert expected[LOW] and expected[MAIN]
+    for shortcut, pairs in expected.items():
+        got = {(q.subject.value, q.object.value) for q in inferred_store.quads_for_pattern(
+            None, ox.NamedNode(shortcut), None, ox.NamedNode(f"{CANONICAL_BASE}graph/inferred"))}
+        assert got == pairs, shortcut
