@@ -106,7 +106,7 @@ def test_cq5_agreements_with_the_united_states_in_paper_b(source_store):
         ("agreement/quadripartite-meeting-proposal", "party-role/proposer", proposed, None),
         ("agreement/quadripartite-meeting-proposal", "party-role/participant", proposed, None),
         (
-            "agreement/regional-multilateral-security-institution-prospect",
+            "agreement/multilateral-security-system-proposal",
             "party-role/participant",
             envisaged,
             None,
@@ -319,7 +319,7 @@ def test_agreements_by_status_in_paper_b(source_store):
     assert by_status == {
         "proposed": {"quadripartite-meeting-proposal"},
         "envisaged": {
-            "regional-multilateral-security-institution-prospect",
+            "multilateral-security-system-proposal",
             "japan-north-korea-normalisation",
         },
         "defunct": {"east-asia-strategic-initiative"},  # "abandoned Bush's EASI"
@@ -477,7 +477,7 @@ def test_paper_b_cooperation_through_institutions(source_store):
         ("normalisation-quadripartite-linkage", "agreement/quadripartite-meeting-proposal"),
         (
             "multilateral-security-system",
-            "agreement/regional-multilateral-security-institution-prospect",
+            "agreement/multilateral-security-system-proposal",
         ),
         ("arf-regional-security", "org/asean-regional-forum"),
         ("un-peacekeeping", "agreement/un-peacekeeping-operations"),
@@ -639,3 +639,31 @@ def test_each_perception_derives_the_shortcut_its_intensity_names(inferred_store
         got = {(q.subject.value, q.object.value) for q in inferred_store.quads_for_pattern(
             None, ox.NamedNode(shortcut), None, ox.NamedNode(f"{CANONICAL_BASE}graph/inferred"))}
         assert got == pairs, shortcut
+
+
+def test_the_two_papers_multilateral_proposals_are_two_related_nodes(source_store):
+    """Paper A envisages the Japan-ROK alignment growing into a regional institution; paper B
+    has Korea and Japan initiate a system "which would include the U.S. and China"."""
+    a = f"{CANONICAL_BASE}id/agreement/regional-multilateral-security-institution-prospect"
+    b = f"{CANONICAL_BASE}id/agreement/multilateral-security-system-proposal"
+    found = source_store.query(
+        f"""PREFIX ag: <{AG}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?agreement ?paper ?party ?role {{
+          VALUES ?agreement {{ <{a}> <{b}> }}
+          {{ ?agreement ag:evidence/prov:entity ?paper }}
+          UNION {{ ?p ag:partyOf ?agreement ; ag:party ?party ; ag:partyRole ?role ;
+                     ag:evidence/prov:entity ?paper }} }}""", use_default_graph_as_union=True)
+    papers: dict[str, set[str]] = {a: set(), b: set()}
+    parties: dict[str, set[tuple[str, str]]] = {a: set(), b: set()}
+    for row in found:
+        agreement = row["agreement"].value
+        papers[agreement].add(row["paper"].value.rsplit("/", 1)[-1])
+        if row["party"] is not None:
+            parties[agreement].add((row["party"].value.rsplit("/", 1)[-1],
+                                    row["role"].value.rsplit("/", 1)[-1]))
+    assert papers == {a: {"paper-a"}, b: {"paper-b"}}
+    assert parties[a] == {("japan", "member"), ("south-korea", "member")}
+    assert {("united-states", "participant"), ("china", "participant"),
+            ("japan", "proposer"), ("south-korea", "proposer")} == parties[b]
+    related = "http://www.w3.org/2004/02/skos/core#related"
+    assert _ask(source_store, f"<{a}> <{related}> <{b}> . <{b}> <{related}> <{a}>")
