@@ -169,7 +169,7 @@ def test_cq6_three_levels_and_their_areas(source_store):
         ("2", "north-south-korea-relations", "proposed"),
         ("3", "multilateral-security-system", "proposed"),
         ("3", "persuading-china", "proposed"),
-        ("3", "arf-regional-security", "observed proposed"),
+        ("3", "arf-regional-security", "proposed"),  # what it reports as done is existing-arf-use
         ("3", "un-peacekeeping", "proposed"),
     }
     assert [row[0] for row in rows] == sorted(row[0] for row in rows)
@@ -480,6 +480,7 @@ def test_paper_b_cooperation_through_institutions(source_store):
             "agreement/multilateral-security-system-proposal",
         ),
         ("arf-regional-security", "org/asean-regional-forum"),
+        ("existing-arf-use", "org/asean-regional-forum"),  # observed, apart from the proposal
         ("un-peacekeeping", "agreement/un-peacekeeping-operations"),
         ("information-and-kedo-cost-sharing", "org/kedo"),
     }
