@@ -2,6 +2,12 @@
 citeproc read) and as BibTeX, built from the work's statements (FaBiO type, DCTERMS title,
 creators, date and publisher, FRBR containers, the project's pages, place and access date).
 
+A work has no access date of its own: a paper prints one with a citation (a footnote) or
+a bibliography entry, and not with every one (paper A's footnote 23 prints Cossa 1999's
+URL without the date footnote 14 gives). The record's ``accessed`` is the latest date
+printed with any citation or bibliography entry of the work: the last time an author saw
+the page at that URL.
+
 The graph keeps no order of a work's authors (RDF has none): they are listed by family
 name, which is right for one author and may differ from the printed order for several.
 """
@@ -22,6 +28,8 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PART_OF = "http://purl.org/vocab/frbr/core#partOf"
 SCHEMA_URL = "https://schema.org/url"
+CITO_CITED = "http://purl.org/spar/cito/hasCitedEntity"
+BIRO_REFERENCES = "http://purl.org/spar/biro/references"
 
 #: FaBiO (and the ontology's) types of works -> CSL type, BibTeX entry type
 TYPES = {
@@ -88,11 +96,26 @@ def csl_json(store: Store, iri: str, *, base_iri: str) -> dict | None:
             record["issued"]["season"] = season
     _containers(store, work, record)
     _simple(store, work, record, ag)
+    accessed = latest_access_date(store, iri, base_iri=base_iri)
+    if accessed:
+        record["accessed"] = _date(accessed)
     return record
 
 
+def latest_access_date(store: Store, iri: str, *, base_iri: str) -> str | None:
+    """The latest ``ag:accessDate`` printed with a citation or bibliography entry of the
+    work, as ``YYYY-MM-DD``, or None when none prints one."""
+    ag = ontology_namespace(base_iri)
+    rows = store.select(
+        f"SELECT (MAX(?date) AS ?latest) WHERE {{ {{ ?printed <{CITO_CITED}> <{iri}> }} "
+        f"UNION {{ ?printed <{BIRO_REFERENCES}> <{iri}> }} ?printed <{ag}accessDate> ?date }}"
+    ).rows
+    latest = rows[0][0] if rows else None
+    return latest.value if isinstance(latest, ox.Literal) else None
+
+
 def _simple(store: Store, work: dict, record: dict, ag: str) -> None:
-    """Pages, publisher and place, the work's own URL and the access date."""
+    """Pages, publisher and place, and the work's own URL."""
     for field, predicate in (("page", f"{ag}pages"), ("publisher-place", f"{ag}publicationPlace"),
                              ("note", f"{ag}imprint")):
         value = _text(work.get(predicate, []))
@@ -104,9 +127,6 @@ def _simple(store: Store, work: dict, record: dict, ag: str) -> None:
     url = _text(work.get(SCHEMA_URL, []))
     if url:
         record["URL"] = url
-    accessed = _text(work.get(f"{ag}accessDate", []))
-    if accessed:
-        record["accessed"] = _date(accessed)
 
 
 def _containers(store: Store, work: dict, record: dict) -> None:

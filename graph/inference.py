@@ -13,6 +13,13 @@ prp-symp, prp-trp (symmetric and transitive properties), prp-spo2 (property chai
 length, with ``[ owl:inverseOf p ]`` steps). Not covered: owl:sameAs (eq-*), domains and
 ranges (prp-dom/rng), restrictions and anything that needs new nodes.
 
+One rule is the ontology's own, not OWL's: a threat perception derives the direct shortcut
+its intensity concept names with ``ag:derivesShortcut`` (``ag:perceivesThreat`` for the
+biggest, a major threat or a concern, ``ag:perceivesLowPriorityThreat`` for a low priority
+or "less concerned"), so a query over the shortcut tells the two apart. No property chain can
+test the intensity. The rule is written for the ontology namespace the data uses (the
+``owl:Ontology`` IRI ending in ``/ontology``, whatever the base).
+
 :func:`entailments` copies triples into one default graph (the build's path).
 :func:`entail_in_store` runs the same rules on a store as it is, over the union of its
 graphs, semi-naively (after the first round a rule only joins with the last round's
@@ -67,6 +74,23 @@ class InferenceError(RuntimeError):
     """The rules did not reach a fixpoint (or a chain axiom is malformed)."""
 
 
+def perception_rules(store: ox.Store, *, union: bool = False) -> list[tuple[str, str]]:
+    """The perception shortcut rule (see the module's text), one per ontology namespace
+    the store declares; none when it declares no project ontology."""
+    owl = EXTERNAL_PREFIXES["owl"]
+    found = store.query(f"SELECT DISTINCT ?o WHERE {{ ?o a <{owl}Ontology> "
+                        'FILTER(isIRI(?o) && STRENDS(STR(?o), "/ontology")) }',
+                        use_default_graph_as_union=union)
+    rules = []
+    for solution in found:
+        ag = solution["o"].value + "#"
+        rules.append((f"ag-perception-shortcut {ag}",
+                      f"INSERT {{ ?x ?shortcut ?y }} WHERE {{ ?p <{ag}perceiver> ?x . "
+                      f"?p <{ag}perceivedThreat> ?y . ?p <{ag}intensity> ?i . "
+                      f"?i <{ag}derivesShortcut> ?shortcut FILTER(isIRI(?shortcut)) }}"))
+    return rules
+
+
 def chain_rules(store: ox.Store) -> list[tuple[str, str]]:
     """One prp-spo2 rule per ``owl:propertyChainAxiom``, as a SPARQL sequence path."""
     return [(f"prp-spo2 {prop}", f"INSERT {{ ?x {prop} ?y }} WHERE {{ ?x {'/'.join(steps)} ?y }}")
@@ -96,6 +120,7 @@ def entailments(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     asserted = {q.triple for q in scratch}
     rules = [(name, PREFIXES + body) for name, body in RULES]
     rules += [(name, PREFIXES + body) for name, body in chain_rules(scratch)]
+    rules += [(name, PREFIXES + body) for name, body in perception_rules(scratch)]
     size = len(scratch)
     for _ in range(MAX_ROUNDS):
         for _name, rule in rules:
@@ -185,6 +210,7 @@ def entail_in_store(store: ox.Store) -> list[ox.Triple]:
     store: the caller's graphs are not changed, but grow by these graphs)."""
     rules = [_parsed(name, body) for name, body in RULES]
     rules += [_chain_rule(prop, steps) for prop, steps in _chains(store, union=True)]
+    rules += [_parsed(name, body) for name, body in perception_rules(store, union=True)]
     inferred, delta = (ox.NamedNode(f"urn:uuid:{uuid.uuid4()}") for _ in range(2))
     found: list[ox.Triple] = []
     queries = [r.query(t, None, 0) for r in rules for t in r.template]

@@ -396,12 +396,9 @@ def test_bibliography_pages_are_the_pages_each_entry_prints(source_store, seed_e
 # --- 4. URLs and access dates ----------------------------------------------------------------
 
 
-def printed_online_details(
-    source_store, cited, seed_entries
-) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """work → URLs and work → access dates, from every footnote and entry that prints the work."""
+def printed_online_details(source_store, cited, seed_entries) -> dict[str, set[str]]:
+    """work → URLs, from every footnote and entry that prints the work."""
     urls: dict[str, set[str]] = defaultdict(set)
-    dates: dict[str, set[str]] = defaultdict(set)
     printed = [(work, piece) for _, _, piece, work in cited]
     for k, entry in enumerate(seed_entries, start=1):
         refs = values(
@@ -411,8 +408,7 @@ def printed_online_details(
         printed.append((refs[0].value, entry))
     for work, text in printed:
         urls[work] |= printed_urls(text)
-        dates[work] |= printed_access_dates(text)
-    return urls, dates
+    return urls
 
 
 def test_the_url_and_date_parsers():
@@ -426,7 +422,7 @@ def test_the_url_and_date_parsers():
 
 
 def test_each_printed_url_is_the_url_of_the_cited_work(source_store, cited, seed_entries):
-    urls, _ = printed_online_details(source_store, cited, seed_entries)
+    urls = printed_online_details(source_store, cited, seed_entries)
     # five distinct URLs, all in paper A (Jain, Foster-Carter, Cossa, the NPA page, Dibb 2005)
     assert sum(len(u) for u in urls.values()) == 5
     for work, expected in urls.items():
@@ -434,20 +430,39 @@ def test_each_printed_url_is_the_url_of_the_cited_work(source_store, cited, seed
         assert got == expected, work  # every printed URL, and none the paper does not print
 
 
-def test_each_access_date_is_the_access_date_of_the_cited_work(
+def test_each_access_date_is_on_the_citation_or_entry_that_prints_it(
     source_store, cited, seed_entries, normaliser
 ):
-    # Dates are read from normalised text so that "5<sup>th</sup>" reads "5th".
-    _, dates = printed_online_details(
-        source_store,
-        [(p, n, normaliser(piece), w) for p, n, piece, w in cited],
-        [normaliser(e) for e in seed_entries],
-    )
-    assert sum(len(d) for d in dates.values()) == 5  # one per online work
-    for work, expected in dates.items():
-        got = values(source_store, work, f"{AG}accessDate")
-        assert {v.value for v in got} == expected, work
-        assert all(isinstance(v, ox.Literal) and v.datatype.value == XSD_DATE for v in got), work
+    # Dates are read from normalised text so that "5<sup>th</sup>" reads "5th". A date
+    # printed with one citation of a work is not the date of another (footnote 23 prints
+    # Cossa's URL without footnote 14's access date): each citation and each bibliography
+    # entry has exactly the dates it prints.
+    printed = [(cit, normaliser(piece)) for cit, piece in cited_pieces(source_store, cited)]
+    printed += [(f"{ID}paper-a/bibliography/{k}", normaliser(entry))
+                for k, entry in enumerate(seed_entries, start=1)]
+    dated = 0
+    for node, text in printed:
+        got = values(source_store, node, f"{AG}accessDate")
+        assert {v.value for v in got} == printed_access_dates(text), node
+        assert all(isinstance(v, ox.Literal) and v.datatype.value == XSD_DATE for v in got)
+        dated += bool(got)
+    assert dated == 11  # six footnotes (11, 12, 14, 34, 35, 37) and five entries
+
+
+def test_no_work_has_an_access_date_of_its_own(source_store, cited):
+    for work in {work for *_, work in cited}:
+        assert values(source_store, work, f"{AG}accessDate") == [], work
+
+
+def cited_pieces(source_store, cited) -> list[tuple[str, str]]:
+    """(citation IRI, printed reference) for every citation, paired as ``cited`` pairs them."""
+    pairs = []
+    for paper, note, piece, work in cited:
+        citations = graph_citations(source_store, paper, footnote_iri(paper, note.label))
+        index = note.pieces.index(piece)
+        assert citations[index]["work"] == work
+        pairs.append((citations[index]["cit"], piece))
+    return pairs
 
 
 # --- 5. the same work, the same node ----------------------------------------------------------

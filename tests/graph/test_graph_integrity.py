@@ -610,3 +610,99 @@ def test_typed_literals_are_well_formed(source_store):
             if problem is not None:
                 bad.append((str(quad.subject), quad.predicate.value, str(quad.object), problem))
     assert_none(bad)
+
+
+# --- contradictions a careful read found (issue 16): each kind checked, each check proven ------
+
+LATERALISM = f"{SCHEME}lateralism/"
+STATUS = f"{SCHEME}agreement-status/"
+NAMES = "rdfs:label|skos:prefLabel|skos:altLabel"
+
+def _words(text: str) -> str:
+    """SPARQL for ``text`` lower-cased, each run of non-letters (dots kept: "U.S.") one space,
+    padded with spaces: so a name is found as whole words ("Korea" not in "North Korean")."""
+    return f'CONCAT(" ", REPLACE(LCASE({text}), "[^a-z.]+", " "), " ")'
+
+
+#: name -> a SELECT whose every row is one contradiction (none in the bundled graph)
+CONTRADICTION_CHECKS = {
+    # a cooperation area is proposed or observed, never both: split it in two
+    "cooperation-area-with-two-modes": """
+        SELECT ?area WHERE { ?area a ag:CooperationArea ; ag:cooperationMode ?m1 , ?m2
+                             FILTER(STR(?m1) < STR(?m2)) }""",
+    # an in-force trilateral needs each pair of its members (per one paper) joined, in that
+    # paper, by an in-force bilateral alignment: else a leg is missing
+    "in-force-trilateral-with-a-missing-leg": f"""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT DISTINCT ?agreement ?a ?b WHERE {{
+          ?agreement ag:lateralism <{LATERALISM}trilateral> ; ag:status <{STATUS}in-force> .
+          ?pa ag:partyOf ?agreement ; ag:party ?a ; ag:evidence/prov:entity ?paper .
+          ?pb ag:partyOf ?agreement ; ag:party ?b ; ag:evidence/prov:entity ?paper .
+          FILTER(STR(?a) < STR(?b))
+          FILTER NOT EXISTS {{
+            ?leg ag:lateralism <{LATERALISM}bilateral> ; ag:status <{STATUS}in-force> ;
+              ag:alignmentForm ?form .
+            ?la ag:partyOf ?leg ; ag:party ?a ; ag:evidence/prov:entity ?paper .
+            ?lb ag:partyOf ?leg ; ag:party ?b ; ag:evidence/prov:entity ?paper . }} }}""",
+    # a party's quote that opens with another party of the agreement and never names this
+    # one is about the other ("Japan utilizes the TMD…" for the ROK's role)
+    "party-quote-about-another-party": f"""
+        SELECT DISTINCT ?party ?quote WHERE {{
+          ?party a ag:Party ; ag:partyOf ?agreement ; ag:party ?actor ;
+            ag:evidence/ag:quote ?quote .
+          ?otherParty ag:partyOf ?agreement ; ag:party ?other . FILTER(?other != ?actor)
+          ?other {NAMES} ?otherName .
+          FILTER(STRSTARTS(LCASE(?quote), LCASE(STR(?otherName))))
+          FILTER NOT EXISTS {{ ?actor {NAMES} ?name .
+            FILTER(CONTAINS({_words("?quote")}, {_words("STR(?name)")})) }} }}""",
+}
+
+#: name -> Turtle that violates the check once (the node named ``:bad``)
+CONTRADICTION_FIXTURES = {
+    "cooperation-area-with-two-modes": f"""
+        :bad a ag:CooperationArea ; ag:cooperationMode <{SCHEME}cooperation-mode/proposed> ,
+            <{SCHEME}cooperation-mode/observed> .
+        :good a ag:CooperationArea ; ag:cooperationMode <{SCHEME}cooperation-mode/observed> .""",
+    "in-force-trilateral-with-a-missing-leg": f"""
+        :bad ag:lateralism <{LATERALISM}trilateral> ; ag:status <{STATUS}in-force> .
+        :p1 ag:partyOf :bad ; ag:party :us ; ag:evidence [ prov:entity :paper ] .
+        :p2 ag:partyOf :bad ; ag:party :jp ; ag:evidence [ prov:entity :paper ] .
+        :p3 ag:partyOf :bad ; ag:party :kr ; ag:evidence [ prov:entity :paper ] .
+        :us-jp ag:lateralism <{LATERALISM}bilateral> ; ag:status <{STATUS}in-force> ;
+            ag:alignmentForm :alliance .
+        :q1 ag:partyOf :us-jp ; ag:party :us ; ag:evidence [ prov:entity :paper ] .
+        :q2 ag:partyOf :us-jp ; ag:party :jp ; ag:evidence [ prov:entity :paper ] .
+        :us-kr ag:lateralism <{LATERALISM}bilateral> ; ag:status <{STATUS}in-force> ;
+            ag:alignmentForm :alliance .
+        :r1 ag:partyOf :us-kr ; ag:party :us ; ag:evidence [ prov:entity :paper ] .
+        :r2 ag:partyOf :us-kr ; ag:party :kr ; ag:evidence [ prov:entity :paper ] .""",
+    "party-quote-about-another-party": """
+        :jp rdfs:label "Japan"@en . :kr rdfs:label "Republic of Korea"@en ;
+            skos:altLabel "Korea"@en .
+        :p-jp a ag:Party ; ag:partyOf :tmd ; ag:party :jp ;
+            ag:evidence [ ag:quote "Japan utilizes the TMD against North Korean missiles" ] .
+        :bad a ag:Party ; ag:partyOf :tmd ; ag:party :kr ;
+            ag:evidence [ ag:quote "Japan utilizes the TMD against North Korean missiles" ] .
+        :fine a ag:Party ; ag:partyOf :tmd ; ag:party :kr ;
+            ag:evidence [ ag:quote "Japan and Korea joined the TMD" ] .""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTRADICTION_CHECKS))
+def test_no_contradiction_of_this_kind_in_the_graph(source_store, name):
+    assert_none([tuple(str(t) for t in row) for row in
+                 _rows(source_store, CONTRADICTION_CHECKS[name])])
+
+
+@pytest.mark.parametrize("name", sorted(CONTRADICTION_CHECKS))
+def test_each_contradiction_check_finds_its_fixture(name):
+    store = ox.Store()
+    store.load((f"@prefix : <{EX}> . @prefix ag: <{AG}> . @prefix prov: <http://www.w3.org/ns/"
+                "prov#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix skos: "
+                "<http://www.w3.org/2004/02/skos/core#> .\n" + CONTRADICTION_FIXTURES[name]),
+               format=ox.RdfFormat.TURTLE)
+    found = {row[0].value for row in _rows(store, CONTRADICTION_CHECKS[name])}
+    assert found == {f"{EX}bad"}
+
+
+EX = "http://example.org/"

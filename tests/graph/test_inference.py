@@ -156,3 +156,21 @@ def test_every_rule_is_read_as_patterns():
                 store.query(rule.query(added, ox.NamedNode(EX + "delta"), i))
     with pytest.raises(InferenceError):
         _parsed("bad", "DELETE { ?x ?p ?y } WHERE { ?x ?p ?y }")
+
+
+def test_a_perception_derives_the_shortcut_its_intensity_names_under_any_base():
+    ag = "http://localhost:8000/ontology#"
+    turtle = f"""@prefix ag: <{ag}> .
+        <http://localhost:8000/ontology> a owl:Ontology .
+        :low ag:derivesShortcut ag:perceivesLowPriorityThreat .
+        :main ag:derivesShortcut ag:perceivesThreat .
+        :p1 ag:perceiver :rok ; ag:perceivedThreat :china ; ag:intensity :low .
+        :p2 ag:perceiver :japan ; ag:perceivedThreat :china ; ag:intensity :main .
+        :p3 ag:perceiver :x ; ag:perceivedThreat :y ; ag:intensity :unranked ."""
+    found = {t.replace(ag, "ag:") for t in _entail(turtle)}
+    assert found == {"<:rok> <ag:perceivesLowPriorityThreat> <:china>",
+                     "<:japan> <ag:perceivesThreat> <:china>"}
+    schema = [q.triple for q in ox.parse(_PREFIXES + turtle, ox.RdfFormat.TURTLE)]
+    assert _same_as_entailments([], schema) == 2
+    # no project ontology declared: no namespace to read the intensities in, no shortcut
+    assert _entail(turtle.replace("a owl:Ontology", "a owl:Thing")) == set()

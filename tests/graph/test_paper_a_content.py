@@ -315,7 +315,7 @@ def test_agreements_with_the_united_states(source_store):
         (
             "agreement/us-japan-rok-trilateral",
             "party-role/member",
-            "agreement-status/in-force",
+            "agreement-status/incomplete",  # "the third leg" is missing
             None,
             None,
         ),

@@ -106,7 +106,7 @@ def test_cq5_agreements_with_the_united_states_in_paper_b(source_store):
         ("agreement/quadripartite-meeting-proposal", "party-role/proposer", proposed, None),
         ("agreement/quadripartite-meeting-proposal", "party-role/participant", proposed, None),
         (
-            "agreement/regional-multilateral-security-institution-prospect",
+            "agreement/multilateral-security-system-proposal",
             "party-role/participant",
             envisaged,
             None,
@@ -169,7 +169,7 @@ def test_cq6_three_levels_and_their_areas(source_store):
         ("2", "north-south-korea-relations", "proposed"),
         ("3", "multilateral-security-system", "proposed"),
         ("3", "persuading-china", "proposed"),
-        ("3", "arf-regional-security", "observed proposed"),
+        ("3", "arf-regional-security", "proposed"),  # what it reports as done is existing-arf-use
         ("3", "un-peacekeeping", "proposed"),
     }
     assert [row[0] for row in rows] == sorted(row[0] for row in rows)
@@ -319,7 +319,7 @@ def test_agreements_by_status_in_paper_b(source_store):
     assert by_status == {
         "proposed": {"quadripartite-meeting-proposal"},
         "envisaged": {
-            "regional-multilateral-security-institution-prospect",
+            "multilateral-security-system-proposal",
             "japan-north-korea-normalisation",
         },
         "defunct": {"east-asia-strategic-initiative"},  # "abandoned Bush's EASI"
@@ -477,9 +477,10 @@ def test_paper_b_cooperation_through_institutions(source_store):
         ("normalisation-quadripartite-linkage", "agreement/quadripartite-meeting-proposal"),
         (
             "multilateral-security-system",
-            "agreement/regional-multilateral-security-institution-prospect",
+            "agreement/multilateral-security-system-proposal",
         ),
         ("arf-regional-security", "org/asean-regional-forum"),
+        ("existing-arf-use", "org/asean-regional-forum"),  # observed, apart from the proposal
         ("un-peacekeeping", "agreement/un-peacekeeping-operations"),
         ("information-and-kedo-cost-sharing", "org/kedo"),
     }
@@ -571,11 +572,10 @@ PAPER_B_PERCEPTIONS = {
         "north-korea-conventional-build-up",
         "north-korea-regime-collapse",
         "north-korean-refugee-influx",
-        "china-military-power",
         "china-regional-hegemony",
         "japan-military-expansion",
     )
-}
+}  # not China's military power: "The Korean government is less concerned with" it
 
 
 def test_perceives_threat_is_derived_from_paper_b_perceptions(inferred_store):
@@ -594,3 +594,77 @@ def test_no_perceives_threat_without_a_perception(inferred_store):
         use_default_graph_as_union=True,
     )
     assert list(rows) == []
+
+
+AG = f"{CANONICAL_BASE}ontology#"
+LOW = f"{AG}perceivesLowPriorityThreat"
+MAIN = f"{AG}perceivesThreat"
+
+
+def _ask(store: ox.Store, pattern: str) -> bool:
+    return bool(store.query(f"PREFIX ag: <{AG}> PREFIX agid: <{CANONICAL_BASE}id/> "
+                            f"ASK {{ {pattern} }}", use_default_graph_as_union=True))
+
+
+def test_a_query_over_the_shortcut_tells_a_low_priority_perception_from_a_main_one(
+    inferred_store,
+):
+    rok, china = "agid:state\\/south-korea", "agid:threat\\/china-military-power"
+    # paper B: "The Korean government is less concerned with China's military threat"
+    assert not _ask(inferred_store, f"{rok} ag:perceivesThreat {china}")
+    assert _ask(inferred_store, f"{rok} ag:perceivesLowPriorityThreat {china}")
+    # paper A ranks containing China "low on the priority list for the ROK", paper B has the
+    # ROK share Japan's interest in it: both shortcuts, each from its own paper
+    rows = {(s, t, paper, also) for s, t, _, paper, also in
+            run(inferred_store, "security-low-priority-threats")}
+    assert ("state/south-korea", "threat/china-regional-hegemony", "paper-a", "true") in rows
+    assert ("state/south-korea", "threat/china-military-power", "paper-b", "false") in rows
+    main = run(inferred_store, "security-perceived-threats-derived")
+    assert ("state/south-korea", "threat/china-regional-hegemony", "1") in main
+    assert not any(t == "threat/china-military-power" and s == "state/south-korea"
+                   for s, t, _ in main)
+
+
+def test_each_perception_derives_the_shortcut_its_intensity_names(inferred_store):
+    found = inferred_store.query(
+        f"""PREFIX ag: <{AG}>
+        SELECT ?actor ?threat ?intensity {{ ?p ag:perceiver ?actor ; ag:perceivedThreat ?threat ;
+          ag:intensity ?intensity }}""", use_default_graph_as_union=True)
+    low = {"low-priority", "less-concerned"}
+    expected: dict[str, set[tuple[str, str]]] = {MAIN: set(), LOW: set()}
+    for row in found:
+        name = row["intensity"].value.rsplit("/", 1)[-1]
+        expected[LOW if name in low else MAIN].add((row["actor"].value, row["threat"].value))
+    assert expected[LOW] and expected[MAIN]
+    for shortcut, pairs in expected.items():
+        got = {(q.subject.value, q.object.value) for q in inferred_store.quads_for_pattern(
+            None, ox.NamedNode(shortcut), None, ox.NamedNode(f"{CANONICAL_BASE}graph/inferred"))}
+        assert got == pairs, shortcut
+
+
+def test_the_two_papers_multilateral_proposals_are_two_related_nodes(source_store):
+    """Paper A envisages the Japan-ROK alignment growing into a regional institution; paper B
+    has Korea and Japan initiate a system "which would include the U.S. and China"."""
+    a = f"{CANONICAL_BASE}id/agreement/regional-multilateral-security-institution-prospect"
+    b = f"{CANONICAL_BASE}id/agreement/multilateral-security-system-proposal"
+    found = source_store.query(
+        f"""PREFIX ag: <{AG}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?agreement ?paper ?party ?role {{
+          VALUES ?agreement {{ <{a}> <{b}> }}
+          {{ ?agreement ag:evidence/prov:entity ?paper }}
+          UNION {{ ?p ag:partyOf ?agreement ; ag:party ?party ; ag:partyRole ?role ;
+                     ag:evidence/prov:entity ?paper }} }}""", use_default_graph_as_union=True)
+    papers: dict[str, set[str]] = {a: set(), b: set()}
+    parties: dict[str, set[tuple[str, str]]] = {a: set(), b: set()}
+    for row in found:
+        agreement = row["agreement"].value
+        papers[agreement].add(row["paper"].value.rsplit("/", 1)[-1])
+        if row["party"] is not None:
+            parties[agreement].add((row["party"].value.rsplit("/", 1)[-1],
+                                    row["role"].value.rsplit("/", 1)[-1]))
+    assert papers == {a: {"paper-a"}, b: {"paper-b"}}
+    assert parties[a] == {("japan", "member"), ("south-korea", "member")}
+    assert {("united-states", "participant"), ("china", "participant"),
+            ("japan", "proposer"), ("south-korea", "proposer")} == parties[b]
+    related = "http://www.w3.org/2004/02/skos/core#related"
+    assert _ask(source_store, f"<{a}> <{related}> <{b}> . <{b}> <{related}> <{a}>")
