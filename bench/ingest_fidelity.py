@@ -48,7 +48,7 @@ WHERE {
   OPTIONAL { ?c ag:pageEnd ?page_end } OPTIONAL { ?c ag:quotedPerson/foaf:name ?quoted_person }
   OPTIONAL { ?work dcterms:title ?title } OPTIONAL { ?work dcterms:issued ?issued }
   OPTIONAL { ?work ag:season ?season } OPTIONAL { ?work schema:url ?url }
-  OPTIONAL { ?work ag:accessDate ?access_date }
+  OPTIONAL { ?c ag:accessDate ?access_date }  # printed with the citation, not the work
   OPTIONAL { ?work dcterms:creator/foaf:familyName ?fam }
   OPTIONAL { ?work frbr:partOf/dcterms:title ?container }
 } GROUP BY ?c ?label ?work ?pages ?page_start ?page_end ?quoted_person ?title ?issued ?season

@@ -274,9 +274,6 @@ def _describe_work(d: Draft, node: ox.NamedNode, c: Citation, group: list[Citati
     if c.get("url"):
         d.typed(node, "schema:url", c.get("url"), "xsd:anyURI")
         d.row("field", node, "schema:url", c.get("url"), c.confidence["url"])
-    if c.get("access_date"):
-        d.typed(node, "ag:accessDate", c.get("access_date"), "xsd:date")
-        d.row("field", node, "ag:accessDate", c.get("access_date"), c.confidence["access_date"])
     if c.get("container"):
         _container(d, node, c, printed)
 
@@ -327,6 +324,10 @@ def _citations(d: Draft) -> None:
                 d.typed(node, "ag:pageEnd", citation.get("page_end"), "xsd:integer")
                 d.row("field", node, "ag:citedPages", citation.get("pages"),
                       citation.confidence["pages"])
+            if citation.get("access_date"):  # printed with this citation, not the work's
+                d.typed(node, "ag:accessDate", citation.get("access_date"), "xsd:date")
+                d.row("field", node, "ag:accessDate", citation.get("access_date"),
+                      citation.confidence["access_date"])
             if citation.get("quoted_person"):
                 person = _person(d, str(citation.get("quoted_person")), footnote)
                 d.add(node, "ag:quotedPerson", person)
