@@ -288,6 +288,20 @@ PATHS: dict[str, dict[str, Any]] = {
                                        "text/html"),
                       "400": ERROR, "406": NOT_ACCEPTABLE},
     }},
+    "/network": {"get": {
+        "tags": ["linked data"], "summary": "The network of states, organisations, agreements "
+                                            "and threats (a page)",
+        "description": "An interactive picture (Cytoscape.js; its data is a SPARQL query "
+                       "against `/sparql`, shown on the page) over a table of the same "
+                       "relations, readable without JavaScript.",
+        "parameters": [_param("paper", "query", "Only this paper's relations (`paper-a`); "
+                              "repeatable."),
+                       _param("relation", "query", "Only this kind of relation (`perceives`, "
+                              "`party-to` …); repeatable."),
+                       _param("intensity", "query", "Only perceptions of this intensity "
+                              "(`major-threat` …); repeatable.")],
+        "responses": {"200": _response("The page.", "text/html"), "400": ERROR},
+    }},
     "/timeline": {"get": {
         "tags": ["linked data"], "summary": "The dated events, agreements, policies and "
                                             "documents, with their sources",
