@@ -75,7 +75,7 @@ def test_bad_values_are_a_400_naming_the_parameter(bundled_client, query: str, p
 
 def test_the_site_header_links_the_timeline(bundled_client):
     page = bundled_client.get("/timeline").get_data(as_text=True)
-    nav = page.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    nav = page.split('<nav aria-label="Site">', 1)[1].split("</nav>", 1)[0]
     assert nav.index(">Query<") < nav.index(">Timeline<") < nav.index(">Citations<")
 
 
