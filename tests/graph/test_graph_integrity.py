@@ -103,7 +103,7 @@ ENTITY_KINDS = ("work", "newspaper", "website", "person", "state", "org", "body"
                 "agent")
 #: Kinds of paper-derived statement nodes, ``id/paper-x/{kind}/{slug}``.
 STATEMENT_KINDS = ("claim", "perception", "party", "fact", "proposal", "challenge", "relation",
-                   "cooperation", "discrepancy", "dating", "membership")
+                   "cooperation", "discrepancy", "dating", "membership", "pull-quote")
 #: The section IRIs fixed by graph/MODELLING.md ("Section IRIs").
 SECTIONS = {
     "paper-a": {"front", "bibliography", "1", "2", "3", "3-1", "3-2", "3-3", "3-4",
@@ -192,6 +192,7 @@ KIND_CLASSES = {
     "paper/challenge": f"{AG}Challenge",
     "paper/cooperation": f"{AG}CooperationArea",
     "paper/discrepancy": f"{AG}Discrepancy",
+    "paper/pull-quote": f"{AG}PullQuote",
     "paper/membership": "http://www.w3.org/ns/org#Membership",
     "paper/footnote": f"{AG}Footnote",
     "paper/citation": "http://purl.org/spar/cito/Citation",

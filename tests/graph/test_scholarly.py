@@ -391,6 +391,11 @@ def test_discrepancies_keep_every_printed_form(source_store):
     assert paper_b == {
         ("agid:paper-b/discrepancy/chongryon-spelling", "chochongryon", "agid:paper-b/section/5-1"),
         ("agid:paper-b/discrepancy/chongryon-spelling", "Chochonryon", "agid:paper-b/footnote/4b"),
+        ("agid:paper-b/discrepancy/quadripartite-meeting-proposer",
+         "the Korean proposal for a quadripartite meeting", "agid:paper-b/section/3-2"),
+        ("agid:paper-b/discrepancy/quadripartite-meeting-proposer",
+         "the quadripartite meeting, which was proposed by South Korea and the U.S.",
+         "agid:paper-b/section/5-1"),
     }
 
 
@@ -416,7 +421,7 @@ def test_every_printed_form_is_printed_where_it_says(source_store, paper_texts):
         )
         assert row["form"].value in text, (row["where"].value, row["form"].value)
         checked += 1
-    assert checked == 38
+    assert checked == 40
 
 
 def test_citation_characters(source_store):
