@@ -59,9 +59,23 @@ def test_index_renders_without_errors(site):
 
 
 @pytest.mark.slow
+def _a_few_of_each_kind(urls: list[str], few: int = 2) -> list[str]:
+    """The first ``few`` links of each folder (``/id/threat/…``, ``/graph/…``): the pages of
+    one kind share their template, and opening all 80 took 100 s of the suite."""
+    taken: dict[str, int] = {}
+    chosen = []
+    for url in urls:
+        kind = urlsplit(url).path.rpartition("/")[0]
+        taken[kind] = taken.get(kind, 0) + 1
+        if taken[kind] <= few:
+            chosen.append(url)
+    return chosen
+
+
 def test_index_links_to_pages_render_as_html(site):
     site.watch.take()
-    pages = [u for u in site.links if not _is_data(u) and not _runs_a_query(u)]
+    pages = _a_few_of_each_kind([u for u in site.links
+                                 if not _is_data(u) and not _runs_a_query(u)])
     problems = [p for p in (site.open(u, _has_heading) for u in pages) if p]
     problems += site.clean()
     assert not problems, f"{len(pages)} pages:\n" + "\n".join(problems)
@@ -267,8 +281,11 @@ def test_example_query_links_open_the_query_ui_with_results(site):
     """Each "run" link: the query UI, the query run, its results shown as a table. Once
     three pages showed none, the rest are given a second, not 20 (the run stays bounded)."""
     site.watch.take()
-    queries = [u for u in site.links if _runs_a_query(u)]
-    assert queries, "the index links no example query to run"
+    every = [u for u in site.links if _runs_a_query(u)]
+    assert every, "the index links no example query to run"
+    # a spread of them: each shipped query's answer is checked without a browser
+    # (tests/graph/test_queries.py); here, that the UI opens and shows one (all took 70 s)
+    queries = every[::6]
     missing: list[str] = []
 
     def shows_results(page, url: str) -> str | None:
