@@ -108,10 +108,11 @@ def source_store() -> ox.Store:
     return store
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bundled_store(source_store: ox.Store, tmp_path_factory: pytest.TempPathFactory):
     """The project's store (in memory, writes not validated) holding every bundled source:
-    what code that reads through the store API is tested on."""
+    what code that reads through the store API is tested on. One for the session: tests
+    only read it (a test that writes makes its own store)."""
     from alliancegraph.config import load_settings
     from alliancegraph.store import open_store
     from alliancegraph.store.base import QuadDelta

@@ -8,8 +8,10 @@ import json
 
 import bulk_load
 import pyoxigraph as ox
+import pytest
 
 
+@pytest.mark.long
 def test_the_harness_runs_every_loader_and_writes_the_table(tmp_path):
     runs = bulk_load.run_all(200, 1, tmp_path / "work", validate_timeout=300, limit=300)
     names = [r.name for r in runs]

@@ -99,6 +99,7 @@ def test_a_generated_graph_conforms_to_the_bundled_shapes(ten_thousand):
     assert report.counts()["Warning"] == 0
 
 
+@pytest.mark.long
 def test_the_validation_would_see_a_broken_generated_graph(ten_thousand):
     # the check above can fail: drop every quote and the evidence no longer conforms
     quote = ox.NamedNode(AG + "quote")
@@ -109,6 +110,7 @@ def test_the_validation_would_see_a_broken_generated_graph(ten_thousand):
     assert messages["<http://www.w3.org/ns/prov#wasDerivedFrom>"] > 0  # attribution
 
 
+@pytest.mark.long
 def test_it_loads_through_validation_on_write(tmp_path):
     settings = load_settings(environ={}, overrides={
         "data_dir": str(tmp_path), "store": "memory", "validate_on_write": True})

@@ -53,7 +53,7 @@ def test_the_flask_ceiling_serves_its_one_answer_through_the_services_gunicorn(t
         assert len(peers.tree(endpoint.pid)) == 1 + 2
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_harness_measures_every_system_and_fills_every_row(tmp_path, wrk):
     out = tmp_path / "peers"
     venv = Path(sys.executable).parent.parent  # its oxigraph CLI (the test extra)

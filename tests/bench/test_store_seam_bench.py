@@ -33,7 +33,7 @@ def test_generator_writes_exactly_the_quads_asked_for_the_same_every_time(tmp_pa
     assert any(store.quads_for_pattern(None, about, japan))
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_harness_writes_every_row_of_the_table(tmp_path):
     out = tmp_path / "store-seam"
     done = subprocess.run(

@@ -81,6 +81,7 @@ def test_load_reports_a_file_it_cannot_parse(server: virtuoso.Virtuoso, tmp_path
         server.load(broken)
 
 
+@pytest.mark.long
 def test_the_time_limit_harness_runs_and_writes_its_table(tmp_path):
     if virtuoso.unavailable():
         pytest.skip(virtuoso.unavailable())

@@ -264,7 +264,7 @@ def sssom_file(store, tmp_path) -> Path:
     return path
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_the_sssom_tool_validates_and_parses_it_to_the_same_rows(store, sssom_file, tmp_path):
     validated = run_sssom("validate", sssom_file)
     assert validated.returncode == 0, validated.stderr

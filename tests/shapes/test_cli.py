@@ -150,6 +150,7 @@ def test_no_file_and_no_store_exits_2(tmp_path: Path):
     assert not (tmp_path / "empty").exists()
 
 
+@pytest.mark.long
 def test_inference_owlrl_keeps_valid_data_valid():
     """Regression: OWL-RL's reflexive owl:sameAs (one per node and literal) made every
     valid example fail the identity-link shape (about 1,000 violations)."""

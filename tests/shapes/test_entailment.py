@@ -100,6 +100,7 @@ def test_owlrl_validation_speaks_of_each_state_once(monkeypatch: pytest.MonkeyPa
     assert clashes == {JAPAN.n3(), Q17.n3(), DBR_JAPAN.n3()}
 
 
+@pytest.mark.long
 def test_the_bundled_graph_conforms_under_owlrl(source_store: ox.Store):
     """No violation, and the same warnings as without inference: entailment neither hides a
     result nor repeats one under an alias. (Before smushing: 266 violations, all about one
